@@ -1,0 +1,72 @@
+// Audit record (MODEL.md "Audit record"): one per authenticated exchange request
+// and per admin change, hash-chained per gateway.
+import { Type, type Static } from '@sinclair/typebox'
+import { MemberId, Digest, Instant } from './common.js'
+import { PlanRef, ExchangeDigests } from './envelope.js'
+
+export const OUTCOMES = ['allowed', 'denied', 'error'] as const
+export const Outcome = Type.Union(OUTCOMES.map(o => Type.Literal(o)))
+export type Outcome = Static<typeof Outcome>
+
+export const ADMIN_ACTIONS = ['plan.create', 'plan.approve', 'plan.activate', 'plan.revoke', 'directory.put', 'member.put', 'disclosure.put'] as const
+export type AdminAction = typeof ADMIN_ACTIONS[number]
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()])
+
+const chainFields = {
+  gatewayId: MemberId,
+  seq: Type.Integer({ minimum: 1 }),
+  ts: Instant,
+  prevHash: Digest,
+  hash: Digest
+}
+
+const resultFields = {
+  outcome: Outcome,
+  code: Nullable(Type.String()),
+  status: Type.Integer()
+}
+
+export const ExchangeAuditRecord = Type.Object({
+  ...chainFields,
+  kind: Type.Literal('exchange'),
+  /** the envelope id (or a generated UUID when the body had none) */
+  id: Type.String(),
+  consumer: MemberId,
+  provider: Nullable(Type.String()),
+  resource: Nullable(Type.String()),
+  userId: Nullable(Type.String()),
+  purpose: Nullable(Type.String()),
+  caseRef: Nullable(Type.String()),
+  plan: Nullable(PlanRef),
+  grantId: Nullable(Type.String()),
+  fields: Nullable(Type.Array(Type.String())),
+  ...resultFields,
+  latencyMs: Type.Number(),
+  digests: Nullable(ExchangeDigests)
+}, { additionalProperties: false })
+export type ExchangeAuditRecord = Static<typeof ExchangeAuditRecord>
+
+export const AdminAuditRecord = Type.Object({
+  ...chainFields,
+  kind: Type.Literal('admin'),
+  id: Type.String(),
+  actor: MemberId,
+  action: Type.String(),
+  target: Type.String(),
+  /** digest of the document the action wrote, null when refused */
+  digest: Nullable(Digest),
+  ...resultFields
+}, { additionalProperties: false })
+export type AdminAuditRecord = Static<typeof AdminAuditRecord>
+
+export const AuditRecord = Type.Union([ExchangeAuditRecord, AdminAuditRecord], { $id: 'AuditRecord' })
+export type AuditRecord = Static<typeof AuditRecord>
+
+type ChainKeys = 'gatewayId' | 'seq' | 'ts' | 'prevHash' | 'hash'
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
+
+/** What a caller hands to AuditLog.append(): the log adds gatewayId, seq, ts, prevHash and hash. */
+export type AuditEntry = DistributiveOmit<AuditRecord, ChainKeys>
+export type ExchangeAuditEntry = Omit<ExchangeAuditRecord, ChainKeys>
+export type AdminAuditEntry = Omit<AdminAuditRecord, ChainKeys>

@@ -1,0 +1,152 @@
+// The storage contract (ARCHITECTURE.md "Storage"): one interface per store,
+// implemented in memory and on files here, on Redis in @govex/redis. Every
+// implementation passes the same contract suite (./contract.ts).
+import type { Member } from '../schemas/member.js'
+import type { Directory } from '../schemas/directory.js'
+import type { DisclosureCatalog } from '../schemas/disclosure.js'
+import type { PlanState, PlanStatus } from '../schemas/plan.js'
+import type { AuditEntry, AuditRecord, Outcome } from '../schemas/audit.js'
+
+export interface MemberRegistry {
+  get (id: string): Promise<Member | undefined>
+  list (): Promise<Member[]>
+  /** creates or replaces */
+  put (member: Member): Promise<void>
+}
+
+export interface DirectoryStore {
+  get (agency: string): Promise<Directory | undefined>
+  list (): Promise<Directory[]>
+  /** creates or replaces the agency's current directory */
+  put (directory: Directory): Promise<void>
+}
+
+export interface DisclosureStore {
+  get (agency: string): Promise<DisclosureCatalog | undefined>
+  list (): Promise<DisclosureCatalog[]>
+  put (catalog: DisclosureCatalog): Promise<void>
+}
+
+export interface PlanStore {
+  /** the given version, or the latest version of the plan when `version` is omitted */
+  get (id: string, version?: number): Promise<PlanState | undefined>
+  /** every version of every plan, ordered by id then version */
+  list (): Promise<PlanState[]>
+  /** the one plan with status `active`, if any */
+  getActive (): Promise<PlanState | undefined>
+  /** stores a new (id, version); rejects with GovexError GOVEX_ERR_CONFLICT when it exists */
+  create (state: PlanState): Promise<void>
+  /**
+   * Replaces the state of an existing (id, version) if its stored status is
+   * `expected` (compare-and-set); rejects with GOVEX_ERR_CONFLICT otherwise and
+   * GOVEX_ERR_NOT_FOUND when the version does not exist. When `state.status` is
+   * `active`, the previously active plan (if any) becomes `superseded` (with
+   * `supersededAt` = `state.activatedAt`) in the same atomic step.
+   */
+  update (state: PlanState, expected: PlanStatus): Promise<void>
+}
+
+export interface ReplayGuard {
+  /** true when `id` was not claimed within the window, and claims it; false for a replay */
+  claim (id: string, windowS: number): Promise<boolean>
+  /** gives a claimed id back (the request was refused after claiming, e.g. by quota) */
+  release (id: string): Promise<void>
+}
+
+export interface QuotaLimits {
+  perMinute?: number | undefined
+  perDay?: number | undefined
+}
+
+export type QuotaDecision = { ok: true } | { ok: false, retryAfterS: number, window: 'minute' | 'day' }
+
+export interface QuotaCounter {
+  /**
+   * Counts one request for `key` (a grant) at `nowMs` if both windows allow it,
+   * atomically; counts nothing when either is spent. `perMinute` is a rolling
+   * 60 s window (sliding-window counter), `perDay` the UTC calendar day.
+   */
+  consume (key: string, limits: QuotaLimits, nowMs: number): Promise<QuotaDecision>
+}
+
+export interface AuditFilter {
+  consumer?: string | undefined
+  provider?: string | undefined
+  resource?: string | undefined
+  outcome?: Outcome | undefined
+  kind?: 'exchange' | 'admin' | undefined
+  /** ISO 8601, inclusive */
+  from?: string | undefined
+  /** ISO 8601, exclusive */
+  to?: string | undefined
+  userId?: string | undefined
+  caseRef?: string | undefined
+  grantId?: string | undefined
+  code?: string | undefined
+  gatewayId?: string | undefined
+}
+
+export interface AuditPage {
+  records: AuditRecord[]
+  /** opaque; null when there is nothing more */
+  nextCursor: string | null
+}
+
+export interface AuditVerifyResult {
+  ok: boolean
+  checked: number
+  firstBad?: { gatewayId: string, seq: number, reason: string }
+}
+
+export interface ChainHead {
+  seq: number
+  hash: string
+}
+
+/**
+ * The audit log: appends go to this gateway's chain; reads cover every chain in
+ * the store, ordered by (ts, gatewayId, seq).
+ */
+export interface AuditLog {
+  readonly gatewayId: string
+  /** assigns seq, ts, prevHash and hash; resolves only once the record is durable */
+  append (entry: AuditEntry): Promise<AuditRecord>
+  /** this gateway's chain head (seq 0 and the zero digest when empty) */
+  head (): ChainHead
+  /** one page, oldest first; rejects with GOVEX_ERR_BAD_REQUEST for a cursor of another query */
+  query (filter: AuditFilter, limit: number, cursor?: string): Promise<AuditPage>
+  /** every matching record, oldest first, streamed */
+  scan (filter: AuditFilter): AsyncIterable<AuditRecord>
+  /** walks every chain, naming the first bad record */
+  verify (): Promise<AuditVerifyResult>
+  /** waits for pending appends to be durable */
+  flush (): Promise<void>
+  close (): Promise<void>
+}
+
+export type StoreChange =
+  | { kind: 'member', id: string }
+  | { kind: 'directory', id: string }
+  | { kind: 'disclosure', id: string }
+  | { kind: 'plan', id: string, version: number }
+  | { kind: 'reload' }
+
+/** All the stores one gateway uses, opened together. */
+export interface Stores {
+  members: MemberRegistry
+  directories: DirectoryStore
+  disclosures: DisclosureStore
+  plans: PlanStore
+  replay: ReplayGuard
+  quota: QuotaCounter
+  audit: AuditLog
+  /**
+   * Change notification: called for every change made through any gateway
+   * sharing the store (within 1 s), and with `reload` after a reconnect.
+   * Returns an unsubscribe function.
+   */
+  subscribe (listener: (change: StoreChange) => void): () => void
+  /** resolves when the stores answer; rejects with GOVEX_ERR_UNAVAILABLE otherwise */
+  ping (): Promise<void>
+  close (): Promise<void>
+}
