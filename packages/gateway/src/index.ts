@@ -1,0 +1,2 @@
+// @govex/gateway
+export {}

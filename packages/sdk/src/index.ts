@@ -1,0 +1,2 @@
+// @govex/sdk
+export {}
