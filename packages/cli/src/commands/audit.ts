@@ -1,0 +1,234 @@
+// `govex audit query|verify|export`: the audit log read straight from the
+// configured store (no gateway needed), or an exported file checked offline.
+import { createWriteStream } from 'node:fs'
+import type { Command } from 'commander'
+import { Option } from 'commander'
+import { verifyChain } from '@govex/core'
+import type { AuditFilter, AuditRecord, AuditVerifyResult } from '@govex/core'
+import type { Context } from '../context.js'
+import { err, json, out, pathOf } from '../context.js'
+import { CliError } from '../errors.js'
+import { writeChunk } from '../io.js'
+import type { Output } from '../io.js'
+import { loadConfigFor } from '../config.js'
+import { openAuditSource } from '../audit-source.js'
+import { csvHeader, csvRow, formatTable, ndjsonRow } from '../audit-format.js'
+import { readNdjson } from '../ndjson.js'
+
+interface FilterOptions {
+  consumer?: string
+  provider?: string
+  resource?: string
+  outcome?: AuditFilter['outcome']
+  kind?: AuditFilter['kind']
+  from?: string
+  to?: string
+  userId?: string
+  caseRef?: string
+  grantId?: string
+  code?: string
+  gateway?: string
+}
+
+function addFilters (cmd: Command): Command {
+  return cmd
+    .option('--consumer <member>', 'records of this consumer agency')
+    .option('--provider <member>', 'records of this provider agency')
+    .option('--resource <id>', 'records of this resource')
+    .addOption(new Option('--outcome <outcome>', 'allowed, denied or error').choices(['allowed', 'denied', 'error']))
+    .addOption(new Option('--kind <kind>', 'exchange or admin').choices(['exchange', 'admin']))
+    .option('--from <iso>', 'at or after this instant (ISO 8601)')
+    .option('--to <iso>', 'before this instant (ISO 8601)')
+    .option('--user-id <id>', 'records of this officer (userId)')
+    .option('--case-ref <ref>', 'records of this case (caseRef)')
+    .option('--grant-id <id>', 'records under this grant')
+    .option('--code <code>', 'records with this error code, e.g. GOVEX_ERR_NO_GRANT')
+    .option('--gateway <id>', 'records of this gateway\'s chain')
+}
+
+function instant (name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(Date.parse(value))) {
+    throw new CliError(`${name} ${value} is not an ISO 8601 instant; use e.g. 2026-11-27 or 2026-11-27T08:00:00Z`)
+  }
+  return new Date(value).toISOString()
+}
+
+export function filterOf (o: FilterOptions): AuditFilter {
+  const f: AuditFilter = {}
+  if (o.consumer !== undefined) f.consumer = o.consumer
+  if (o.provider !== undefined) f.provider = o.provider
+  if (o.resource !== undefined) f.resource = o.resource
+  if (o.outcome !== undefined) f.outcome = o.outcome
+  if (o.kind !== undefined) f.kind = o.kind
+  const from = instant('--from', o.from)
+  if (from !== undefined) f.from = from
+  const to = instant('--to', o.to)
+  if (to !== undefined) f.to = to
+  if (o.userId !== undefined) f.userId = o.userId
+  if (o.caseRef !== undefined) f.caseRef = o.caseRef
+  if (o.grantId !== undefined) f.grantId = o.grantId
+  if (o.code !== undefined) f.code = o.code.startsWith('GOVEX_ERR_') ? o.code : 'GOVEX_ERR_' + o.code.toUpperCase()
+  if (o.gateway !== undefined) f.gatewayId = o.gateway
+  return f
+}
+
+/** Prints "N records (R/s)" on a terminal's stderr once a run lasts more than a second. */
+export class Progress {
+  private count = 0
+  private readonly started = Date.now()
+  private lastPrint = 0
+  private printed = false
+  constructor (private readonly stderr: Output, private readonly verb: string) {}
+
+  tick (): void {
+    this.count++
+    if ((this.count & 1023) !== 0 || this.stderr.isTTY !== true) return
+    const now = Date.now()
+    if (now - this.started < 1000 || now - this.lastPrint < 250) return
+    this.lastPrint = now
+    this.printed = true
+    this.stderr.write(`\r${this.verb} ${this.count} records (${Math.round(this.count * 1000 / (now - this.started))}/s)`)
+  }
+
+  done (): number {
+    if (this.printed) {
+      const s = Math.max(1, Date.now() - this.started)
+      this.stderr.write(`\r${this.verb} ${this.count} records (${Math.round(this.count * 1000 / s)}/s), done\n`)
+    }
+    return this.count
+  }
+}
+
+function printVerify (ctx: Context, result: AuditVerifyResult, asJson: boolean, what: string): void {
+  ctx.exitCode = result.ok ? 0 : 1
+  if (asJson) {
+    json(ctx, result)
+    return
+  }
+  if (result.ok) {
+    out(ctx, `ok: ${result.checked} records checked in ${what}, every chain intact`)
+  } else {
+    const bad = result.firstBad
+    const where = bad === undefined ? 'a record' : `gateway ${bad.gatewayId} seq ${bad.seq}`
+    out(ctx, `broken: ${where} ${bad?.reason ?? 'does not verify'} (${result.checked} records checked in ${what})`)
+  }
+}
+
+export function registerAudit (program: Command, ctx: Context): void {
+  const audit = program.command('audit').description('query, verify and export the audit log straight from the configured store')
+
+  addFilters(audit.command('query'))
+    .description('one page of audit records, oldest first')
+    .requiredOption('--config <file>', 'gateway config whose store to read')
+    .option('--limit <n>', 'records per page, at most 1000', '100')
+    .option('--cursor <cursor>', 'the next page of the same query (printed after a full page)')
+    .addOption(new Option('--format <format>', 'output format (default: table on a terminal, else json)').choices(['table', 'json', 'ndjson', 'csv']))
+    .addHelpText('after', `
+Examples:
+  $ govex audit query --config govex.config.json --consumer tj.mca --outcome denied
+  $ govex audit query --config govex.config.json --from 2026-11-27 --format csv > today.csv`)
+    .action(async (opts: FilterOptions & { config: string, limit: string, cursor?: string, format?: string }) => {
+      const limit = Number(opts.limit)
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new CliError(`--limit ${opts.limit} must be a whole number from 1 to 1000; use "govex audit export" for everything`)
+      const filter = filterOf(opts)
+      const format = opts.format ?? (ctx.io.stdout.isTTY === true ? 'table' : 'json')
+      const source = await openAuditSource(await loadConfigFor(ctx, opts.config))
+      try {
+        const page = await source.audit.query(filter, limit, opts.cursor)
+        const more = (): void => {
+          if (page.nextCursor !== null) err(ctx, `more records: add --cursor ${page.nextCursor}`)
+        }
+        switch (format) {
+          case 'json': json(ctx, page); break
+          case 'ndjson': for (const r of page.records) ctx.io.stdout.write(ndjsonRow(r)); more(); break
+          case 'csv': ctx.io.stdout.write(csvHeader()); for (const r of page.records) ctx.io.stdout.write(csvRow(r)); more(); break
+          default:
+            if (page.records.length === 0) err(ctx, 'no records match')
+            else ctx.io.stdout.write(formatTable(page.records))
+            more()
+        }
+      } finally {
+        await source.close()
+      }
+    })
+
+  audit.command('verify')
+    .description('walk every hash chain; exit 1 naming the gateway and seq of the first bad record')
+    .option('--config <file>', 'gateway config whose store to verify')
+    .option('--file <export.ndjson>', 'verify an exported NDJSON file instead, offline (an unfiltered export)')
+    .option('--json', 'print { ok, checked, firstBad } as JSON')
+    .addHelpText('after', `
+Examples:
+  $ govex audit verify --config govex.config.json
+  ok: 10432 records checked in the store, every chain intact
+  $ govex audit verify --file audit-2026-11.ndjson
+  broken: gateway tj.gw.extranet-1 seq 1042 changed (1042 records checked in audit-2026-11.ndjson)`)
+    .action(async (opts: { config?: string, file?: string, json?: boolean }) => {
+      if (opts.file !== undefined) {
+        if (opts.config !== undefined) throw new CliError('pass either --config (verify the store) or --file (verify an export), not both')
+        const file = pathOf(ctx, opts.file)
+        const progress = new Progress(ctx.io.stderr, 'verified')
+        const records = async function * (): AsyncGenerator<AuditRecord> {
+          for await (const r of readNdjson(file)) { progress.tick(); yield r }
+        }
+        const result = await verifyChain(records())
+        progress.done()
+        printVerify(ctx, result, opts.json === true, opts.file)
+        return
+      }
+      const source = await openAuditSource(await loadConfigFor(ctx, opts.config))
+      try {
+        printVerify(ctx, await source.audit.verify(), opts.json === true, 'the store')
+      } finally {
+        await source.close()
+      }
+    })
+
+  addFilters(audit.command('export'))
+    .description('every matching record, streamed: NDJSON (default) or CSV, to stdout or --out')
+    .requiredOption('--config <file>', 'gateway config whose store to read')
+    .addOption(new Option('--format <format>', 'output format').choices(['ndjson', 'csv']).default('ndjson'))
+    .option('--out <file>', 'write to this file instead of stdout (refuses to overwrite unless --force)')
+    .option('--force', 'replace --out if it exists')
+    .addHelpText('after', `
+Examples:
+  $ govex audit export --config govex.config.json --out audit.ndjson
+  $ govex audit verify --file audit.ndjson
+  $ govex audit export --config govex.config.json --provider tj.psb --format csv > psb.csv`)
+    .action(async (opts: FilterOptions & { config: string, format: 'ndjson' | 'csv', out?: string, force?: boolean }) => {
+      const filter = filterOf(opts)
+      const source = await openAuditSource(await loadConfigFor(ctx, opts.config))
+      let sink: Output = ctx.io.stdout
+      let file: ReturnType<typeof createWriteStream> | undefined
+      try {
+        if (opts.out !== undefined) {
+          const path = pathOf(ctx, opts.out)
+          file = createWriteStream(path, { flags: opts.force === true ? 'w' : 'wx' })
+          await new Promise<void>((resolve, reject) => {
+            file?.once('open', () => { resolve() })
+            file?.once('error', (e: NodeJS.ErrnoException) => {
+              reject(e.code === 'EEXIST' ? new CliError(`${opts.out ?? ''} already exists; pass --force to replace it`) : e)
+            })
+          })
+          sink = file
+        }
+        const row = opts.format === 'csv' ? csvRow : ndjsonRow
+        if (opts.format === 'csv') await writeChunk(sink, csvHeader())
+        const progress = new Progress(ctx.io.stderr, 'exported')
+        for await (const r of source.audit.scan(filter)) {
+          await writeChunk(sink, row(r))
+          progress.tick()
+        }
+        const n = progress.done()
+        if (file !== undefined) {
+          const f = file
+          await new Promise<void>((resolve, reject) => { f.end((e?: Error | null) => { if (e != null) reject(e); else resolve() }) })
+          err(ctx, `exported ${n} records to ${opts.out ?? ''}`)
+        }
+      } finally {
+        file?.destroy()
+        await source.close()
+      }
+    })
+}

@@ -1,0 +1,70 @@
+// The `govex` program: commander wiring, and the one place where errors become
+// a single line on stderr and an exit code.
+import { Command, CommanderError } from 'commander'
+import { processIo } from './io.js'
+import type { Io } from './io.js'
+import { createContext } from './context.js'
+import type { Context } from './context.js'
+import { describeError } from './errors.js'
+import { registerInit } from './commands/init.js'
+import { registerStart } from './commands/start.js'
+import { registerKeys } from './commands/keys.js'
+import { registerToken } from './commands/token.js'
+import { registerLint } from './commands/lint.js'
+import { registerPlan } from './commands/plan.js'
+import { registerAudit } from './commands/audit.js'
+import { registerDemo } from './commands/demo.js'
+
+export const VERSION = '0.1.0'
+
+export function buildProgram (ctx: Context): Command {
+  const program = new Command('govex')
+  program
+    .description('govex: an information-sharing exchange for government agencies')
+    .version(VERSION, '-V, --version')
+    .option('--debug', 'print stack traces of errors (also GOVEX_DEBUG=1)')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: s => { ctx.io.stdout.write(s) },
+      writeErr: s => { ctx.io.stderr.write(s) },
+      outputError: (s, write) => { write(s.trimEnd() + ' (see --help)\n') }
+    })
+    .addHelpText('after', `
+Examples:
+  $ govex demo                          run the Tianjin example end to end
+  $ govex init ./my-exchange            a ready deployment folder
+  $ govex start --config ./my-exchange/govex.config.json
+Run "govex <command> --help" for a command's options and an example.`)
+  registerInit(program, ctx)
+  registerStart(program, ctx)
+  registerKeys(program, ctx)
+  registerToken(program, ctx)
+  registerLint(program, ctx)
+  registerPlan(program, ctx)
+  registerAudit(program, ctx)
+  registerDemo(program, ctx)
+  return program
+}
+
+/** Runs the command line; resolves with the exit code (it never calls process.exit). */
+export async function run (argv: readonly string[], io: Io = processIo()): Promise<number> {
+  const ctx = createContext(io)
+  const program = buildProgram(ctx)
+  try {
+    await program.parseAsync([...argv], { from: 'node' })
+    return ctx.exitCode
+  } catch (err) {
+    // commander already printed its own message (usage errors, help, version)
+    if (err instanceof CommanderError) return err.exitCode
+    const debug = argv.includes('--debug') || isOn(io.env.GOVEX_DEBUG)
+    const { lines, exitCode } = describeError(err)
+    io.stderr.write('error: ' + lines.join('\n') + '\n')
+    if (debug && err instanceof Error && err.stack !== undefined) io.stderr.write(err.stack + '\n')
+    return exitCode
+  }
+}
+
+function isOn (value: string | undefined): boolean {
+  return value !== undefined && value !== '' && value !== '0' && value !== 'false'
+}
