@@ -18,33 +18,32 @@ export const PROVIDERS = [psb, mca, hrss]
  * `(await startProviders()).close()` work.
  */
 export function startProviders ({ log = console.log, host = '127.0.0.1', ports = {} } = {}) {
+  let closing
   const write = typeof log === 'function' ? log : log.info.bind(log)
   const servers = PROVIDERS.map(p => ({ provider: p, port: ports[p.agency] ?? p.port, server: createProviderServer({ ...p, log: write }) }))
+  // `ports` holds the configured ports until each server listens, then the bound one (for port 0).
+  const handle = { close, ready: undefined, ports: Object.fromEntries(servers.map(({ provider, port }) => [provider.agency, port])) }
   const ready = Promise.all(servers.map(({ provider, port, server }) => new Promise((resolveListen, reject) => {
     server.once('error', reject)
     server.listen(port, host, () => {
       server.off('error', reject)
-      write(`${provider.agency} provider listening on http://${host}:${server.address().port}/ (${Object.keys(provider.resources).join(', ')})`)
+      handle.ports[provider.agency] = server.address().port
+      write(`${provider.agency} provider listening on http://${host}:${handle.ports[provider.agency]}/ (${Object.keys(provider.resources).join(', ')})`)
       resolveListen()
     })
   }))).then(() => {
     write('providers do not verify the gateway JWT here: that is the job of the @govex/sdk provider plugin; they only require a Bearer token')
   })
+  handle.ready = ready
   // A server that failed to listen must not leave its siblings running.
   ready.catch(() => close())
-  let closing
-  const close = () => {
+  function close () {
     closing ??= Promise.all(servers.map(({ server }) => new Promise(resolveClose => {
       if (!server.listening) return resolveClose()
       server.close(() => resolveClose())
       server.closeAllConnections()
     }))).then(() => {})
     return closing
-  }
-  const handle = {
-    close,
-    ready,
-    ports: Object.fromEntries(servers.map(({ provider, port }) => [provider.agency, port]))
   }
   // A thenable, so `await startProviders()` waits for `ready` and yields the plain handle.
   return { ...handle, then: (onReady, onError) => ready.then(() => handle).then(onReady, onError) }
