@@ -1,0 +1,173 @@
+// The exchange decision (PROTOCOL.md "Exchange"): resource exists → zone →
+// grant in the active plan within validity → purpose → fields → conditions →
+// required query parameters; the first check that fails answers. Hot path:
+// a few Map lookups and Set checks on the plan index; messages are built only
+// for denials.
+import type { Catalog, CatalogEntry } from './catalog.js'
+import type { ErrorCode } from './codes.js'
+import type { PlanRef } from './schemas/envelope.js'
+import type { Grant } from './schemas/plan.js'
+import type { QuotaLimits } from './store/types.js'
+import type { IndexedGrant, PlanIndex } from './plan/plan-index.js'
+
+export type Zone = 'extranet' | 'intranet'
+
+export interface AuthorizeRequest {
+  consumer: string
+  resourceId: string
+  zone: Zone
+  purpose: string
+  /** default: every field the grant allows */
+  fields?: readonly string[] | undefined
+  userId?: string | undefined
+  caseRef?: string | undefined
+  query?: Readonly<Record<string, unknown>> | undefined
+  /** epoch ms */
+  now: number
+}
+
+export type AuthorizeResult =
+  | {
+    allow: true
+    grant: Grant
+    /** the fields to request and keep: the requested ones, or the grant's. Shared: do not mutate. */
+    fields: string[]
+    entry: CatalogEntry
+    plan: PlanRef
+    /** the grant's quota, null when unlimited */
+    quota: QuotaLimits | null
+  }
+  | { allow: false, code: ErrorCode, message: string, entry?: CatalogEntry, grant?: Grant, plan?: PlanRef }
+
+/** Whether a gateway in `zone` serves a resource of `level` (MODEL.md "Directory"). */
+export function zoneServes (zone: Zone, level: string): boolean {
+  // Anything but an intranet gateway is treated as extranet: fail closed.
+  return zone === 'intranet' || level === 'public' || level === 'internal'
+}
+
+function within (grant: IndexedGrant, now: number): boolean {
+  return now >= grant.validFrom && now <= grant.validUntil
+}
+
+function iso (ms: number): string {
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : 'an invalid instant'
+}
+
+function windowOf (grant: IndexedGrant): string {
+  return `from ${iso(grant.validFrom)} until ${iso(grant.validUntil)}`
+}
+
+function missing (value: string | undefined): boolean {
+  return typeof value !== 'string' || value === ''
+}
+
+export function authorize (index: PlanIndex | null, catalog: Catalog, request: AuthorizeRequest): AuthorizeResult {
+  const { consumer, resourceId, purpose, now } = request
+  const entry = catalog.get(resourceId)
+  if (entry === undefined) {
+    return { allow: false, code: 'GOVEX_ERR_NOT_FOUND', message: `resource ${resourceId} is not in the catalog: see GET /v1/catalog` }
+  }
+  const level = entry.resource.securityLevel
+  if (!zoneServes(request.zone, level)) {
+    return { allow: false, code: 'GOVEX_ERR_ZONE', message: `${resourceId} is ${level}: this ${request.zone} gateway does not serve it; call an intranet gateway`, entry }
+  }
+  if (index === null) {
+    return { allow: false, code: 'GOVEX_ERR_NO_GRANT', message: `there is no active sharing plan, so ${consumer} has no active grant for ${resourceId}`, entry }
+  }
+  const plan = index.plan
+  const grants = index.lookup(consumer, resourceId)
+  if (grants === undefined) {
+    return { allow: false, code: 'GOVEX_ERR_NO_GRANT', message: `${consumer} has no active grant for ${resourceId}`, entry, plan }
+  }
+
+  let chosen: IndexedGrant | undefined
+  const forPurpose = grants.byPurpose.get(purpose)
+  if (forPurpose !== undefined) {
+    for (let i = 0; i < forPurpose.length; i++) {
+      const candidate = forPurpose[i] as IndexedGrant
+      if (within(candidate, now)) { chosen = candidate; break }
+    }
+  }
+  if (chosen === undefined) return purposeOrValidity(grants.any, forPurpose, request, entry, plan)
+
+  const grant = chosen.grant
+  let fields = chosen.fields
+  const requested = request.fields
+  if (requested !== undefined) {
+    let outside: string[] | undefined
+    for (let i = 0; i < requested.length; i++) {
+      const field = requested[i] as string
+      if (!chosen.fieldSet.has(field)) (outside ??= []).push(field)
+    }
+    if (outside !== undefined) {
+      return {
+        allow: false,
+        code: 'GOVEX_ERR_FIELDS_NOT_GRANTED',
+        message: `grant ${grant.id} does not cover field${outside.length === 1 ? '' : 's'} ${outside.join(', ')} of ${resourceId}; it allows ${chosen.fields.join(', ')}`,
+        entry, grant, plan
+      }
+    }
+    // The caller's own list, unchanged: the result is read, never written.
+    fields = requested as string[]
+  }
+
+  if (chosen.requireCaseRef && missing(request.caseRef)) {
+    return { allow: false, code: 'GOVEX_ERR_CONDITION_UNMET', message: `grant ${grant.id} requires a caseRef: send the case reference in the envelope`, entry, grant, plan }
+  }
+  if (chosen.requireUserId && missing(request.userId)) {
+    return { allow: false, code: 'GOVEX_ERR_CONDITION_UNMET', message: `grant ${grant.id} requires a userId: send the requesting officer's id in the envelope`, entry, grant, plan }
+  }
+
+  const required = entry.requiredQuery
+  if (required.length > 0) {
+    const query = request.query
+    let absent: string[] | undefined
+    for (let i = 0; i < required.length; i++) {
+      const name = required[i] as string
+      const value = query === undefined || !Object.hasOwn(query, name) ? undefined : query[name]
+      if (value === undefined || value === null) (absent ??= []).push(name)
+    }
+    if (absent !== undefined) {
+      return {
+        allow: false,
+        code: 'GOVEX_ERR_BAD_REQUEST',
+        message: `${resourceId} requires query parameter${absent.length === 1 ? '' : 's'} ${absent.join(', ')}: add ${absent.length === 1 ? 'it' : 'them'} to the envelope's query`,
+        entry, grant, plan
+      }
+    }
+  }
+
+  return { allow: true, grant, fields, entry, plan, quota: chosen.quota }
+}
+
+/**
+ * The denial when no grant listing the purpose is in force now. Validity comes
+ * before purpose: with no grant for (consumer, resource) in force the answer is
+ * NO_GRANT; with some in force, none listing the purpose, PURPOSE_NOT_GRANTED.
+ * Only denials come here, and `all` holds the few grants of one (consumer, resource).
+ */
+function purposeOrValidity (
+  all: readonly IndexedGrant[], forPurpose: readonly IndexedGrant[] | undefined,
+  request: AuthorizeRequest, entry: CatalogEntry, plan: PlanRef
+): AuthorizeResult {
+  const { consumer, resourceId, purpose, now } = request
+  const inForce = all.filter(g => within(g, now))
+  const expiredForPurpose = forPurpose?.[0]
+  if (inForce.length === 0) {
+    const first = expiredForPurpose ?? all[0] as IndexedGrant
+    return {
+      allow: false,
+      code: 'GOVEX_ERR_NO_GRANT',
+      message: `${consumer} has no active grant for ${resourceId} now: grant ${first.grant.id} is valid ${windowOf(first)}`,
+      entry, grant: first.grant, plan
+    }
+  }
+  const purposes = [...new Set(inForce.flatMap(g => g.grant.purposes))].join(', ')
+  const note = expiredForPurpose === undefined ? '' : `; grant ${expiredForPurpose.grant.id} lists it but is valid ${windowOf(expiredForPurpose)}`
+  return {
+    allow: false,
+    code: 'GOVEX_ERR_PURPOSE_NOT_GRANTED',
+    message: `${consumer}'s grants for ${resourceId} do not list purpose ${purpose}; they allow ${purposes}${note}`,
+    entry, grant: (inForce[0] as IndexedGrant).grant, plan
+  }
+}
