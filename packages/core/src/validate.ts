@@ -61,24 +61,67 @@ const KEYWORD_CODES: Record<string, string> = {
   if: 'invalid'
 }
 
+const LITERAL_BRANCH = /^(.*\/anyOf)\/\d+\/const$/
+
+/**
+ * TypeBox compiles a union of literals to `anyOf` of `const`, which Ajv reports
+ * as one "must be equal to constant" per branch plus "must match a schema in
+ * anyOf". Collects, per failing union of literals only (no other error under
+ * that `anyOf`), the values it allows, so one `enum` problem can list them.
+ */
+function literalUnions (errors: readonly ErrorObject[]): Map<string, unknown[]> {
+  const values = new Map<string, unknown[]>()
+  const mixed = new Set<string>()
+  for (const e of errors) {
+    const branch = e.keyword === 'const' ? LITERAL_BRANCH.exec(e.schemaPath) : null
+    if (branch !== null) {
+      const key = e.instancePath + '\u0000' + String(branch[1])
+      const list = values.get(key)
+      if (list === undefined) values.set(key, [(e.params as { allowedValue?: unknown }).allowedValue])
+      else list.push((e.params as { allowedValue?: unknown }).allowedValue)
+      continue
+    }
+    for (let at = e.schemaPath.indexOf('/anyOf/'); at >= 0; at = e.schemaPath.indexOf('/anyOf/', at + 1)) {
+      mixed.add(e.schemaPath.slice(0, at + 6))
+    }
+  }
+  for (const key of values.keys()) {
+    if (mixed.has(key.slice(key.indexOf('\u0000') + 1))) values.delete(key)
+  }
+  return values
+}
+
 /** Ajv errors as Problems, one per distinct (path, code). */
 export function problemsFromAjv (errors: readonly ErrorObject[] | null | undefined): Problem[] {
   const out: Problem[] = []
   const seen = new Set<string>()
+  const unions = literalUnions(errors ?? [])
   for (const e of errors ?? []) {
     let path = e.instancePath
     let message = e.message ?? 'is invalid'
+    let keyword = e.keyword
     const params = e.params as Record<string, unknown>
-    if (e.keyword === 'required') {
+    if (unions.size > 0 && (keyword === 'const' || keyword === 'anyOf')) {
+      const branch = keyword === 'const' ? LITERAL_BRANCH.exec(e.schemaPath) : null
+      const allowed = unions.get(path + '\u0000' + (branch === null ? e.schemaPath : String(branch[1])))
+      if (allowed !== undefined) {
+        if (keyword === 'const') continue
+        keyword = 'enum'
+        message = 'must be one of ' + allowed.map(v => JSON.stringify(v)).join(', ')
+      }
+    }
+    if (keyword === 'required') {
       path = pointer(path, String(params.missingProperty))
       message = 'is required'
-    } else if (e.keyword === 'additionalProperties') {
+    } else if (keyword === 'additionalProperties') {
       path = pointer(path, String(params.additionalProperty))
       message = 'is not a known property; remove it or check its spelling'
     } else if (e.keyword === 'enum') {
       message = 'must be one of ' + (params.allowedValues as unknown[]).map(v => JSON.stringify(v)).join(', ')
+    } else if (keyword === 'const') {
+      message = 'must be ' + JSON.stringify(params.allowedValue)
     }
-    const code = KEYWORD_CODES[e.keyword] ?? e.keyword
+    const code = KEYWORD_CODES[keyword] ?? keyword
     const key = code + '\u0000' + path
     if (seen.has(key)) continue
     seen.add(key)

@@ -31,6 +31,8 @@ function validityProblems (grant: Grant, base: string, planFrom: number, planUnt
   if (from !== undefined && until !== undefined && from >= until) {
     problems.push({ code: 'invalid-validity', path: pointer(base, 'validUntil'), message: `validUntil (${grant.validUntil as string}) must be later than validFrom (${grant.validFrom as string})` })
   }
+  // Against a plan whose own period is inverted, "within" means nothing: that problem is reported once, on the plan.
+  if (planFrom >= planUntil) return
   if (from !== undefined && (from < planFrom || from >= planUntil)) {
     problems.push({ code: 'grant-outside-plan-validity', path: pointer(base, 'validFrom'), message: `validFrom must fall within the plan's validity (${plan.validFrom} to ${plan.validUntil}); move it or omit it to use the plan's` })
   }
