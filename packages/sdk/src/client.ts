@@ -1,0 +1,245 @@
+// The consumer client: signs its own short-lived token (reused until shortly
+// before expiry), sends exchange envelopes to the gateway with undici, retries
+// only what is safe, and turns every refusal into a GovexRequestError with the
+// PROTOCOL.md code.
+import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { Pool, type Dispatcher } from 'undici'
+import { signJwt, validateSchema, PrivateJwk, type Grant, type Problem, type Resource } from '@govex/core'
+import { GovexRequestError, optionsError, SDK_ERROR_CODES } from './errors.js'
+import type { ResourceMap, FieldOf, ItemsOf, Selected, ExchangeRequest, ExchangeResponse } from './types.js'
+
+export interface ClientOptions {
+  /** e.g. `http://127.0.0.1:8080` */
+  gatewayUrl: string
+  /** the caller's member id (`iss`) */
+  memberId: string
+  /** the member's private Ed25519 JWK, or a path to its JSON file */
+  privateKey: PrivateJwk | string
+  /** the gateway id or pool audience (`aud`) */
+  gatewayId: string
+  /** token lifetime, ≤ 300 s (default 300) */
+  tokenTtlS?: number
+  /** per-request timeout (default 10 000 ms) */
+  timeoutMs?: number
+  /** resends of the same envelope after a connection that failed before any answer (default 2) */
+  retries?: number
+  /** connections to the gateway (default 16) */
+  connections?: number
+  /** an undici dispatcher to use instead of the client's own pool */
+  dispatcher?: Dispatcher
+}
+
+export interface CatalogQuery {
+  provider?: string
+  q?: string
+  classification?: string
+}
+
+export type CatalogResource = Omit<Resource, 'endpoint'> & { endpoint?: Resource['endpoint'] }
+
+export interface CanResult {
+  allowed: boolean
+  /** why not, as the gateway would answer */
+  code?: 'GOVEX_ERR_NO_GRANT' | 'GOVEX_ERR_PURPOSE_NOT_GRANTED' | 'GOVEX_ERR_FIELDS_NOT_GRANTED'
+  message?: string
+  grant?: Grant
+}
+
+interface CachedToken { token: string, refreshAt: number }
+
+const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN'])
+
+export class GovexClient<M extends ResourceMap = ResourceMap> {
+  readonly memberId: string
+  readonly gatewayId: string
+  /** how many tokens this client has signed (one per ~ttl, not per call) */
+  tokensSigned = 0
+  readonly #origin: string
+  readonly #key: PrivateJwk
+  readonly #ttlS: number
+  readonly #timeoutMs: number
+  readonly #retries: number
+  readonly #dispatcher: Dispatcher
+  readonly #ownsDispatcher: boolean
+  #token: CachedToken | undefined
+
+  constructor (options: ClientOptions) {
+    if (typeof options !== 'object' || options === null) throw optionsError('createClient(options): options must be an object')
+    const url = parseUrl(options.gatewayUrl)
+    if (typeof options.memberId !== 'string' || options.memberId === '') throw optionsError('memberId is required: your agency\'s member id, e.g. "tj.mca"')
+    if (typeof options.gatewayId !== 'string' || options.gatewayId === '') throw optionsError('gatewayId is required: the gateway id or pool audience your tokens are for')
+    const ttl = options.tokenTtlS ?? 300
+    if (!Number.isInteger(ttl) || ttl < 10 || ttl > 300) throw optionsError('tokenTtlS must be an integer between 10 and 300 (PROTOCOL.md: exp − iat ≤ 300)')
+    this.memberId = options.memberId
+    this.gatewayId = options.gatewayId
+    this.#origin = url.origin
+    this.#key = loadKey(options.privateKey)
+    this.#ttlS = ttl
+    this.#timeoutMs = positive(options.timeoutMs, 10_000, 'timeoutMs')
+    this.#retries = options.retries ?? 2
+    this.#ownsDispatcher = options.dispatcher === undefined
+    this.#dispatcher = options.dispatcher ?? new Pool(url.origin, { connections: options.connections ?? 16, keepAliveTimeout: 3_000 })
+  }
+
+  /** Asks for data of a resource under the active plan. */
+  async request<Id extends string, const F extends FieldOf<M, Id> = FieldOf<M, Id>> (
+    resourceId: Id,
+    request: ExchangeRequest<F>
+  ): Promise<ExchangeResponse<Selected<ItemsOf<M, Id>, F>>> {
+    if (typeof request !== 'object' || request === null || typeof request.purpose !== 'string') {
+      throw optionsError('request(resourceId, { purpose, ... }): purpose is required')
+    }
+    const envelope: Record<string, unknown> = { id: request.id ?? randomUUID(), purpose: request.purpose }
+    if (request.fields !== undefined) envelope.fields = request.fields
+    if (request.query !== undefined) envelope.query = request.query
+    if (request.userId !== undefined) envelope.userId = request.userId
+    if (request.caseRef !== undefined) envelope.caseRef = request.caseRef
+    const body = JSON.stringify(envelope)
+    return await this.#call('POST', '/v1/exchange/' + encodeURIComponent(resourceId), body, request.signal, request.timeoutMs) as ExchangeResponse<Selected<ItemsOf<M, Id>, F>>
+  }
+
+  /** The compiled catalog, optionally filtered. */
+  async catalog (query: CatalogQuery = {}): Promise<CatalogResource[]> {
+    const params = new URLSearchParams()
+    for (const [k, v] of Object.entries(query)) if (typeof v === 'string') params.set(k, v)
+    const qs = params.size > 0 ? '?' + params.toString() : ''
+    const answer = await this.#call('GET', '/v1/catalog' + qs) as { resources?: CatalogResource[] } | CatalogResource[]
+    return Array.isArray(answer) ? answer : (answer.resources ?? [])
+  }
+
+  /** One catalog entry. */
+  async resource (resourceId: string): Promise<CatalogResource> {
+    const answer = await this.#call('GET', '/v1/catalog/' + encodeURIComponent(resourceId)) as { resource?: CatalogResource } & CatalogResource
+    return answer.resource ?? answer
+  }
+
+  /** This member's grants in the active plan. */
+  async grantsMine (): Promise<Grant[]> {
+    const answer = await this.#call('GET', '/v1/grants/mine') as { grants?: Grant[] } | Grant[]
+    return Array.isArray(answer) ? answer : (answer.grants ?? [])
+  }
+
+  /** A dry run: would an exchange with this purpose and these fields be granted? Calls no provider. */
+  async can (resourceId: string, request: { purpose: string, fields?: readonly string[] }): Promise<CanResult> {
+    const grants = (await this.grantsMine()).filter(g => g.resource === resourceId)
+    if (grants.length === 0) return { allowed: false, code: 'GOVEX_ERR_NO_GRANT', message: `${this.memberId} has no active grant for ${resourceId}` }
+    const grant = grants.find(g => g.purposes.includes(request.purpose))
+    if (grant === undefined) return { allowed: false, code: 'GOVEX_ERR_PURPOSE_NOT_GRANTED', message: `no grant for ${resourceId} lists the purpose ${request.purpose}` }
+    const outside = (request.fields ?? []).filter(f => !grant.fields.includes(f))
+    if (outside.length > 0) return { allowed: false, code: 'GOVEX_ERR_FIELDS_NOT_GRANTED', message: `fields not granted: ${outside.join(', ')}`, grant }
+    return { allowed: true, grant }
+  }
+
+  /** A bearer token for this member (cached; signed again shortly before it expires). */
+  token (now = Date.now()): string {
+    const cached = this.#token
+    if (cached !== undefined && now < cached.refreshAt) return cached.token
+    const iat = Math.floor(now / 1000)
+    const token = signJwt(this.#key, { iss: this.memberId, aud: this.gatewayId, iat, exp: iat + this.#ttlS, jti: randomUUID() })
+    this.tokensSigned++
+    // renew with a fifth of the lifetime (≥ 5 s) left, so a token never expires in flight
+    this.#token = { token, refreshAt: (iat + this.#ttlS - Math.max(5, Math.floor(this.#ttlS / 5))) * 1000 }
+    return token
+  }
+
+  async close (): Promise<void> {
+    if (this.#ownsDispatcher) await this.#dispatcher.close()
+  }
+
+  async #call (method: 'GET' | 'POST', path: string, body?: string, signal?: AbortSignal, timeoutMs?: number): Promise<unknown> {
+    const timeout = AbortSignal.timeout(positive(timeoutMs, this.#timeoutMs, 'timeoutMs'))
+    const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout])
+    for (let attempt = 0; ; attempt++) {
+      let res: Dispatcher.ResponseData
+      try {
+        const headers: Record<string, string> = { authorization: 'Bearer ' + this.token() }
+        if (body !== undefined) headers['content-type'] = 'application/json'
+        res = await this.#dispatcher.request({ origin: this.#origin, path, method, headers, body, signal: combined })
+      } catch (err) {
+        if (signal?.aborted === true) throw clientError('GOVEX_ERR_CLIENT_ABORTED', err)
+        if (timeout.aborted) throw clientError('GOVEX_ERR_CLIENT_TIMEOUT', err)
+        // no answer came back: resending the same envelope is safe (a processed one meets GOVEX_ERR_REPLAY)
+        if (attempt < this.#retries && RETRYABLE.has(errorCode(err))) {
+          await delay(50 * (attempt + 1))
+          continue
+        }
+        throw clientError('GOVEX_ERR_CLIENT_NETWORK', err)
+      }
+      return await readAnswer(res, combined, signal, timeout)
+    }
+  }
+}
+
+/** Creates a consumer client; pass a ResourceMap type to get typed data. */
+export function createClient<M extends ResourceMap = ResourceMap> (options: ClientOptions): GovexClient<M> {
+  return new GovexClient<M>(options)
+}
+
+async function readAnswer (res: Dispatcher.ResponseData, combined: AbortSignal, signal: AbortSignal | undefined, timeout: AbortSignal): Promise<unknown> {
+  let parsed: unknown
+  try {
+    parsed = await res.body.json()
+  } catch (err) {
+    if (signal?.aborted === true) throw clientError('GOVEX_ERR_CLIENT_ABORTED', err)
+    if (timeout.aborted || combined.aborted) throw clientError('GOVEX_ERR_CLIENT_TIMEOUT', err)
+    throw new GovexRequestError({ code: 'GOVEX_ERR_CLIENT_BAD_RESPONSE', message: `${SDK_ERROR_CODES.GOVEX_ERR_CLIENT_BAD_RESPONSE} (status ${res.statusCode})`, statusCode: res.statusCode, cause: err })
+  }
+  if (res.statusCode >= 200 && res.statusCode < 300) return parsed
+  const e = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { code?: unknown, message?: unknown, requestId?: unknown, problems?: unknown }
+  const retryAfter = Number(res.headers['retry-after'])
+  throw new GovexRequestError({
+    code: typeof e.code === 'string' ? e.code : 'GOVEX_ERR_CLIENT_BAD_RESPONSE',
+    message: typeof e.message === 'string' ? e.message : `the gateway answered ${res.statusCode}`,
+    statusCode: res.statusCode,
+    requestId: typeof e.requestId === 'string' ? e.requestId : headerString(res.headers['x-request-id']),
+    problems: Array.isArray(e.problems) ? e.problems as Problem[] : undefined,
+    retryAfterS: Number.isFinite(retryAfter) ? retryAfter : undefined
+  })
+}
+
+function clientError (code: keyof typeof SDK_ERROR_CODES, cause: unknown): GovexRequestError {
+  const detail = cause instanceof Error ? `: ${cause.message}` : ''
+  return new GovexRequestError({ code, message: SDK_ERROR_CODES[code] + detail, cause })
+}
+
+function errorCode (err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' ? code : ''
+}
+
+function headerString (value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value
+}
+
+function parseUrl (value: unknown): URL {
+  try {
+    const url = new URL(String(value))
+    if (url.protocol === 'http:' || url.protocol === 'https:') return url
+  } catch {}
+  throw optionsError('gatewayUrl must be an http(s) URL, e.g. "http://127.0.0.1:8080"')
+}
+
+function positive (value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback
+  if (!Number.isFinite(value) || value <= 0) throw optionsError(`${name} must be a positive number of milliseconds`)
+  return value
+}
+
+function loadKey (key: PrivateJwk | string): PrivateJwk {
+  let value: unknown = key
+  if (typeof key === 'string') {
+    try {
+      value = JSON.parse(readFileSync(key, 'utf8'))
+    } catch (err) {
+      throw optionsError(`privateKey: cannot read a JWK from ${key}: ${(err as Error).message}`)
+    }
+  }
+  const checked = validateSchema(PrivateJwk, value)
+  if (!checked.ok) throw optionsError('privateKey must be an Ed25519 private JWK ({ kid, kty: "OKP", crv: "Ed25519", x, d }): ' + checked.problems.map(p => `${p.path} ${p.message}`).join('; '))
+  return checked.value
+}
+
+function delay (ms: number): Promise<void> {
+  return new Promise(resolve => setTimeout(resolve, ms).unref())
+}

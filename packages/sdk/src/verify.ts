@@ -1,0 +1,94 @@
+// Framework-free verification of a call from the gateway (PROTOCOL.md
+// "Gateway → provider"): an EdDSA JWT by a trusted gateway key, `aud` = this
+// provider, not expired, `digest` = sha256 of the exact body bytes, `jti` =
+// the body's requestId. Everything else is refused with a coded reason.
+import { sha256, verifyJwt, publicKeyFromJwk, type PublicJwk } from '@govex/core'
+import type { KeyObject } from 'node:crypto'
+
+export interface GatewayKey {
+  /** the gateway's member id (`iss`) */
+  gatewayId: string
+  /** its public JWK (with `kid`) */
+  key: PublicJwk
+}
+
+export interface VerifyOptions {
+  /** this provider's member id: the `aud` the gateway signs for */
+  providerId: string
+  /** the gateway keys to trust (several for rotation or several gateways) */
+  gatewayKeys: readonly GatewayKey[]
+  /** clock skew allowed, seconds (default 30) */
+  skewS?: number
+  now?: () => number
+}
+
+/** What a verified gateway call tells the provider. */
+export interface GatewayCall {
+  requestId: string
+  consumer: string
+  resource: string
+  purpose: string
+  fields: string[]
+  userId: string | null
+  caseRef: string | null
+  query: Record<string, unknown>
+  gatewayId: string
+}
+
+export type VerifyResult = { ok: true, call: GatewayCall } | { ok: false, code: 'GOVEX_ERR_UNAUTHENTICATED', message: string }
+
+type Headers = Record<string, string | string[] | undefined>
+
+/** Builds a verifier once (keys are parsed here, not per call). */
+export function createGatewayVerifier (options: VerifyOptions): (headers: Headers, rawBody: Uint8Array | string) => VerifyResult {
+  if (typeof options?.providerId !== 'string' || options.providerId === '') throw new TypeError('providerId is required: this provider\'s member id')
+  if (!Array.isArray(options.gatewayKeys) || options.gatewayKeys.length === 0) throw new TypeError('gatewayKeys: give at least one { gatewayId, key } to trust')
+  const keys = new Map<string, { gatewayId: string, key: KeyObject }>()
+  for (const { gatewayId, key } of options.gatewayKeys) keys.set(gatewayId + '\u0000' + key.kid, { gatewayId, key: publicKeyFromJwk(key) })
+  const skewS = options.skewS ?? 30
+  const now = options.now ?? Date.now
+
+  return function verifyGatewayCall (headers, rawBody) {
+    const auth = headers.authorization
+    const value = Array.isArray(auth) ? auth[0] : auth
+    if (value === undefined || !value.startsWith('Bearer ')) return refuse('no gateway token: expected Authorization: Bearer <gateway JWT>')
+    const result = verifyJwt(value.slice(7), (kid, claims) => {
+      const iss = typeof claims.iss === 'string' ? claims.iss : ''
+      return kid === undefined ? undefined : keys.get(iss + '\u0000' + kid)?.key
+    }, { audience: options.providerId, maxTtlS: 60, skewS, now: now() })
+    if (!result.ok) return refuse('gateway token refused: ' + result.message)
+    const claims = result.claims
+    if (claims.digest !== sha256(rawBody)) return refuse('the body does not match the gateway token\'s digest: it was altered in transit')
+    let body: Record<string, unknown>
+    try {
+      body = JSON.parse(typeof rawBody === 'string' ? rawBody : Buffer.from(rawBody).toString('utf8')) as Record<string, unknown>
+    } catch {
+      return refuse('the body is not JSON')
+    }
+    if (typeof body !== 'object' || body === null || body.requestId !== claims.jti) return refuse('the token\'s jti is not the body\'s requestId')
+    if (body.resource !== claims.resource || body.consumer !== claims.consumer) return refuse('the token and the body name different resources or consumers')
+    return {
+      ok: true,
+      call: {
+        requestId: String(body.requestId),
+        consumer: String(body.consumer),
+        resource: String(body.resource),
+        purpose: String(body.purpose),
+        fields: Array.isArray(body.fields) ? body.fields.map(String) : [],
+        userId: typeof body.userId === 'string' ? body.userId : null,
+        caseRef: typeof body.caseRef === 'string' ? body.caseRef : null,
+        query: typeof body.query === 'object' && body.query !== null ? body.query as Record<string, unknown> : {},
+        gatewayId: String(claims.iss)
+      }
+    }
+  }
+}
+
+/** One-off verification; prefer createGatewayVerifier() to parse keys once. */
+export function verifyGatewayCall (headers: Headers, rawBody: Uint8Array | string, options: VerifyOptions): VerifyResult {
+  return createGatewayVerifier(options)(headers, rawBody)
+}
+
+function refuse (message: string): VerifyResult {
+  return { ok: false, code: 'GOVEX_ERR_UNAUTHENTICATED', message }
+}

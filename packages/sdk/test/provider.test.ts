@@ -1,0 +1,88 @@
+// The provider plugin and verifyGatewayCall accept a genuine gateway call and
+// refuse a forged one, an altered body, a wrong aud and an expired token.
+import t from 'tap'
+import Fastify from 'fastify'
+import { randomUUID } from 'node:crypto'
+import { generateKeyPair, sha256, signJwt, type PrivateJwk } from '@govex/core'
+import { govexProvider, verifyGatewayCall, createGatewayVerifier } from '../src/index.js'
+
+const gateway = generateKeyPair('gw-2026')
+const other = generateKeyPair('gw-2026')
+const providerId = 'tj.psb'
+const gatewayId = 'tj.gw.extranet-1'
+
+function call (key: PrivateJwk, overrides: { aud?: string, iat?: number, exp?: number, iss?: string, digestOf?: string } = {}, bodyOverride?: string) {
+  const requestId = randomUUID()
+  const body = JSON.stringify({ requestId, consumer: 'tj.mca', resource: 'tj.psb:household-registration', purpose: 'review', userId: 'u1', caseRef: null, fields: ['name'], query: { idNumber: '1' } })
+  const iat = overrides.iat ?? Math.floor(Date.now() / 1000)
+  const token = signJwt(key, {
+    iss: overrides.iss ?? gatewayId, aud: overrides.aud ?? providerId, iat, exp: overrides.exp ?? iat + 60, jti: requestId,
+    resource: 'tj.psb:household-registration', consumer: 'tj.mca', fields: ['name'], digest: sha256(overrides.digestOf ?? body)
+  })
+  return { body: bodyOverride ?? body, headers: { authorization: 'Bearer ' + token, 'content-type': 'application/json' }, requestId }
+}
+
+async function provider (t: typeof import("tap")["default"]) {
+  const app = Fastify()
+  await app.register(govexProvider, { providerId, gatewayKeys: [{ gatewayId, key: { kid: gateway.publicJwk.kid, kty: 'OKP', crv: 'Ed25519', x: gateway.publicJwk.x } }] })
+  app.post('/household', async request => ({ data: { name: 'Li Wei', seenBy: request.govex.consumer, fields: request.govex.fields, requestId: request.govex.requestId } }))
+  t.teardown(() => app.close())
+  return app
+}
+
+t.test('a genuine gateway call is accepted and decorated', async t => {
+  const app = await provider(t)
+  const c = call(gateway.privateJwk)
+  const res = await app.inject({ method: 'POST', url: '/household', headers: c.headers, payload: c.body })
+  t.equal(res.statusCode, 200)
+  t.same(res.json().data, { name: 'Li Wei', seenBy: 'tj.mca', fields: ['name'], requestId: c.requestId })
+})
+
+const refusals: Array<[string, () => { body: string, headers: Record<string, string> }, RegExp]> = [
+  ['a forged call signed by another key', () => call(other.privateJwk), /signature/],
+  ['an altered body', () => { const c = call(gateway.privateJwk); return { ...c, body: c.body.replace('"name"]', '"name","idNumber"]') } }, /altered/],
+  ['a wrong aud', () => call(gateway.privateJwk, { aud: 'tj.mca' }), /aud/],
+  ['an expired token', () => call(gateway.privateJwk, { iat: Math.floor(Date.now() / 1000) - 200, exp: Math.floor(Date.now() / 1000) - 100 }), /expired/],
+  ['a token living longer than 60 s', () => call(gateway.privateJwk, { exp: Math.floor(Date.now() / 1000) + 3600 }), /at most 60/],
+  ['an unknown issuer', () => call(gateway.privateJwk, { iss: 'tj.gw.rogue' }), /no key/],
+  ['no token', () => { const c = call(gateway.privateJwk); return { body: c.body, headers: { 'content-type': 'application/json' } } }, /no gateway token/]
+]
+
+for (const [name, make, reason] of refusals) {
+  t.test(`refused: ${name}`, async t => {
+    const app = await provider(t)
+    const c = make()
+    const res = await app.inject({ method: 'POST', url: '/household', headers: c.headers, payload: c.body })
+    t.equal(res.statusCode, 401)
+    t.equal(res.json().code, 'GOVEX_ERR_UNAUTHENTICATED')
+    t.match(res.json().message, reason)
+  })
+}
+
+t.test('jti must be the body requestId', async t => {
+  const requestId = randomUUID()
+  const body = JSON.stringify({ requestId: randomUUID(), consumer: 'tj.mca', resource: 'r', purpose: 'p', fields: [], query: {} })
+  const iat = Math.floor(Date.now() / 1000)
+  const token = signJwt(gateway.privateJwk, { iss: gatewayId, aud: providerId, iat, exp: iat + 60, jti: requestId, resource: 'r', consumer: 'tj.mca', digest: sha256(body) })
+  const result = verifyGatewayCall({ authorization: 'Bearer ' + token }, body, { providerId, gatewayKeys: [{ gatewayId, key: gateway.publicJwk }] })
+  t.equal(result.ok, false)
+  t.match(!result.ok && result.message, /jti/)
+})
+
+t.test('framework-free verifier works on raw bytes and checks its options', async t => {
+  const verify = createGatewayVerifier({ providerId, gatewayKeys: [{ gatewayId, key: gateway.publicJwk }] })
+  const c = call(gateway.privateJwk)
+  const ok = verify(c.headers, Buffer.from(c.body))
+  t.ok(ok.ok)
+  t.equal(ok.ok && ok.call.userId, 'u1')
+  t.equal(ok.ok && ok.call.caseRef, null)
+  t.throws(() => createGatewayVerifier({ providerId: '', gatewayKeys: [] }), /providerId/)
+  t.throws(() => createGatewayVerifier({ providerId, gatewayKeys: [] }), /gatewayKeys/)
+})
+
+t.test('a body that is not JSON is refused with 400', async t => {
+  const app = await provider(t)
+  const c = call(gateway.privateJwk)
+  const res = await app.inject({ method: 'POST', url: '/household', headers: c.headers, payload: '{nope' })
+  t.equal(res.statusCode, 400)
+})
