@@ -1,0 +1,65 @@
+// Sealing audit records into a gateway's hash chain (MODEL.md "Audit record"):
+// hash = sha256 of the canonical JSON of the record without `hash`, prevHash =
+// the previous record's hash (ZERO_DIGEST for seq 1), seq from 1 without gaps.
+import { sha256, ZERO_DIGEST } from '../canonical.js'
+import { GovexError } from '../codes.js'
+import type { AuditEntry, AuditRecord } from '../schemas/audit.js'
+import type { ChainHead } from '../store/types.js'
+import { recordBody, recordLine } from './record-json.js'
+
+export interface ChainPosition {
+  gatewayId: string
+  seq: number
+  /** ISO 8601 instant, as `Date.prototype.toISOString()` gives it */
+  ts: string
+  prevHash: string
+}
+
+export interface SealedRecord {
+  record: AuditRecord
+  /** the stored form: one line of JSON, no newline, `hash` last */
+  line: string
+}
+
+/** The head of an empty chain. */
+export const EMPTY_HEAD: ChainHead = Object.freeze({ seq: 0, hash: ZERO_DIGEST })
+
+/** The record's hash as it should be (not the `hash` it carries). */
+export function recordHash (record: object): string {
+  return sha256(recordBody(record))
+}
+
+/** Seals an entry and returns it with its stored line, serialising once. */
+export function sealLine (entry: AuditEntry, chain: ChainPosition): SealedRecord {
+  // Chain fields first and `hash` last: the order MODEL.md shows; the hash
+  // itself does not depend on key order.
+  const unsealed = { gatewayId: chain.gatewayId, seq: chain.seq, ts: chain.ts, ...entry, prevHash: chain.prevHash }
+  // An entry built in plain JS may carry chain fields of its own: the chain's win.
+  unsealed.gatewayId = chain.gatewayId
+  unsealed.seq = chain.seq
+  unsealed.ts = chain.ts
+  let body: string
+  try {
+    body = recordBody(unsealed)
+  } catch (err) {
+    throw new GovexError('GOVEX_ERR_BAD_REQUEST', `audit entry ${JSON.stringify(entry.id)} cannot be sealed: ${(err as Error).message}; record only JSON values (no NaN, Infinity or lone surrogates in strings)`, { cause: err })
+  }
+  const hash = sha256(body)
+  const record = { ...unsealed, hash } as AuditRecord
+  return { record, line: recordLine(body, hash) }
+}
+
+/** Seals an entry at the given chain position. */
+export function sealRecord (entry: AuditEntry, chain: ChainPosition): AuditRecord {
+  return sealLine(entry, chain).record
+}
+
+/**
+ * The next record's timestamp: now, but never before the chain's last one, so
+ * ordering a chain by ts (as queries and exports do) keeps it in seq order even
+ * when the clock steps back.
+ */
+export function nextTimestamp (nowMs: number, lastTs: string | undefined): string {
+  const ts = new Date(nowMs).toISOString()
+  return lastTs !== undefined && ts < lastTs ? lastTs : ts
+}

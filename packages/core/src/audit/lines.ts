@@ -1,0 +1,40 @@
+// Reading a JSONL file line by line with each line's byte offset (the file
+// log's index points into the file), in fixed-size chunks so memory stays flat
+// whatever the file's size.
+import type { FileHandle } from 'node:fs/promises'
+
+export interface FileLine {
+  text: string
+  /** byte offset of the line's first byte */
+  offset: number
+  /** bytes of the line, without its newline */
+  bytes: number
+  /** false for a last line with no newline (a torn write) */
+  complete: boolean
+}
+
+const CHUNK = 1 << 20
+
+/** Lines of `fh` from byte `start` up to byte `end` (default: its size when called). */
+export async function * readLines (fh: FileHandle, start = 0, end?: number): AsyncGenerator<FileLine> {
+  const stop = end ?? (await fh.stat()).size
+  let carry: Buffer = Buffer.alloc(0)
+  /** file offset of carry[0] */
+  let base = start
+  let position = start
+  while (position < stop) {
+    const chunk = Buffer.allocUnsafe(Math.min(CHUNK, stop - position))
+    const { bytesRead } = await fh.read(chunk, 0, chunk.length, position)
+    if (bytesRead === 0) break
+    position += bytesRead
+    const buf = carry.length === 0 ? chunk.subarray(0, bytesRead) : Buffer.concat([carry, chunk.subarray(0, bytesRead)])
+    let from = 0
+    for (let nl = buf.indexOf(10); nl !== -1; nl = buf.indexOf(10, from)) {
+      yield { text: buf.toString('utf8', from, nl), offset: base + from, bytes: nl - from, complete: true }
+      from = nl + 1
+    }
+    carry = buf.subarray(from)
+    base += from
+  }
+  if (carry.length > 0) yield { text: carry.toString('utf8'), offset: base, bytes: carry.length, complete: false }
+}

@@ -1,0 +1,405 @@
+// The embedded store's audit log (MODEL.md "Audit record"): this gateway's
+// chain appended to <dir>/audit/<gatewayId>.jsonl, one record a line, made
+// durable by group commit — appends that arrive while a write + fsync is in
+// flight go out together in the next one, so the cost of fsync is shared
+// (ARCHITECTURE.md: "fsync'd in small batches"). Reads cover every chain in the
+// folder through an in-memory index built at open and kept up on append; only
+// the records a page returns are read from disk.
+import { mkdir, open, readdir, type FileHandle } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ZERO_DIGEST } from '../../canonical.js'
+import { GovexError } from '../../codes.js'
+import { isMemberId } from '../../ids.js'
+import type { AuditEntry, AuditRecord } from '../../schemas/audit.js'
+import type { AuditFilter, AuditLog, AuditPage, AuditVerifyResult, ChainHead } from '../types.js'
+import { nextTimestamp, sealLine } from '../../audit/chain.js'
+import { ChainVerifier, readRecordLine, verifyResult } from '../../audit/verify.js'
+import { AuditIndex } from '../../audit/record-index.js'
+import { queryIndex, scanIndex } from '../../audit/paging.js'
+import type { AuditKeyFields } from '../../audit/query.js'
+import { readLines } from '../../audit/lines.js'
+
+export interface FileAuditLogOptions {
+  /** the store's data folder; the log lives in its `audit` folder */
+  dir: string
+  gatewayId: string
+  /** most records one write + fsync carries (default 512) */
+  maxBatch?: number
+  /** clock in ms (tests) */
+  now?: () => number
+}
+
+interface ChainFile {
+  gatewayId: string
+  path: string
+  fh: FileHandle
+}
+
+/** What the index keeps of a record: its filter fields and where its line is. */
+interface FileEntry extends AuditKeyFields {
+  file: ChainFile
+  offset: number
+  bytes: number
+}
+
+interface Pending {
+  record: AuditRecord
+  line: string
+  /** taken at append time: the caller may change its record object afterwards */
+  entry: FileEntry
+  hash: string
+  resolve: (record: AuditRecord) => void
+  reject: (error: Error) => void
+}
+
+export interface FileAuditLogStats {
+  /** records made durable */
+  records: number
+  /** write + fsync rounds it took */
+  batches: number
+}
+
+const DEFAULT_MAX_BATCH = 512
+
+function checkOptions (options: FileAuditLogOptions): number {
+  if (typeof options.dir !== 'string' || options.dir === '') {
+    throw new GovexError('GOVEX_ERR_BAD_REQUEST', 'file audit log needs `dir`, the store\'s data folder')
+  }
+  if (!isMemberId(options.gatewayId)) {
+    throw new GovexError('GOVEX_ERR_BAD_REQUEST', `audit log gatewayId must be a member id like tj.gw.extranet-1, got ${JSON.stringify(options.gatewayId)}`)
+  }
+  const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH
+  if (!Number.isInteger(maxBatch) || maxBatch < 1) {
+    throw new GovexError('GOVEX_ERR_BAD_REQUEST', `audit log maxBatch must be a positive integer, got ${String(options.maxBatch)}`)
+  }
+  return maxBatch
+}
+
+/** Many records share a few ids; keep one copy of each in the index. */
+class Interner {
+  private readonly strings = new Map<string, string>()
+  of<T> (value: T): T {
+    if (typeof value !== 'string') return value
+    const known = this.strings.get(value)
+    if (known !== undefined) return known as T
+    this.strings.set(value, value)
+    return value
+  }
+}
+
+function entryOf (r: Partial<AuditRecord> & Record<string, unknown>, file: ChainFile, offset: number, bytes: number, strings: Interner): FileEntry | undefined {
+  if (typeof r.ts !== 'string' || typeof r.gatewayId !== 'string' || typeof r.seq !== 'number') return undefined
+  const str = (v: unknown): string | null => typeof v === 'string' ? v : null
+  return {
+    ts: r.ts,
+    gatewayId: strings.of(r.gatewayId),
+    seq: r.seq,
+    kind: strings.of(String(r.kind)),
+    outcome: strings.of(String(r.outcome)),
+    code: strings.of(str(r.code)),
+    consumer: strings.of(str(r.consumer)),
+    provider: strings.of(str(r.provider)),
+    resource: strings.of(str(r.resource)),
+    grantId: strings.of(str(r.grantId)),
+    userId: str(r.userId),
+    caseRef: str(r.caseRef),
+    file,
+    offset,
+    bytes
+  }
+}
+
+function unavailable (message: string, cause?: unknown): GovexError {
+  return new GovexError('GOVEX_ERR_UNAVAILABLE', message, { cause })
+}
+
+export class FileAuditLog implements AuditLog {
+  readonly gatewayId: string
+  /** this gateway's chain file */
+  readonly path: string
+  readonly stats: FileAuditLogStats = { records: 0, batches: 0 }
+  private readonly maxBatch: number
+  private readonly now: () => number
+  private readonly own: ChainFile
+  /** every chain in the folder, by gatewayId */
+  private readonly files: ChainFile[]
+  private readonly index: AuditIndex<FileEntry>
+  private readonly strings: Interner
+  /** head of the chain as assigned: records queued or in flight included */
+  private assigned: ChainHead
+  private assignedTs: string | undefined
+  /** head, size and last ts of what is on disk and fsync'd */
+  private durable: ChainHead
+  private durableTs: string | undefined
+  private durableSize: number
+  private queue: Pending[] = []
+  private writing: Promise<void> | null = null
+  private closed = false
+  private closing: Promise<void> | null = null
+  /** set when the file can no longer be put right (a failed write that could not be undone) */
+  private broken: GovexError | null = null
+
+  private constructor (init: {
+    gatewayId: string, maxBatch: number, now: () => number, own: ChainFile, files: ChainFile[],
+    index: AuditIndex<FileEntry>, strings: Interner, head: ChainHead, lastTs: string | undefined, size: number
+  }) {
+    this.gatewayId = init.gatewayId
+    this.path = init.own.path
+    this.maxBatch = init.maxBatch
+    this.now = init.now
+    this.own = init.own
+    this.files = init.files
+    this.index = init.index
+    this.strings = init.strings
+    this.assigned = init.head
+    this.durable = init.head
+    this.assignedTs = init.lastTs
+    this.durableTs = init.lastTs
+    this.durableSize = init.size
+  }
+
+  /**
+   * Opens (creating it if need be) this gateway's log and indexes every chain
+   * in the folder. A torn last line of this gateway's file — a crash in the
+   * middle of a write, never acknowledged — is cut off, and the chain goes on
+   * from the last whole record.
+   */
+  static async open (options: FileAuditLogOptions): Promise<FileAuditLog> {
+    const maxBatch = checkOptions(options)
+    const folder = join(options.dir, 'audit')
+    const opened: FileHandle[] = []
+    try {
+      await mkdir(folder, { recursive: true })
+      const names = new Set((await readdir(folder)).filter(n => n.endsWith('.jsonl')).map(n => n.slice(0, -6)).filter(isMemberId))
+      names.add(options.gatewayId)
+      const files: ChainFile[] = []
+      for (const gatewayId of [...names].sort()) {
+        const path = join(folder, gatewayId + '.jsonl')
+        // a+ so this gateway's handle both appends (O_APPEND) and reads at offsets
+        const fh = await open(path, gatewayId === options.gatewayId ? 'a+' : 'r')
+        opened.push(fh)
+        files.push({ gatewayId, path, fh })
+      }
+      const own = files.find(f => f.gatewayId === options.gatewayId) as ChainFile
+      const strings = new Interner()
+      const entries: FileEntry[] = []
+      let head: ChainHead = { seq: 0, hash: ZERO_DIGEST }
+      let lastTs: string | undefined
+      let size = 0
+      for (const file of files) {
+        let last: { record: Partial<AuditRecord> | undefined, line: number } | undefined
+        let lineNo = 0
+        for await (const line of readLines(file.fh)) {
+          if (!line.complete) {
+            if (file === own) {
+              await own.fh.truncate(line.offset)
+              await own.fh.datasync()
+            }
+            break
+          }
+          lineNo++
+          if (file === own) size = line.offset + line.bytes + 1
+          if (line.bytes === 0) continue
+          let record: (Partial<AuditRecord> & Record<string, unknown>) | undefined
+          try {
+            record = JSON.parse(line.text) as Partial<AuditRecord> & Record<string, unknown>
+          } catch {
+            record = undefined
+          }
+          const entry = typeof record === 'object' && record !== null ? entryOf(record, file, line.offset, line.bytes, strings) : undefined
+          if (entry !== undefined) entries.push(entry)
+          if (file === own) last = { record: entry === undefined ? undefined : record, line: lineNo }
+        }
+        if (file === own && last !== undefined) {
+          const { record } = last
+          if (record === undefined || typeof record.seq !== 'number' || typeof record.hash !== 'string') {
+            throw unavailable(`the last record of ${own.path} (line ${last.line}) is unreadable, so its chain cannot go on; run \`govex audit verify\` and restore the file from a backup`)
+          }
+          head = { seq: record.seq, hash: record.hash }
+          lastTs = record.ts
+        }
+      }
+      const index = new AuditIndex<FileEntry>()
+      index.load(entries)
+      const now = options.now ?? Date.now
+      return new FileAuditLog({ gatewayId: options.gatewayId, maxBatch, now, own, files, index, strings, head, lastTs, size })
+    } catch (err) {
+      await Promise.allSettled(opened.map(async fh => { await fh.close() }))
+      if (err instanceof GovexError) throw err
+      throw unavailable(`cannot open the audit log in ${folder}: ${(err as Error).message}; check that the folder exists and is writable`, err)
+    }
+  }
+
+  head (): ChainHead {
+    return { seq: this.assigned.seq, hash: this.assigned.hash }
+  }
+
+  /**
+   * Seals the entry at once (so seq and prevHash follow the order of calls)
+   * and resolves once its line is written and fsync'd.
+   */
+  append (entry: AuditEntry): Promise<AuditRecord> {
+    if (this.broken !== null) return Promise.reject(this.broken)
+    if (this.closed) return Promise.reject(unavailable(`the audit log ${this.path} is closed; open the store again`))
+    let sealed
+    try {
+      const ts = nextTimestamp(this.now(), this.assignedTs)
+      sealed = sealLine(entry, { gatewayId: this.gatewayId, seq: this.assigned.seq + 1, ts, prevHash: this.assigned.hash })
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    const { record, line } = sealed
+    this.assigned = { seq: record.seq, hash: record.hash }
+    this.assignedTs = record.ts
+    return new Promise((resolve, reject) => {
+      const entry = entryOf(record, this.own, 0, 0, this.strings) as FileEntry
+      this.queue.push({ record, line, entry, hash: record.hash, resolve, reject })
+      // The first write waits one microtask, so appends made in the same tick
+      // share it; later ones gather while it is in flight.
+      this.writing ??= Promise.resolve().then(async () => { await this.drain() })
+    })
+  }
+
+  private async drain (): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch)
+      await this.write(batch)
+      if (this.broken !== null) {
+        for (const p of this.queue.splice(0)) p.reject(this.broken)
+      }
+    }
+    this.writing = null
+  }
+
+  private async write (batch: Pending[]): Promise<void> {
+    let text = ''
+    for (const p of batch) text += p.line + '\n'
+    const buf = Buffer.from(text)
+    try {
+      let done = 0
+      while (done < buf.length) {
+        const { bytesWritten } = await this.own.fh.write(buf, done, buf.length - done)
+        done += bytesWritten
+      }
+      await this.own.fh.datasync()
+    } catch (err) {
+      await this.undo(batch, err)
+      return
+    }
+    let offset = this.durableSize
+    for (const p of batch) {
+      p.entry.offset = offset
+      p.entry.bytes = Buffer.byteLength(p.line)
+      this.index.add(p.entry)
+      offset += p.entry.bytes + 1
+    }
+    const last = batch[batch.length - 1] as Pending
+    this.durableSize = offset
+    this.durable = { seq: last.entry.seq, hash: last.hash }
+    this.durableTs = last.entry.ts
+    this.stats.records += batch.length
+    this.stats.batches++
+    for (const p of batch) p.resolve(p.record)
+  }
+
+  /**
+   * A write failed: its records are refused, and so are those queued behind
+   * it, which chain onto them. The chain steps back to the last durable record
+   * and the file is cut back to it, so the next append links correctly.
+   */
+  private async undo (batch: Pending[], cause: unknown): Promise<void> {
+    const error = unavailable(`could not write the audit log ${this.path}: ${(cause as Error).message}; check free disk space and permissions — no exchange is answered until its record is written`, cause)
+    const refused = batch.concat(this.queue.splice(0))
+    this.assigned = this.durable
+    this.assignedTs = this.durableTs
+    for (const p of refused) p.reject(error)
+    try {
+      await this.own.fh.truncate(this.durableSize)
+      await this.own.fh.datasync()
+    } catch (err) {
+      this.broken = unavailable(`the audit log ${this.path} could not be written nor cut back to its last whole record (${(err as Error).message}); fix the disk, then restart the gateway`, err)
+    }
+  }
+
+  async flush (): Promise<void> {
+    while (this.writing !== null) await this.writing
+  }
+
+  private checkOpen (): void {
+    if (this.closed) throw unavailable(`the audit log ${this.path} is closed; open the store again`)
+  }
+
+  async query (filter: AuditFilter, limit: number, cursor?: string): Promise<AuditPage> {
+    this.checkOpen()
+    return await queryIndex(this.index, async entries => await this.read(entries), filter, limit, cursor)
+  }
+
+  scan (filter: AuditFilter): AsyncIterable<AuditRecord> {
+    this.checkOpen()
+    return scanIndex(this.index, async entries => await this.read(entries), filter)
+  }
+
+  /** The records of index entries, reading neighbouring lines of a file in one go. */
+  private async read (entries: readonly FileEntry[]): Promise<AuditRecord[]> {
+    const records: AuditRecord[] = []
+    let i = 0
+    while (i < entries.length) {
+      const first = entries[i] as FileEntry
+      let end = first.offset + first.bytes
+      let j = i + 1
+      for (; j < entries.length; j++) {
+        const next = entries[j] as FileEntry
+        if (next.file !== first.file || next.offset !== end + 1) break
+        end = next.offset + next.bytes
+      }
+      const buf = Buffer.allocUnsafe(end - first.offset)
+      const { bytesRead } = await first.file.fh.read(buf, 0, buf.length, first.offset)
+      if (bytesRead < buf.length) throw unavailable(`the audit log ${first.file.path} is shorter than its index; it was changed while the gateway ran — run \`govex audit verify\``)
+      for (let k = i; k < j; k++) {
+        const e = entries[k] as FileEntry
+        records.push(JSON.parse(buf.toString('utf8', e.offset - first.offset, e.offset - first.offset + e.bytes)) as AuditRecord)
+      }
+      i = j
+    }
+    return records
+  }
+
+  /**
+   * Walks every chain in the folder, line by line. This gateway's chain is
+   * checked up to its durable head, so removing its last records is caught too.
+   */
+  async verify (): Promise<AuditVerifyResult> {
+    this.checkOpen()
+    await this.flush()
+    const ownEnd = this.durableSize
+    const ownHead = this.durable
+    let checked = 0
+    for (const file of this.files) {
+      const mine = file === this.own
+      const chain = new ChainVerifier(file.gatewayId, mine ? ownHead : undefined)
+      for await (const line of readLines(file.fh, 0, mine ? ownEnd : undefined)) {
+        if (!line.complete) {
+          chain.tornTail()
+          break
+        }
+        if (line.bytes === 0) continue
+        checked++
+        const { record, sealed } = readRecordLine(line.text)
+        const ours = sealed && record?.gatewayId === file.gatewayId
+        if (!chain.push(record?.seq, record?.prevHash, record?.hash, ours)) break
+      }
+      if (chain.finish() !== null) return verifyResult(checked, [chain])
+    }
+    return { ok: true, checked }
+  }
+
+  /** Stops taking appends, waits for those in flight, and closes the files. */
+  async close (): Promise<void> {
+    this.closed = true
+    this.closing ??= (async () => {
+      await this.flush()
+      await Promise.allSettled(this.files.map(async f => { await f.fh.close() }))
+    })()
+    await this.closing
+  }
+}
