@@ -1,2 +1,10 @@
-// @govex/redis
-export {}
+// @govex/redis: the storage interfaces of @govex/core on Redis. Named re-exports only.
+export * from './open.js'
+export * from './keys.js'
+export * from './documents.js'
+export * from './plans.js'
+export * from './replay.js'
+export * from './quota.js'
+export * from './audit-log.js'
+export * from './changes.js'
+export { MAX_COMMAND_TIMEOUT_MS } from './connection.js'

@@ -1,0 +1,287 @@
+// The audit log on Redis Streams: this gateway's chain is one stream, appends
+// are batched (whatever arrives during a round trip goes in the next one) and
+// resolve only once Redis acknowledged them. When Redis cannot take a batch,
+// it is fsync'd to the local spool instead and replayed, in order, as soon as
+// Redis is ready again; the chain goes on in the spool, so it stays valid.
+import type { Redis } from 'ioredis'
+import { GovexError, sealRecord, ZERO_DIGEST } from '@govex/core'
+import type { AuditEntry, AuditFilter, AuditLog, AuditPage, AuditRecord, AuditVerifyResult, ChainHead } from '@govex/core'
+import { guarded, toGovexError } from './connection.js'
+import { appendRecords, CHAIN_ERROR, lastRecord } from './audit-append.js'
+import { AuditReader } from './audit-read.js'
+import type { KeyLayout } from './keys.js'
+import { Spool } from './spool.js'
+
+export interface RedisAuditLogOptions {
+  client: Redis
+  keys: KeyLayout
+  gatewayId: string
+  /** where records Redis cannot take are kept; without it such appends reject */
+  spoolDir?: string | undefined
+  /** most records in one round trip (default 256) */
+  maxBatch?: number | undefined
+  /** told of failures no caller awaits (spool replay) */
+  onError?: ((err: Error) => void) | undefined
+}
+
+interface Pending {
+  entry: AuditEntry
+  resolve: (record: AuditRecord) => void
+  reject: (err: Error) => void
+}
+
+interface Head {
+  seq: number
+  hash: string
+  tsMs: number
+}
+
+const RETRY_MS = 1000
+
+export class RedisAuditLog implements AuditLog {
+  readonly gatewayId: string
+  readonly #client: Redis
+  readonly #keys: KeyLayout
+  readonly #spool: Spool | undefined
+  readonly #maxBatch: number
+  readonly #onError: (err: Error) => void
+  readonly #reader: AuditReader
+  #head: Head
+  #pending: Pending[] = []
+  /** in the spool file, not yet acknowledged by Redis; while any, new records go to the spool too */
+  #spooled: AuditRecord[]
+  /** an append failed ambiguously and nothing was spooled: reread the head before sealing more */
+  #staleHead = false
+  #running: Promise<void> | null = null
+  #retryTimer: NodeJS.Timeout | null = null
+  #closed = false
+  /** no replay attempt before this time (ms) after one failed; a reconnect lifts it */
+  #replayAfter = 0
+  readonly #onReady = (): void => {
+    this.#replayAfter = 0
+    this.#kick()
+  }
+
+  private constructor (options: RedisAuditLogOptions, head: Head, spool: Spool | undefined, spooled: AuditRecord[]) {
+    this.gatewayId = options.gatewayId
+    this.#client = options.client
+    this.#keys = options.keys
+    this.#spool = spool
+    this.#spooled = spooled
+    this.#maxBatch = options.maxBatch ?? 256
+    this.#onError = options.onError ?? (() => {})
+    this.#head = head
+    this.#reader = new AuditReader(options.client, options.keys)
+    this.#client.on('ready', this.#onReady)
+  }
+
+  /** Reads the chain head from Redis and the spool left by an earlier run, which it starts replaying. */
+  static async open (options: RedisAuditLogOptions): Promise<RedisAuditLog> {
+    const last = await guarded(`reading the audit chain head of ${options.gatewayId}`, () => lastRecord(options.client, options.keys, options.gatewayId))
+    let head: Head = last === undefined ? { seq: 0, hash: ZERO_DIGEST, tsMs: 0 } : headOf(last)
+    let spool: Spool | undefined
+    let spooled: AuditRecord[] = []
+    if (options.spoolDir !== undefined) {
+      const opened = await Spool.open(options.spoolDir, options.gatewayId)
+      spool = opened.spool
+      // records the spool holds beyond Redis's head continue the chain
+      spooled = opened.records.filter(r => r.seq > head.seq)
+      const tail = spooled[spooled.length - 1]
+      if (tail !== undefined) head = headOf(tail)
+      else if (!spool.empty) await spool.clear()
+    }
+    const log = new RedisAuditLog(options, head, spool, spooled)
+    log.#kick()
+    return log
+  }
+
+  head (): ChainHead {
+    return { seq: this.#head.seq, hash: this.#head.hash }
+  }
+
+  /** records waiting in the local spool for Redis */
+  get spooled (): number {
+    return this.#spooled.length
+  }
+
+  append (entry: AuditEntry): Promise<AuditRecord> {
+    if (this.#closed) return Promise.reject(new GovexError('GOVEX_ERR_UNAVAILABLE', 'the audit log is closed; open the stores again'))
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ entry, resolve, reject })
+      this.#kick()
+    })
+  }
+
+  async query (filter: AuditFilter, limit: number, cursor?: string): Promise<AuditPage> {
+    return await this.#reader.query(filter, limit, cursor)
+  }
+
+  scan (filter: AuditFilter): AsyncIterable<AuditRecord> {
+    return this.#reader.scan(filter)
+  }
+
+  async verify (): Promise<AuditVerifyResult> {
+    return await this.#reader.verify()
+  }
+
+  async flush (): Promise<void> {
+    while (this.#running !== null) await this.#running
+  }
+
+  async close (): Promise<void> {
+    await this.flush()
+    this.#closed = true
+    this.#client.off('ready', this.#onReady)
+    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer)
+    this.#retryTimer = null
+    await this.#spool?.close()
+  }
+
+  #kick (): void {
+    if (this.#running !== null) return
+    this.#running = this.#run().finally(() => {
+      this.#running = null
+      if (this.#pending.length > 0) this.#kick()
+    })
+  }
+
+  /** The one writer: batches, spool writes and spool replay run one at a time, in seq order. */
+  async #run (): Promise<void> {
+    for (;;) {
+      let replayed = false
+      if (this.#spooled.length > 0 && this.#client.status === 'ready' && !this.#closed && Date.now() >= this.#replayAfter) {
+        replayed = await this.#replayOnce()
+        if (!replayed) {
+          this.#replayAfter = Date.now() + RETRY_MS
+          this.#scheduleRetry()
+        }
+      }
+      if (this.#pending.length === 0) {
+        if (replayed && this.#spooled.length > 0) continue
+        return
+      }
+      await this.#write(this.#pending.splice(0, this.#maxBatch))
+    }
+  }
+
+  async #write (batch: Pending[]): Promise<void> {
+    if (this.#staleHead) {
+      try {
+        const last = await guarded(`reading the audit chain head of ${this.gatewayId}`, () => lastRecord(this.#client, this.#keys, this.gatewayId))
+        this.#head = last === undefined ? { seq: 0, hash: ZERO_DIGEST, tsMs: 0 } : headOf(last)
+        this.#staleHead = false
+      } catch (err) {
+        for (const p of batch) p.reject(toGovexError(err, 'appending to the audit log'))
+        return
+      }
+    }
+    const records = this.#seal(batch)
+    if (this.#spooled.length === 0) {
+      try {
+        await appendRecords(this.#client, this.#keys, this.gatewayId, records)
+        this.#commit(batch, records)
+        return
+      } catch (err) {
+        if (isChainError(err)) {
+          // another process appends to this chain: never fork it; start again from what Redis holds
+          this.#staleHead = true
+          const error = new GovexError('GOVEX_ERR_UNAVAILABLE', `the audit chain of ${this.gatewayId} in Redis moved under this gateway (${(err as Error).message}); give every gateway process its own gatewayId`, { cause: err })
+          this.#onError(error)
+          for (const p of batch) p.reject(error)
+          return
+        }
+        if (this.#spool === undefined) {
+          // the batch may or may not have landed: the next one starts from what Redis holds
+          this.#staleHead = true
+          const error = toGovexError(err, 'appending to the audit log')
+          for (const p of batch) p.reject(error)
+          return
+        }
+        this.#onError(toGovexError(err, `appending to the audit log (spooling to ${this.#spool.path})`))
+      }
+    }
+    await this.#toSpool(batch, records)
+  }
+
+  async #toSpool (batch: Pending[], records: AuditRecord[]): Promise<void> {
+    const spool = this.#spool
+    if (spool === undefined) return
+    try {
+      await spool.write(records)
+    } catch (err) {
+      // nothing durable; if Redis took an earlier attempt of these seqs, rereading the head sorts it out
+      if (this.#spooled.length === 0) this.#staleHead = true
+      const error = new GovexError('GOVEX_ERR_UNAVAILABLE', `Redis is unreachable and the audit spool ${spool.path} cannot be written: ${(err as Error).message}`, { cause: err })
+      for (const p of batch) p.reject(error)
+      return
+    }
+    for (const record of records) this.#spooled.push(record)
+    this.#commit(batch, records)
+    this.#scheduleRetry()
+  }
+
+  /** Sends the oldest spooled records to Redis; false when Redis did not take them. */
+  async #replayOnce (): Promise<boolean> {
+    const chunk = this.#spooled.slice(0, this.#maxBatch)
+    try {
+      await appendRecords(this.#client, this.#keys, this.gatewayId, chunk)
+    } catch (err) {
+      this.#onError(isChainError(err)
+        ? new GovexError('GOVEX_ERR_UNAVAILABLE', `spooled audit records of ${this.gatewayId} do not continue the chain in Redis (${(err as Error).message}); they stay in ${this.#spool?.path ?? 'the spool'}`, { cause: err })
+        : toGovexError(err, 'replaying the audit spool'))
+      return false
+    }
+    this.#spooled.splice(0, chunk.length)
+    if (this.#spooled.length === 0) {
+      try {
+        await this.#spool?.clear()
+      } catch (err) {
+        // the records are in Redis; a leftover spool is replayed harmlessly (appends are idempotent by seq)
+        this.#onError(toGovexError(err, 'clearing the audit spool'))
+      }
+    }
+    return true
+  }
+
+  #scheduleRetry (): void {
+    if (this.#retryTimer !== null || this.#closed) return
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null
+      if (this.#spooled.length > 0) {
+        if (this.#client.status === 'ready') {
+          this.#replayAfter = 0
+          this.#kick()
+        }
+        else this.#scheduleRetry()
+      }
+    }, RETRY_MS)
+    this.#retryTimer.unref()
+  }
+
+  #seal (batch: Pending[]): AuditRecord[] {
+    let { seq, hash, tsMs } = this.#head
+    const records: AuditRecord[] = []
+    for (const p of batch) {
+      // ts never goes back within a chain, whatever the clock does
+      tsMs = Math.max(Date.now(), tsMs)
+      const record = sealRecord(p.entry, { gatewayId: this.gatewayId, seq: ++seq, ts: new Date(tsMs).toISOString(), prevHash: hash })
+      hash = record.hash
+      records.push(record)
+    }
+    return records
+  }
+
+  #commit (batch: Pending[], records: AuditRecord[]): void {
+    const last = records[records.length - 1]
+    if (last !== undefined) this.#head = headOf(last)
+    for (let i = 0; i < batch.length; i++) (batch[i] as Pending).resolve(records[i] as AuditRecord)
+  }
+}
+
+function headOf (record: AuditRecord): Head {
+  return { seq: record.seq, hash: record.hash, tsMs: Date.parse(record.ts) }
+}
+
+function isChainError (err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith(CHAIN_ERROR)
+}

@@ -1,0 +1,146 @@
+// Reading the audit log: query and scan walk one index sorted set (by
+// consumer, resource or provider when the filter names one, else the index of
+// every record) in (ts, gatewayId, seq) order and fetch the records from the
+// gateways' streams; verify walks every gateway's stream against its stored head.
+import type { Redis } from 'ioredis'
+import { checkLimit, compareRecords, decodeCursor, encodeCursor, matchesFilter, normalizeFilter, verifyChain } from '@govex/core'
+import type { AuditFilter, AuditPage, AuditRecord, AuditVerifyResult, ChainHead } from '@govex/core'
+import { guarded, toGovexError } from './connection.js'
+import { parseIndexMember, type KeyLayout } from './keys.js'
+
+interface Position {
+  ts: string
+  gatewayId: string
+  seq: number
+}
+
+const CHUNK = 256
+const VERIFY_CHUNK = 1000
+
+export class AuditReader {
+  constructor (private readonly client: Redis, private readonly keys: KeyLayout) {}
+
+  async query (filter: AuditFilter, limit: number, cursor?: string): Promise<AuditPage> {
+    checkLimit(limit)
+    const normal = normalizeFilter(filter)
+    const after = cursor === undefined ? undefined : decodeCursor(cursor, normal)
+    const records: AuditRecord[] = []
+    // one record beyond the page tells whether there is a next one
+    for await (const record of this.#walk(normal, after, Math.min(CHUNK, limit + 1))) {
+      records.push(record)
+      if (records.length > limit) break
+    }
+    let nextCursor: string | null = null
+    if (records.length > limit) {
+      records.length = limit
+      nextCursor = encodeCursor(records[limit - 1] as AuditRecord, normal)
+    }
+    return { records, nextCursor }
+  }
+
+  scan (filter: AuditFilter): AsyncIterable<AuditRecord> {
+    return this.#walk(normalizeFilter(filter), undefined, CHUNK)
+  }
+
+  async verify (): Promise<AuditVerifyResult> {
+    const [gateways, rawHeads] = await guarded('reading audit chain heads from Redis', () => Promise.all([
+      this.client.smembers(this.keys.auditGateways),
+      this.client.hgetall(this.keys.auditHeads)
+    ]))
+    const heads = new Map<string, ChainHead>()
+    for (const [gatewayId, value] of Object.entries(rawHeads)) {
+      const space = value.indexOf(' ')
+      heads.set(gatewayId, { seq: Number(value.slice(0, space)), hash: value.slice(space + 1) })
+    }
+    const ids = [...new Set([...gateways, ...heads.keys()])].sort()
+    return await verifyChain(this.#chains(ids), { heads })
+  }
+
+  /** Every record of the given chains, each chain in stream (seq) order. */
+  async * #chains (gatewayIds: readonly string[]): AsyncGenerator<Partial<AuditRecord>> {
+    for (const gatewayId of gatewayIds) {
+      const stream = this.keys.auditStream(gatewayId)
+      let start = '-'
+      for (;;) {
+        const entries = await guarded(`reading the audit chain of ${gatewayId}`, () => this.client.xrange(stream, start, '+', 'COUNT', VERIFY_CHUNK))
+        for (const [, fields] of entries) yield parseEntry(fields, gatewayId)
+        const last = entries[entries.length - 1]
+        if (last === undefined || entries.length < VERIFY_CHUNK) break
+        start = '(' + last[0]
+      }
+    }
+  }
+
+  /** Matching records after `after`, in listing order, read `chunk` index entries at a time. */
+  async * #walk (filter: AuditFilter, after: Position | undefined, chunk: number): AsyncGenerator<AuditRecord> {
+    const key = this.#indexFor(filter)
+    // scores are whole ms; the bounds only narrow the walk, matchesFilter decides
+    let min = after !== undefined ? Date.parse(after.ts) : filter.from !== undefined ? Date.parse(filter.from) : -Infinity
+    const max = filter.to !== undefined ? String(Date.parse(filter.to)) : '+inf'
+    // index entries already read at score `min` (many records can share a ms)
+    let skip = 0
+    for (;;) {
+      const reply = await guarded('reading the audit index in Redis', () =>
+        this.client.zrange(key, min === -Infinity ? '-inf' : String(min), max, 'BYSCORE', 'LIMIT', skip, chunk, 'WITHSCORES'))
+      if (reply.length === 0) return
+      const members: string[] = []
+      let lastScore = min
+      let atLast = 0
+      for (let i = 0; i < reply.length; i += 2) {
+        members.push(reply[i] as string)
+        const score = Number(reply[i + 1])
+        if (score === lastScore) atLast++
+        else {
+          lastScore = score
+          atLast = 1
+        }
+      }
+      if (lastScore === min) skip += members.length
+      else {
+        min = lastScore
+        skip = atLast
+      }
+      for (const record of await this.#fetch(members)) {
+        if (after !== undefined && compareRecords(record, after) <= 0) continue
+        if (matchesFilter(record, filter)) yield record
+      }
+      if (members.length < chunk) return
+    }
+  }
+
+  #indexFor (filter: AuditFilter): string {
+    if (filter.consumer !== undefined) return this.keys.auditIndex('consumer', filter.consumer)
+    if (filter.resource !== undefined) return this.keys.auditIndex('resource', filter.resource)
+    if (filter.provider !== undefined) return this.keys.auditIndex('provider', filter.provider)
+    return this.keys.auditIndex('all', '')
+  }
+
+  /** The records of index members, in the members' order (one pipelined round trip). */
+  async #fetch (members: readonly string[]): Promise<AuditRecord[]> {
+    const pipeline = this.client.pipeline()
+    for (const member of members) {
+      const { gatewayId, seq } = parseIndexMember(member)
+      pipeline.xrange(this.keys.auditStream(gatewayId), `${seq}-1`, `${seq}-1`)
+    }
+    const results = await guarded('reading audit records from Redis', async () => await pipeline.exec() ?? [])
+    const records: AuditRecord[] = []
+    for (const [err, entries] of results) {
+      if (err !== null) throw toGovexError(err, 'reading audit records from Redis')
+      const entry = (entries as Array<[string, string[]]>)[0]
+      if (entry === undefined) continue
+      const record = parseEntry(entry[1], '')
+      if (typeof record.seq === 'number') records.push(record as AuditRecord)
+    }
+    return records
+  }
+}
+
+/** A stream entry's record; a field that is not JSON yields a stub verify names as changed. */
+function parseEntry (fields: readonly string[], gatewayId: string): Partial<AuditRecord> {
+  const at = fields.indexOf('r')
+  const json = at >= 0 ? fields[at + 1] : undefined
+  try {
+    if (json !== undefined) return JSON.parse(json) as AuditRecord
+  } catch {}
+  return { gatewayId }
+}

@@ -1,0 +1,66 @@
+// Change notification across gateways: every write publishes its StoreChange
+// on one channel; a separate subscriber connection hands them to listeners.
+// After the subscriber reconnects, changes may have been missed while it was
+// away, so listeners get `reload` once it is subscribed again.
+import type { Redis } from 'ioredis'
+import type { StoreChange } from '@govex/core'
+
+const KINDS: ReadonlySet<string> = new Set(['member', 'directory', 'disclosure', 'plan', 'reload'])
+
+export class ChangeFeed {
+  readonly #listeners = new Set<(change: StoreChange) => void>()
+  readonly #sub: Redis
+  readonly #channel: string
+  readonly #onError: (err: Error) => void
+  #connected = true
+
+  constructor (sub: Redis, channel: string, onError: (err: Error) => void) {
+    this.#sub = sub
+    this.#channel = channel
+    this.#onError = onError
+    sub.on('message', (from: string, message: string) => {
+      if (from !== channel) return
+      const change = parseChange(message)
+      if (change !== undefined) this.#emit(change)
+    })
+    sub.on('close', () => { this.#connected = false })
+    sub.on('ready', () => {
+      if (this.#connected) return
+      this.#connected = true
+      // ioredis resubscribes on its own; ours is queued behind it, so once it
+      // answers no change can slip between the reload and the subscription
+      sub.subscribe(channel).then(() => this.#emit({ kind: 'reload' }), (err: unknown) => {
+        this.#onError(err instanceof Error ? err : new Error(String(err)))
+        // a reload now beats none: the gateway still catches up with what is stored
+        this.#emit({ kind: 'reload' })
+      })
+    })
+  }
+
+  async start (): Promise<void> {
+    await this.#sub.subscribe(this.#channel)
+  }
+
+  subscribe (listener: (change: StoreChange) => void): () => void {
+    this.#listeners.add(listener)
+    return () => { this.#listeners.delete(listener) }
+  }
+
+  #emit (change: StoreChange): void {
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(change)
+      } catch (err) {
+        this.#onError(err instanceof Error ? err : new Error(String(err)))
+      }
+    }
+  }
+}
+
+function parseChange (message: string): StoreChange | undefined {
+  try {
+    const value = JSON.parse(message) as { kind?: unknown }
+    if (typeof value === 'object' && value !== null && typeof value.kind === 'string' && KINDS.has(value.kind)) return value as StoreChange
+  } catch {}
+  return undefined
+}

@@ -1,0 +1,108 @@
+// Redis connections with a deadline on every call (MODEL.md "Stores shared by
+// several gateways"): no unbounded offline queue, a command timeout of at most
+// 1 s, unfulfilled commands never resent behind the caller's back. Failures
+// become GovexError GOVEX_ERR_UNAVAILABLE so the gateway answers 503.
+import { createHash } from 'node:crypto'
+import { Redis, type RedisOptions } from 'ioredis'
+import { GovexError, type ErrorCode } from '@govex/core'
+
+export const MAX_COMMAND_TIMEOUT_MS = 1000
+
+export interface ConnectionOptions {
+  url: string
+  commandTimeoutMs: number
+}
+
+export function createClient (options: ConnectionOptions, extra: Partial<RedisOptions> = {}): Redis {
+  return new Redis(options.url, {
+    lazyConnect: true,
+    commandTimeout: options.commandTimeoutMs,
+    connectTimeout: Math.max(options.commandTimeoutMs, 500),
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    autoResendUnfulfilledCommands: false,
+    // reconnect forever, quickly: an outage ends as soon as Redis answers again
+    retryStrategy: times => Math.min(50 * times, 500),
+    keepAlive: 10_000,
+    ...extra
+  })
+}
+
+/** Waits for the client's first `ready`, within `ms`. */
+export async function connect (client: Redis, ms: number, url: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    await Promise.race([
+      client.connect(),
+      new Promise((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
+      })
+    ])
+  } catch (err) {
+    client.disconnect()
+    throw unavailable(err, `cannot connect to Redis at ${redactUrl(url)}`)
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** A password in the URL never reaches a message or a log. */
+export function redactUrl (url: string): string {
+  try {
+    const u = new URL(url)
+    if (u.password !== '') u.password = '***'
+    return u.toString()
+  } catch {
+    return '(invalid url)'
+  }
+}
+
+/** Our Lua scripts signal refusals with an error reply that starts with a govex code. */
+const SCRIPT_CODES: ReadonlyMap<string, ErrorCode> = new Map([
+  ['GOVEX_ERR_CONFLICT', 'GOVEX_ERR_CONFLICT'],
+  ['GOVEX_ERR_NOT_FOUND', 'GOVEX_ERR_NOT_FOUND']
+])
+
+export function unavailable (err: unknown, what: string): GovexError {
+  const reason = err instanceof Error ? err.message : String(err)
+  return new GovexError('GOVEX_ERR_UNAVAILABLE', `${what}: ${reason}; check that Redis is running and reachable, then retry`, { cause: err })
+}
+
+/** Maps any failure of a Redis call to a GovexError. */
+export function toGovexError (err: unknown, what: string): GovexError {
+  if (err instanceof GovexError) return err
+  if (err instanceof Error) {
+    const word = err.message.split(' ', 1)[0] ?? ''
+    const code = SCRIPT_CODES.get(word)
+    if (code !== undefined) return new GovexError(code, err.message.slice(word.length + 1))
+  }
+  return unavailable(err, what)
+}
+
+/** Runs a Redis call, turning every failure into a GovexError. */
+export async function guarded<T> (what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call()
+  } catch (err) {
+    throw toGovexError(err, what)
+  }
+}
+
+/** A Lua script run by EVALSHA, loaded by EVAL the first time a server misses it. */
+export class LuaScript {
+  readonly sha: string
+  constructor (readonly source: string) {
+    this.sha = createHash('sha1').update(source).digest('hex')
+  }
+
+  async run (client: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    try {
+      return await client.evalsha(this.sha, keys.length, ...keys, ...args)
+    } catch (err) {
+      if (err instanceof Error && err.message.startsWith('NOSCRIPT')) {
+        return await client.eval(this.source, keys.length, ...keys, ...args)
+      }
+      throw err
+    }
+  }
+}

@@ -1,0 +1,132 @@
+// openRedisStores(): every store of @govex/core on one shared Redis, opened
+// together, for any number of stateless gateway processes.
+import type { Redis } from 'ioredis'
+import { GovexError, isMemberId } from '@govex/core'
+import type { StoreChange, Stores } from '@govex/core'
+import { RedisAuditLog } from './audit-log.js'
+import { ChangeFeed } from './changes.js'
+import { connect, createClient, guarded, MAX_COMMAND_TIMEOUT_MS, redactUrl } from './connection.js'
+import { RedisDirectoryStore, RedisDisclosureStore, RedisMemberRegistry } from './documents.js'
+import { DEFAULT_PREFIX, keyLayout, type KeyLayout } from './keys.js'
+import { RedisPlanStore } from './plans.js'
+import { RedisQuotaCounter } from './quota.js'
+import { RedisReplayGuard } from './replay.js'
+
+export interface RedisStoresOptions {
+  /** `redis://[:password@]host:port[/db]` or `rediss://…` */
+  url: string
+  /** key prefix (default `govex:`); several deployments can share one Redis */
+  prefix?: string | undefined
+  /** this gateway's id: its audit chain */
+  gatewayId: string
+  /** where audit records go while Redis is unreachable (`<spoolDir>/<gatewayId>.jsonl`); without it such appends reject */
+  spoolDir?: string | undefined
+  /** deadline of every Redis call, 1 to 1000 ms (default 1000) */
+  commandTimeoutMs?: number | undefined
+  /** most audit records in one round trip (default 256) */
+  maxBatch?: number | undefined
+  /** told of failures no caller awaits: connection loss, spool replay, a throwing listener */
+  onError?: ((err: Error) => void) | undefined
+}
+
+export class RedisStores implements Stores {
+  readonly members: RedisMemberRegistry
+  readonly directories: RedisDirectoryStore
+  readonly disclosures: RedisDisclosureStore
+  readonly plans: RedisPlanStore
+  readonly replay: RedisReplayGuard
+  readonly quota: RedisQuotaCounter
+  readonly audit: RedisAuditLog
+  readonly keys: KeyLayout
+  readonly #client: Redis
+  readonly #sub: Redis
+  readonly #feed: ChangeFeed
+  #closing: Promise<void> | undefined
+
+  constructor (client: Redis, sub: Redis, keys: KeyLayout, feed: ChangeFeed, audit: RedisAuditLog) {
+    this.#client = client
+    this.#sub = sub
+    this.#feed = feed
+    this.keys = keys
+    this.members = new RedisMemberRegistry(client, keys)
+    this.directories = new RedisDirectoryStore(client, keys)
+    this.disclosures = new RedisDisclosureStore(client, keys)
+    this.plans = new RedisPlanStore(client, keys)
+    this.replay = new RedisReplayGuard(client, keys)
+    this.quota = new RedisQuotaCounter(client, keys)
+    this.audit = audit
+  }
+
+  subscribe (listener: (change: StoreChange) => void): () => void {
+    return this.#feed.subscribe(listener)
+  }
+
+  async ping (): Promise<void> {
+    await guarded('pinging Redis', () => this.#client.ping())
+  }
+
+  close (): Promise<void> {
+    this.#closing ??= (async () => {
+      try {
+        await this.audit.close()
+      } finally {
+        await Promise.all([quit(this.#client), quit(this.#sub)])
+      }
+    })()
+    return this.#closing
+  }
+}
+
+export async function openRedisStores (options: RedisStoresOptions): Promise<RedisStores> {
+  const { url, gatewayId } = options
+  if (typeof url !== 'string' || !/^rediss?:\/\//.test(url)) {
+    throw new GovexError('GOVEX_ERR_BAD_REQUEST', `store.url must be a redis:// or rediss:// URL, got ${JSON.stringify(typeof url === 'string' ? redactUrl(url) : url)}`)
+  }
+  if (!isMemberId(gatewayId)) {
+    throw new GovexError('GOVEX_ERR_BAD_REQUEST', `gatewayId must be a member id such as tj.gw.extranet-1, got ${JSON.stringify(gatewayId)}`)
+  }
+  const commandTimeoutMs = options.commandTimeoutMs ?? MAX_COMMAND_TIMEOUT_MS
+  if (!Number.isInteger(commandTimeoutMs) || commandTimeoutMs < 1 || commandTimeoutMs > MAX_COMMAND_TIMEOUT_MS) {
+    throw new GovexError('GOVEX_ERR_BAD_REQUEST', `commandTimeoutMs must be an integer from 1 to ${MAX_COMMAND_TIMEOUT_MS}, got ${String(commandTimeoutMs)}`)
+  }
+  const keys = keyLayout(options.prefix ?? DEFAULT_PREFIX)
+  const onError = options.onError ?? (() => {})
+  const connection = { url, commandTimeoutMs }
+  // named so an operator (or a test) can tell the connections apart in CLIENT LIST
+  const client = createClient(connection, { connectionName: `${keys.prefix}${gatewayId}/commands` })
+  const sub = createClient(connection, { connectionName: `${keys.prefix}${gatewayId}/changes` })
+  reportConnectionErrors(client, 'Redis', onError)
+  reportConnectionErrors(sub, 'Redis subscriber', onError)
+  try {
+    const deadline = 2 * commandTimeoutMs
+    await Promise.all([connect(client, deadline, url), connect(sub, deadline, url)])
+    const feed = new ChangeFeed(sub, keys.changes, onError)
+    await guarded('subscribing to store changes in Redis', () => feed.start())
+    const audit = await RedisAuditLog.open({ client, keys, gatewayId, spoolDir: options.spoolDir, maxBatch: options.maxBatch, onError })
+    return new RedisStores(client, sub, keys, feed, audit)
+  } catch (err) {
+    client.disconnect()
+    sub.disconnect()
+    throw err
+  }
+}
+
+/** One report per outage, not one per reconnect attempt. */
+function reportConnectionErrors (client: Redis, name: string, onError: (err: Error) => void): void {
+  let reported = false
+  client.on('error', (err: Error) => {
+    if (reported) return
+    reported = true
+    onError(new GovexError('GOVEX_ERR_UNAVAILABLE', `${name} connection failed: ${err.message}; reconnecting`, { cause: err }))
+  })
+  client.on('ready', () => { reported = false })
+}
+
+async function quit (client: Redis): Promise<void> {
+  if (client.status === 'end') return
+  try {
+    await client.quit()
+  } catch {
+    client.disconnect()
+  }
+}
