@@ -1,0 +1,74 @@
+// Durable document files: each write goes to a temp file in the same folder,
+// is fsync'd, renamed over the target and the folder fsync'd, so a crash leaves
+// either the old document or the new one, never a torn one.
+import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { basename, dirname, join } from 'node:path'
+
+const TEMP_SUFFIX = '.tmp'
+
+/** Writes `text` to `path` atomically and durably, creating the folder if needed. */
+export async function writeFileAtomic (path: string, text: string): Promise<void> {
+  const folder = dirname(path)
+  await ensureFolder(folder)
+  // Legal ids never start with a dot, so a temp file is never taken for a document.
+  const temp = join(folder, `.${basename(path)}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`)
+  try {
+    const handle = await open(temp, 'w', 0o600)
+    try {
+      await handle.writeFile(text, 'utf8')
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await rename(temp, path)
+  } catch (err) {
+    await unlink(temp).catch(() => {})
+    throw err
+  }
+  await syncFolder(folder)
+}
+
+/** Creates `folder` (and parents); makes each new folder's entry durable in its parent. */
+export async function ensureFolder (folder: string): Promise<void> {
+  const created = await mkdir(folder, { recursive: true })
+  if (created === undefined) return
+  for (let level = folder; ; level = dirname(level)) {
+    await syncFolder(dirname(level))
+    if (level === created) break
+  }
+}
+
+export async function syncFolder (folder: string): Promise<void> {
+  const handle = await open(folder, 'r')
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
+export interface FolderEntry {
+  name: string
+  isDirectory: boolean
+}
+
+/** The folder's entries; temp files a crash left behind are removed. Empty if it does not exist. */
+export async function readFolder (folder: string): Promise<FolderEntry[]> {
+  let dirents
+  try {
+    dirents = await readdir(folder, { withFileTypes: true })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw err
+  }
+  const entries: FolderEntry[] = []
+  for (const dirent of dirents) {
+    if (dirent.name.startsWith('.') && dirent.name.endsWith(TEMP_SUFFIX) && dirent.isFile()) {
+      await unlink(join(folder, dirent.name))
+      continue
+    }
+    entries.push({ name: dirent.name, isDirectory: dirent.isDirectory() })
+  }
+  return entries
+}

@@ -1,0 +1,124 @@
+// Opening every store a gateway uses at once: in memory (tests, demos) or in a
+// data folder of JSON documents and a JSONL audit log (the embedded default,
+// ARCHITECTURE.md "Storage"). One process owns the folder; its replay guard and
+// quotas live in that process's memory.
+import { stat } from 'node:fs/promises'
+import { GovexError } from '../codes.js'
+import { isMemberId } from '../ids.js'
+import type { StoreChange, Stores } from './types.js'
+import { MemoryMemberRegistry } from './memory/members.js'
+import { MemoryDirectoryStore } from './memory/directories.js'
+import { MemoryDisclosureStore } from './memory/disclosures.js'
+import { MemoryPlanStore } from './memory/plans.js'
+import { MemoryReplayGuard } from './memory/replay.js'
+import { MemoryQuotaCounter } from './memory/quota.js'
+import { MemoryAuditLog } from './memory/audit-log.js'
+import { FileMemberRegistry } from './file/members.js'
+import { FileDirectoryStore } from './file/directories.js'
+import { FileDisclosureStore } from './file/disclosures.js'
+import { FilePlanStore } from './file/plans.js'
+import { FileAuditLog } from './file/audit-log.js'
+import { ensureFolder } from './file/atomic.js'
+
+export interface MemoryStoresOptions {
+  gatewayId: string
+}
+
+export interface FileStoresOptions {
+  /** the data folder; created when missing */
+  dir: string
+  gatewayId: string
+  /** most audit records per fsync batch */
+  maxBatch?: number | undefined
+}
+
+export async function openMemoryStores (options: MemoryStoresOptions): Promise<Stores> {
+  checkGatewayId(options.gatewayId)
+  const changes = new Changes()
+  const onChange = changes.emit
+  return assemble({
+    members: new MemoryMemberRegistry({ onChange }),
+    directories: new MemoryDirectoryStore({ onChange }),
+    disclosures: new MemoryDisclosureStore({ onChange }),
+    plans: new MemoryPlanStore({ onChange }),
+    audit: new MemoryAuditLog({ gatewayId: options.gatewayId })
+  }, changes, async () => {})
+}
+
+export async function openFileStores (options: FileStoresOptions): Promise<Stores> {
+  checkGatewayId(options.gatewayId)
+  const { dir } = options
+  if (typeof dir !== 'string' || dir === '') throw new GovexError('GOVEX_ERR_BAD_REQUEST', 'store.dir is missing; set it to the data folder')
+  await ensureFolder(dir)
+  const changes = new Changes()
+  const onChange = changes.emit
+  const documents = {
+    members: await FileMemberRegistry.open({ dir, onChange }),
+    directories: await FileDirectoryStore.open({ dir, onChange }),
+    disclosures: await FileDisclosureStore.open({ dir, onChange }),
+    plans: await FilePlanStore.open({ dir, onChange })
+  }
+  const audit = await FileAuditLog.open({ dir, gatewayId: options.gatewayId, maxBatch: options.maxBatch })
+  return assemble({ ...documents, audit }, changes, async () => {
+    try {
+      await stat(dir)
+    } catch (err) {
+      throw new GovexError('GOVEX_ERR_UNAVAILABLE', `the data folder ${dir} cannot be read (${(err as Error).message}); restore it and restart`, { cause: err })
+    }
+  })
+}
+
+function checkGatewayId (gatewayId: unknown): void {
+  if (!isMemberId(gatewayId)) throw new GovexError('GOVEX_ERR_BAD_REQUEST', `gatewayId ${JSON.stringify(gatewayId)} is not a legal member id; use a dotted lowercase id such as tj.gw.extranet-1`)
+}
+
+type Parts = Pick<Stores, 'members' | 'directories' | 'disclosures' | 'plans' | 'audit'>
+
+function assemble (parts: Parts, changes: Changes, check: () => Promise<void>): Stores {
+  let closed = false
+  return {
+    ...parts,
+    // One process: both live in its memory, whatever holds the documents.
+    replay: new MemoryReplayGuard(),
+    quota: new MemoryQuotaCounter(),
+    subscribe: listener => changes.subscribe(listener),
+    async ping () {
+      if (closed) throw new GovexError('GOVEX_ERR_UNAVAILABLE', 'the stores are closed; open them again')
+      await check()
+    },
+    async close () {
+      if (closed) return
+      closed = true
+      changes.clear()
+      await parts.audit.close()
+    }
+  }
+}
+
+/** In-process change notification: the embedded stores' subscribe(). */
+class Changes {
+  readonly #listeners = new Set<(change: StoreChange) => void>()
+
+  readonly emit = (change: StoreChange): void => {
+    for (const listener of this.#listeners) {
+      try {
+        listener(change)
+      } catch (err) {
+        // The change is committed already; a failing listener must not undo
+        // the write for its caller, nor stop the other listeners.
+        process.emitWarning(err as Error)
+      }
+    }
+  }
+
+  subscribe (listener: (change: StoreChange) => void): () => void {
+    // A wrapper, so the same function subscribed twice is two subscriptions.
+    const entry = (change: StoreChange): void => listener(change)
+    this.#listeners.add(entry)
+    return () => { this.#listeners.delete(entry) }
+  }
+
+  clear (): void {
+    this.#listeners.clear()
+  }
+}
