@@ -3,7 +3,6 @@
 import { createWriteStream } from 'node:fs'
 import type { Command } from 'commander'
 import { Option } from 'commander'
-import { verifyChain } from '@govex/core'
 import type { AuditFilter, AuditRecord, AuditVerifyResult } from '@govex/core'
 import type { Context } from '../context.js'
 import { err, json, out, pathOf } from '../context.js'
@@ -11,9 +10,9 @@ import { CliError } from '../errors.js'
 import { writeChunk } from '../io.js'
 import type { Output } from '../io.js'
 import { loadConfigFor } from '../config.js'
-import { openAuditSource } from '../audit-source.js'
+import type { ResolvedConfig } from '../config.js'
+import type { AuditSource } from '../audit-source.js'
 import { csvHeader, csvRow, formatTable, ndjsonRow } from '../audit-format.js'
-import { readNdjson } from '../ndjson.js'
 
 interface FilterOptions {
   consumer?: string
@@ -100,6 +99,12 @@ export class Progress {
   }
 }
 
+/** The store layer is loaded on first use, so other commands start fast. */
+async function openSource (config: ResolvedConfig): Promise<AuditSource> {
+  const { openAuditSource } = await import('../audit-source.js')
+  return await openAuditSource(config)
+}
+
 function printVerify (ctx: Context, result: AuditVerifyResult, asJson: boolean, what: string): void {
   ctx.exitCode = result.ok ? 0 : 1
   if (asJson) {
@@ -133,7 +138,7 @@ Examples:
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new CliError(`--limit ${opts.limit} must be a whole number from 1 to 1000; use "govex audit export" for everything`)
       const filter = filterOf(opts)
       const format = opts.format ?? (ctx.io.stdout.isTTY === true ? 'table' : 'json')
-      const source = await openAuditSource(await loadConfigFor(ctx, opts.config))
+      const source = await openSource(await loadConfigFor(ctx, opts.config))
       try {
         const page = await source.audit.query(filter, limit, opts.cursor)
         const more = (): void => {
@@ -170,14 +175,16 @@ Examples:
         const file = pathOf(ctx, opts.file)
         const progress = new Progress(ctx.io.stderr, 'verified')
         const records = async function * (): AsyncGenerator<AuditRecord> {
+          const { readNdjson } = await import('../ndjson.js')
           for await (const r of readNdjson(file)) { progress.tick(); yield r }
         }
-        const result = await verifyChain(records())
+        const { verifyRecords } = await import('../audit-source.js')
+        const result = await verifyRecords(records())
         progress.done()
         printVerify(ctx, result, opts.json === true, opts.file)
         return
       }
-      const source = await openAuditSource(await loadConfigFor(ctx, opts.config))
+      const source = await openSource(await loadConfigFor(ctx, opts.config))
       try {
         printVerify(ctx, await source.audit.verify(), opts.json === true, 'the store')
       } finally {
@@ -198,7 +205,7 @@ Examples:
   $ govex audit export --config govex.config.json --provider tj.psb --format csv > psb.csv`)
     .action(async (opts: FilterOptions & { config: string, format: 'ndjson' | 'csv', out?: string, force?: boolean }) => {
       const filter = filterOf(opts)
-      const source = await openAuditSource(await loadConfigFor(ctx, opts.config))
+      const source = await openSource(await loadConfigFor(ctx, opts.config))
       let sink: Output = ctx.io.stdout
       let file: ReturnType<typeof createWriteStream> | undefined
       try {

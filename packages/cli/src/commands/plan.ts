@@ -54,7 +54,8 @@ Compare it with GET /v1/plans/{id}/digest before signing.`)
     .requiredOption('--key <file>', 'the approver\'s private JWK (<id>.key.json)')
     .option('--json', 'print { id, version, digest, kid, signature }; { "signature": ... } is the approve body')
     .addHelpText('after', `
-Example:
+Examples:
+  $ govex plan sign --key keys/tj.gov.key.json plan.json
   $ SIG=$(govex plan sign --key keys/tj.gov.key.json plan.json)
   $ curl -X POST -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
       -d "{\\"signature\\":\\"$SIG\\"}" http://127.0.0.1:8080/v1/plans/tj-sharing-plan/approve`)

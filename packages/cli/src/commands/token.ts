@@ -44,7 +44,8 @@ export function registerToken (program: Command, ctx: Context): void {
     .option('--ttl <seconds>', `lifetime, at most ${MAX_TTL_S}`, String(MAX_TTL_S))
     .option('--json', 'print { token, exp } as JSON')
     .addHelpText('after', `
-Example:
+Examples:
+  $ govex token --key keys/tj.mca.key.json --iss tj.mca --aud tj.gw.extranet-1 --ttl 60
   $ TOKEN=$(govex token --key keys/tj.mca.key.json --iss tj.mca --aud tj.gw.extranet-1)
   $ curl -H "authorization: Bearer $TOKEN" http://127.0.0.1:8080/v1/grants/mine`)
     .action(async (opts: { key: string, iss: string, aud: string, ttl: string, json?: boolean }) => {
