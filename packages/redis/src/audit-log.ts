@@ -53,6 +53,7 @@ export class RedisAuditLog implements AuditLog {
   /** an append failed ambiguously and nothing was spooled: reread the head before sealing more */
   #staleHead = false
   #running: Promise<void> | null = null
+  #batches = 0
   #retryTimer: NodeJS.Timeout | null = null
   #closed = false
   /** no replay attempt before this time (ms) after one failed; a reconnect lifts it */
@@ -97,6 +98,11 @@ export class RedisAuditLog implements AuditLog {
 
   head (): ChainHead {
     return { seq: this.#head.seq, hash: this.#head.hash }
+  }
+
+  /** round trips that appended records (a figure for tests and metrics) */
+  get batches (): number {
+    return this.#batches
   }
 
   /** records waiting in the local spool for Redis */
@@ -179,6 +185,7 @@ export class RedisAuditLog implements AuditLog {
     if (this.#spooled.length === 0) {
       try {
         await appendRecords(this.#client, this.#keys, this.gatewayId, records)
+        this.#batches++
         this.#commit(batch, records)
         return
       } catch (err) {
