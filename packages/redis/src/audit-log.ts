@@ -153,6 +153,8 @@ export class RedisAuditLog implements AuditLog {
 
   /** The one writer: batches, spool writes and spool replay run one at a time, in seq order. */
   async #run (): Promise<void> {
+    // appends made in the same tick as the first one join its batch
+    await Promise.resolve()
     for (;;) {
       let replayed = false
       if (this.#spooled.length > 0 && this.#client.status === 'ready' && !this.#closed && Date.now() >= this.#replayAfter) {
@@ -205,6 +207,8 @@ export class RedisAuditLog implements AuditLog {
           return
         }
         this.#onError(toGovexError(err, `appending to the audit log (spooling to ${this.#spool.path})`))
+        // Redis just failed us: give it a moment before replaying the spool
+        this.#replayAfter = Date.now() + RETRY_MS
       }
     }
     await this.#toSpool(batch, records)
