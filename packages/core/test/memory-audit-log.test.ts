@@ -47,3 +47,14 @@ t.test('an entry JSON cannot hold is refused, and the chain does not move', asyn
   t.equal(log.head().seq, 0)
   t.equal((await log.append(exchangeEntry())).seq, 1)
 })
+
+t.test('scan streams in steps: 600 records, records appended meanwhile included once', async t => {
+  const log = new MemoryAuditLog({ gatewayId: 'tj.gw.test' })
+  for (let i = 0; i < 600; i++) await log.append(exchangeEntry())
+  const seqs: number[] = []
+  for await (const r of log.scan({})) {
+    seqs.push(r.seq)
+    if (r.seq === 300) await log.append(exchangeEntry())
+  }
+  t.same(seqs, Array.from({ length: 601 }, (_, i) => i + 1))
+})
