@@ -71,7 +71,8 @@ export function compileCatalog (directories: readonly Directory[]): Catalog {
     }
   }
   // Id order, so every gateway lists the catalog the same way whatever the store's order.
-  collected.sort((a, b) => a.resource.id < b.resource.id ? -1 : a.resource.id > b.resource.id ? 1 : 0)
+  // Ids are unique by now, so no two compare equal.
+  collected.sort((a, b) => a.resource.id < b.resource.id ? -1 : 1)
 
   const resources = new Map<string, CatalogEntry>()
   const providers = new Map<string, CatalogEntry[]>()

@@ -156,3 +156,30 @@ t.test('isSchemaFailure tells 400 from 422', async t => {
     t.notOk(isRuleCode(code), code + ' is a schema code')
   }
 })
+
+t.test('schema messages list the allowed values of a union of literals', async t => {
+  const { Type } = await import('@sinclair/typebox')
+  const { validateSchema } = await import('../src/validate.js')
+  const Level = Type.Union([Type.Literal('low'), Type.Literal('high')])
+  const schema = Type.Object({
+    level: Level,
+    levels: Type.Array(Level),
+    mixed: Type.Optional(Type.Union([Type.Literal('auto'), Type.Object({ n: Type.Integer() })])),
+    nullable: Type.Optional(Type.Union([Type.String({ format: 'date' }), Type.Null()])),
+    plain: Type.Optional(Type.Unsafe<string>({ enum: ['x', 'y'] }))
+  })
+  const one = validateSchema(schema, { level: 'mid', levels: ['low', 'max', 'min'] })
+  t.same(one.ok ? [] : one.problems, [
+    { code: 'enum', path: '/level', message: 'must be one of "low", "high"' },
+    { code: 'enum', path: '/levels/1', message: 'must be one of "low", "high"' },
+    { code: 'enum', path: '/levels/2', message: 'must be one of "low", "high"' }
+  ])
+  const other = validateSchema(schema, { level: 'low', levels: [], mixed: 'manual', nullable: 5, plain: 'z' })
+  t.same(pairs(other), [
+    ['enum', '/mixed'], ['type', '/mixed'], ['invalid', '/mixed'],
+    ['type', '/nullable'], ['invalid', '/nullable'],
+    ['enum', '/plain']
+  ], 'unions that are not all literals keep their branch problems')
+  t.equal(other.ok ? '' : other.problems[0]!.message, 'must be "auto"')
+  t.equal(other.ok ? '' : other.problems[5]!.message, 'must be one of "x", "y"')
+})
