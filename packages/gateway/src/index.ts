@@ -1,2 +1,18 @@
-// @govex/gateway
-export {}
+// @govex/gateway: the thin Fastify server of the govex protocol. Named re-exports only.
+export { buildGateway, MAX_PARAM_LENGTH, REDACT_PATHS } from './app.js'
+export type { BuildGatewayOptions } from './app.js'
+export { startGateway } from './server.js'
+export type { RunningGateway, StartOptions } from './server.js'
+export { loadConfig, resolveConfig, applyEnvOverrides, ConfigError, DEFAULT_REDIS_PREFIX, DEFAULT_LOG_LEVEL } from './config.js'
+export type { ResolvedConfig, ResolvedFileStore, ResolvedRedisStore, ResolvedLimits, ResolveOptions, LogLevel } from './config.js'
+export { httpError, errorConstructor, errorBody, mapError } from './errors.js'
+export type { ErrorBody, MappedError } from './errors.js'
+export { gatewayKeyFromJwk, loadGatewayKey, PROVIDER_TOKEN_TTL_S } from './gateway-key.js'
+export type { GatewayKey, ProviderClaims } from './gateway-key.js'
+export { openStores } from './stores.js'
+export { runBootstrap } from './bootstrap.js'
+export type { BootstrapReport } from './bootstrap.js'
+export { MAX_TOKEN_TTL_S, CLOCK_SKEW_S } from './auth.js'
+export type { AuthMode, Principal } from './auth.js'
+export { minimise, providerData } from './minimise.js'
+export { disclosureHtml, escapeHtml } from './disclosure-page.js'

@@ -1,0 +1,175 @@
+// buildGateway(): the Fastify application of PROTOCOL.md, not listening (tests
+// call app.inject()). Opens the stores a config names unless given some, runs
+// the bootstrap, loads members, catalog and active plan into memory and keeps
+// them current, and wires every route. Decisions are core calls.
+import { randomUUID } from 'node:crypto'
+import Fastify, { LogController } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import { createAjv } from '@govex/core'
+import type { Stores } from '@govex/core'
+import type { LoggerOptions } from 'pino'
+import type { ResolvedConfig } from './config.js'
+import { openStores } from './stores.js'
+import { loadGatewayKey } from './gateway-key.js'
+import type { GatewayKey } from './gateway-key.js'
+import { Runtime } from './runtime.js'
+import { createMetrics } from './metrics.js'
+import { Forwarder } from './forward.js'
+import { AuditWriter } from './audit-writer.js'
+import { createAuthenticator } from './auth.js'
+import type { AuthMode } from './auth.js'
+import { requireMember } from './access.js'
+import { frameworkErrors, installHooks } from './hooks.js'
+import { runBootstrap } from './bootstrap.js'
+import type { GatewayContext } from './context.js'
+import { exchangeRoutes } from './routes/exchange.js'
+import { discoveryRoutes } from './routes/discovery.js'
+import { registryRoutes } from './routes/registry.js'
+import { planRoutes } from './routes/plans.js'
+import { auditRoutes } from './routes/audit.js'
+import { portalRoutes } from './routes/portal.js'
+import { operationRoutes } from './routes/operations.js'
+
+/** Longer than any legal id (a resource id is at most 193 characters). */
+export const MAX_PARAM_LENGTH = 256
+
+/** Log paths never written: credentials, keys, and any payload. */
+export const REDACT_PATHS = [
+  'req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'authorization',
+  'token', '*.token', 'key', '*.key', 'privateJwk', '*.privateJwk', 'd', '*.d',
+  'body', '*.body', 'payload', '*.payload', 'data', '*.data'
+]
+
+export interface BuildGatewayOptions {
+  config: ResolvedConfig
+  /** stores to use instead of opening the configured ones; the caller closes them */
+  stores?: Stores
+  /** false (default): no logs; true: pino at config.log.level; pino options; or a pino logger */
+  logger?: boolean | LoggerOptions | FastifyBaseLogger
+  /** clock in epoch ms, for token times, plan validity and lifecycle instants */
+  now?: () => number
+  /** how tokens are verified; both give the same answers (see auth.ts) */
+  auth?: AuthMode
+  /** the gateway key; read from config.keyFile when absent */
+  key?: GatewayKey
+}
+
+function isLogger (value: unknown): value is FastifyBaseLogger {
+  return typeof value === 'object' && value !== null && typeof (value as { child?: unknown }).child === 'function' && typeof (value as { info?: unknown }).info === 'function'
+}
+
+function loggerOptions (options: BuildGatewayOptions): Pick<FastifyServerOptions, 'logger' | 'loggerInstance'> {
+  const { logger, config } = options
+  if (logger === undefined || logger === false) return { logger: false }
+  if (isLogger(logger)) return { loggerInstance: logger }
+  const base: LoggerOptions = logger === true ? {} : logger
+  return {
+    logger: {
+      level: config.log.level,
+      ...base,
+      redact: { paths: [...REDACT_PATHS, ...config.log.redact], censor: '[redacted]' }
+    }
+  }
+}
+
+export async function buildGateway (options: BuildGatewayOptions): Promise<FastifyInstance> {
+  const { config } = options
+  const now = options.now ?? Date.now
+  const key = options.key ?? await loadGatewayKey(config.keyFile)
+  const ownStores = options.stores === undefined
+  const stores = options.stores ?? await openStores(config)
+
+  let app: FastifyInstance | undefined
+  try {
+    app = Fastify({
+      ...loggerOptions(options),
+      bodyLimit: config.limits.bodyBytes,
+      routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+      genReqId: () => randomUUID(),
+      logController: new LogController({ disableRequestLogging: true }),
+      frameworkErrors,
+      return503OnClosing: true,
+      forceCloseConnections: 'idle'
+    }) as unknown as FastifyInstance
+    await assemble(app, options, stores, key, now, ownStores)
+    return app
+  } catch (err) {
+    if (app !== undefined) await app.close().catch(() => {})
+    else if (ownStores) await stores.close().catch(() => {})
+    throw err
+  }
+}
+
+async function assemble (app: FastifyInstance, options: BuildGatewayOptions, stores: Stores, key: GatewayKey, now: () => number, ownStores: boolean): Promise<void> {
+  const { config } = options
+  const metrics = createMetrics()
+  const runtime = new Runtime({ stores, log: app.log })
+  const forwarder = new Forwarder({ connections: config.limits.upstreamConnections })
+  const ctx: GatewayContext = { config, stores, runtime, metrics, forwarder, key, audit: new AuditWriter(stores.audit, metrics), now }
+
+  app.addHook('onClose', async () => {
+    runtime.close()
+    await forwarder.close()
+    await stores.audit.flush()
+    if (ownStores) await stores.close()
+  })
+
+  runtime.onRebuild = state => {
+    metrics.activePlanVersion.reset()
+    if (state.plan !== null) metrics.activePlanVersion.set({ plan: state.plan.plan.id }, state.plan.plan.version)
+  }
+  await runBootstrap(config, stores, app.log)
+  await runtime.refresh()
+  runtime.watch()
+
+  // Ajv as PROTOCOL.md configures it: nothing stripped, coerced or defaulted; every error.
+  const ajv = createAjv()
+  const validators = new WeakMap<object, ReturnType<typeof ajv.compile>>()
+  app.setValidatorCompiler(({ schema }) => {
+    let fn = validators.get(schema)
+    if (fn === undefined) validators.set(schema, fn = ajv.compile(schema))
+    return fn
+  })
+  // Response schemas document the answers; bodies are serialised as they are, never trimmed by a schema.
+  app.setSerializerCompiler(() => data => JSON.stringify(data))
+
+  // JSON only: no text/plain parser, so anything but JSON is 415. An empty JSON body reads as no body.
+  app.removeAllContentTypeParsers()
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body as string
+    if (text === '') done(null, undefined)
+    else parseJson(request, text, done)
+  })
+
+  installHooks(app, ctx)
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'govex gateway', version: '1', description: 'The govex protocol v1: information sharing between government agencies under an approved sharing plan.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (EdDSA, signed by the member key)' } } },
+      security: [{ bearer: [] }]
+    }
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  const authenticator = await createAuthenticator(app, options.auth ?? 'lean', {
+    runtime,
+    audiences: config.audience === undefined ? [config.gatewayId] : [config.gatewayId, config.audience],
+    now
+  })
+
+  await app.register(async v1 => {
+    requireMember(v1, authenticator)
+    await v1.register(exchangeRoutes, { ctx })
+    await v1.register(discoveryRoutes, { ctx })
+    await v1.register(registryRoutes, { ctx })
+    await v1.register(planRoutes, { ctx })
+    await v1.register(auditRoutes, { ctx })
+  })
+  await app.register(portalRoutes, { ctx })
+  await app.register(operationRoutes, { ctx })
+}

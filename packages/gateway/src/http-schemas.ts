@@ -1,0 +1,66 @@
+// Schemas of the HTTP surface that are not documents: URL parameters, query
+// strings and answers. Built from core's TypeBox schemas, compiled once by the
+// route validator, and published as OpenAPI by /docs.
+import { Type } from '@sinclair/typebox'
+import { ERROR_CODES, MemberId, Plan, ResourceId } from '@govex/core'
+
+export const ResourceParams = Type.Object({ resourceId: ResourceId }, { additionalProperties: false })
+export const AgencyParams = Type.Object({ agencyId: MemberId }, { additionalProperties: false })
+export const MemberParams = Type.Object({ id: MemberId }, { additionalProperties: false })
+export const PlanParams = Type.Object({ id: Plan.properties.id }, { additionalProperties: false })
+
+/** Query strings arrive as text: numbers are checked by pattern and read in the route. */
+export const VersionQuery = Type.Object({
+  version: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: 'a plan version; the latest when absent' }))
+}, { additionalProperties: false })
+
+export const CatalogQuery = Type.Object({
+  provider: Type.Optional(MemberId),
+  q: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'words that must all occur in the name or description' })),
+  classification: Type.Optional(Type.String({ minLength: 1, maxLength: 128 }))
+}, { additionalProperties: false })
+
+const Text128 = Type.String({ minLength: 1, maxLength: 128 })
+const AuditFilterProperties = {
+  consumer: Type.Optional(MemberId),
+  provider: Type.Optional(MemberId),
+  resource: Type.Optional(ResourceId),
+  outcome: Type.Optional(Type.Union([Type.Literal('allowed'), Type.Literal('denied'), Type.Literal('error')])),
+  kind: Type.Optional(Type.Union([Type.Literal('exchange'), Type.Literal('admin')])),
+  from: Type.Optional(Type.String({ minLength: 1, maxLength: 40, description: 'ISO 8601, inclusive' })),
+  to: Type.Optional(Type.String({ minLength: 1, maxLength: 40, description: 'ISO 8601, exclusive' })),
+  userId: Type.Optional(Text128),
+  caseRef: Type.Optional(Text128),
+  grantId: Type.Optional(Text128),
+  code: Type.Optional(Type.String({ pattern: '^GOVEX_ERR_[A-Z_]{1,40}$' }))
+}
+
+export const AuditExportQuery = Type.Object(AuditFilterProperties, { additionalProperties: false })
+
+export const AuditQuery = Type.Object({
+  ...AuditFilterProperties,
+  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,7}$', description: '1 to 1000, default 100' })),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 }))
+}, { additionalProperties: false })
+
+export const Problem = Type.Object({
+  code: Type.String(),
+  path: Type.String(),
+  message: Type.String()
+})
+
+export const ErrorBody = Type.Object({
+  statusCode: Type.Integer(),
+  code: Type.Union(Object.keys(ERROR_CODES).map(c => Type.Literal(c))),
+  error: Type.String(),
+  message: Type.String(),
+  requestId: Type.String(),
+  problems: Type.Optional(Type.Array(Problem))
+}, { description: 'every error: a stable code, a message that says what to do, the request id' })
+
+/** The error answers a route may give, for its OpenAPI description. */
+export function errorResponses (...statuses: number[]): Record<string, typeof ErrorBody> {
+  const out: Record<string, typeof ErrorBody> = {}
+  for (const status of statuses) out[String(status)] = ErrorBody
+  return out
+}

@@ -1,0 +1,50 @@
+// Prometheus metrics (PROTOCOL.md "Operations"), on a Registry of the gateway's
+// own so two gateways in one process (tests) never share counters.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+
+export interface GatewayMetrics {
+  readonly registry: Registry
+  readonly requests: Counter<'route' | 'method' | 'outcome' | 'code'>
+  readonly upstream: Histogram<'provider' | 'outcome'>
+  readonly auditAppend: Histogram<'kind'>
+  readonly activePlanVersion: Gauge<'plan'>
+}
+
+export function createMetrics (options: { defaultMetrics?: boolean } = {}): GatewayMetrics {
+  const registry = new Registry()
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'govex_process_' })
+  return {
+    registry,
+    requests: new Counter({
+      name: 'govex_requests_total',
+      help: 'Requests answered, by route, method, outcome (allowed, denied, error) and govex error code',
+      labelNames: ['route', 'method', 'outcome', 'code'],
+      registers: [registry]
+    }),
+    upstream: new Histogram({
+      name: 'govex_upstream_duration_seconds',
+      help: 'Time from forwarding an exchange to the provider\'s complete answer',
+      labelNames: ['provider', 'outcome'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry]
+    }),
+    auditAppend: new Histogram({
+      name: 'govex_audit_append_duration_seconds',
+      help: 'Time for an audit record to become durable',
+      labelNames: ['kind'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry]
+    }),
+    activePlanVersion: new Gauge({
+      name: 'govex_active_plan_version',
+      help: 'Version of the active sharing plan (no series when none is active)',
+      labelNames: ['plan'],
+      registers: [registry]
+    })
+  }
+}
+
+/** The outcome words of PROTOCOL.md "Audit", for a status. */
+export function outcomeOf (status: number): 'allowed' | 'denied' | 'error' {
+  return status >= 200 && status < 300 ? 'allowed' : status >= 500 ? 'error' : 'denied'
+}

@@ -1,0 +1,61 @@
+// What the gateway knows about one request as it goes through the hooks: its
+// id (the envelope id once the body shows one), the caller, and the audit trail
+// it must leave. Typed onto Fastify's request and route config here.
+import type { AdminAction, ErrorCode, ExchangeDigests, PlanRef, Role } from '@govex/core'
+import type { Principal } from './auth.js'
+// The OpenAPI keywords (summary, tags) that route schemas carry.
+import type {} from '@fastify/swagger'
+
+/** The facts an exchange record carries; nulls where they do not apply (yet). */
+export interface ExchangeTrail {
+  kind: 'exchange'
+  resource: string | null
+  provider: string | null
+  purpose: string | null
+  userId: string | null
+  caseRef: string | null
+  plan: PlanRef | null
+  grantId: string | null
+  fields: string[] | null
+  digests: ExchangeDigests | null
+}
+
+export interface AdminTrail {
+  kind: 'admin'
+  action: AdminAction
+  target: string
+  /** the written document's digest, set once the write succeeded */
+  digest: string | null
+}
+
+export interface RequestState {
+  /** x-request-id and the error body's requestId: the envelope id when the body has one */
+  requestId: string
+  /** performance.now() at arrival */
+  start: number
+  principal: Principal | null
+  trail: ExchangeTrail | AdminTrail | null
+  audited: boolean
+  /** the govex code the request was answered with, for metrics and logs */
+  code: ErrorCode | null
+}
+
+/** Which requests a route audits: every exchange, or an admin action. */
+export type AuditKind = 'exchange' | AdminAction
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    govex: RequestState
+  }
+  interface FastifyContextConfig {
+    /** the route needs no token (public portal, operations) */
+    public?: boolean
+    /** roles allowed to call the route; absent = any authenticated member */
+    roles?: readonly Role[]
+    /** a URL parameter naming an agency that may also call the route on itself (besides `roles`) */
+    ownAgencyParam?: string
+    audit?: AuditKind
+    /** how the audit target is read from the request */
+    auditTarget?: string
+  }
+}

@@ -1,0 +1,59 @@
+// Discovery (PROTOCOL.md "Discovery", any authenticated member): the compiled
+// catalog, one resource, the catalog lint (operator), and the caller's grants.
+// Endpoints are shown only to operators and to the resource's own provider.
+import { lintCatalog, publicResource } from '@govex/core'
+import type { CatalogEntry, Grant, Resource } from '@govex/core'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { Principal } from '../auth.js'
+import type { RouteOptions } from '../context.js'
+import { httpError } from '../errors.js'
+import { CatalogQuery, ResourceParams, errorResponses } from '../http-schemas.js'
+
+/** A resource as this caller may see it. */
+export function visibleResource (principal: Principal | null, provider: string, resource: Resource): Resource | Omit<Resource, 'endpoint'> {
+  if (principal !== null && (principal.roles.has('operator') || principal.id === provider)) return resource
+  return publicResource(resource)
+}
+
+function view (principal: Principal | null, entry: CatalogEntry): Resource | Omit<Resource, 'endpoint'> {
+  return visibleResource(principal, entry.provider, entry.resource)
+}
+
+export async function discoveryRoutes (app: FastifyInstance, { ctx }: RouteOptions): Promise<void> {
+  const { runtime } = ctx
+
+  app.get<{ Querystring: { provider?: string, q?: string, classification?: string } }>('/v1/catalog', {
+    schema: { summary: 'The compiled catalog (public descriptions)', tags: ['discovery'], querystring: CatalogQuery, response: errorResponses(400, 401) }
+  }, async request => {
+    const principal = request.govex.principal
+    const entries = runtime.state.catalog.search(request.query)
+    return { resources: entries.map(entry => view(principal, entry)) }
+  })
+
+  app.get('/v1/catalog/lint', {
+    config: { roles: ['operator'] },
+    schema: { summary: 'Catalog problems: duplicate data items across agencies (Art. 9), conditional sharing without conditions, ...', tags: ['discovery'], response: errorResponses(401, 403) }
+  }, async () => {
+    return { findings: lintCatalog(runtime.state.catalog) }
+  })
+
+  app.get<{ Params: { resourceId: string } }>('/v1/catalog/:resourceId', {
+    schema: { summary: 'One resource of the catalog', tags: ['discovery'], params: ResourceParams, response: errorResponses(400, 401, 404) }
+  }, async request => {
+    const entry = runtime.state.catalog.get(request.params.resourceId)
+    if (entry === undefined) throw httpError('GOVEX_ERR_NOT_FOUND', `resource ${request.params.resourceId} is not in the catalog: see GET /v1/catalog`)
+    return view(request.govex.principal, entry)
+  })
+
+  app.get('/v1/grants/mine', {
+    schema: { summary: 'The caller\'s grants in the active plan, with fields, purposes, conditions, quota and validity', tags: ['discovery'], response: errorResponses(401) }
+  }, async (request) => {
+    const principal = request.govex.principal as Principal
+    const plan = runtime.state.plan
+    if (plan === null) return { consumer: principal.id, plan: null, grants: [] }
+    const { validFrom, validUntil } = plan.state
+    // Validity as in force: a grant without its own window has the plan's.
+    const grants = plan.grantsFor(principal.id).map((grant: Grant) => ({ ...grant, validFrom: grant.validFrom ?? validFrom, validUntil: grant.validUntil ?? validUntil }))
+    return { consumer: principal.id, plan: plan.plan, grants }
+  })
+}

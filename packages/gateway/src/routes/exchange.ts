@@ -1,0 +1,170 @@
+// POST /v1/exchange/{resourceId} (PROTOCOL.md "Exchange"), in the order the
+// protocol gives: authenticate → role → body schema (hooks and validation) →
+// authorize() → replay guard → quota → forward → minimise → audit → answer.
+// Only a request that passes every check before the forward consumes its
+// envelope id and its quota.
+import { randomUUID } from 'node:crypto'
+import { RequestEnvelope, ResponseEnvelope, authorize, digestOf, isEnvelopeId, sha256 } from '@govex/core'
+import type { ErrorCode, Problem } from '@govex/core'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { RouteOptions } from '../context.js'
+import { httpError } from '../errors.js'
+import { ResourceParams, errorResponses } from '../http-schemas.js'
+import { minimise, providerData } from '../minimise.js'
+import { PROVIDER_TOKEN_TTL_S } from '../gateway-key.js'
+import type { ExchangeTrail } from '../request-state.js'
+
+function missingQueryProblems (required: readonly string[], query: Record<string, unknown> | undefined): Problem[] {
+  const problems: Problem[] = []
+  for (const name of required) {
+    const value = query === undefined || !Object.hasOwn(query, name) ? undefined : query[name]
+    if (value === undefined || value === null) problems.push({ code: 'required', path: '/query/' + name, message: 'is required by the resource' })
+  }
+  return problems
+}
+
+export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOptions): Promise<void> {
+  const { config, stores, runtime, forwarder, key, metrics, audit, now } = ctx
+  const { replayWindowS, upstreamTimeoutMs, upstreamBodyBytes } = config.limits
+
+  app.post<{ Params: { resourceId: string }, Body: RequestEnvelope }>('/v1/exchange/:resourceId', {
+    config: { roles: ['agency'], audit: 'exchange' },
+    schema: {
+      summary: 'Ask a provider for data, as the active sharing plan allows',
+      tags: ['exchange'],
+      params: ResourceParams,
+      body: RequestEnvelope,
+      response: { 200: ResponseEnvelope, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 429, 502, 503, 504) }
+    },
+    // The envelope id becomes the request id as soon as the body is parsed, valid or not.
+    preValidation: (request, _reply, done) => {
+      const id = (request.body as { id?: unknown } | undefined)?.id
+      if (isEnvelopeId(id)) {
+        request.govex.requestId = id
+        request.log = request.log.child({ requestId: id })
+      }
+      done()
+    }
+  }, async (request, reply) => {
+    const envelope = request.body
+    const principal = request.govex.principal
+    if (principal === null) throw httpError('GOVEX_ERR_UNAUTHENTICATED', 'no authenticated caller')
+    const trail = request.govex.trail as ExchangeTrail
+    trail.purpose = envelope.purpose
+    trail.userId = envelope.userId ?? null
+    trail.caseRef = envelope.caseRef ?? null
+    trail.fields = envelope.fields ?? null
+
+    const at = now()
+    const state = runtime.state
+    const resourceId = request.params.resourceId
+    const decision = authorize(state.plan, state.catalog, {
+      consumer: principal.id,
+      resourceId,
+      zone: config.zone,
+      purpose: envelope.purpose,
+      fields: envelope.fields,
+      userId: envelope.userId,
+      caseRef: envelope.caseRef,
+      query: envelope.query,
+      now: at
+    })
+    if (!decision.allow) {
+      if (decision.plan !== undefined) trail.plan = decision.plan
+      if (decision.grant !== undefined) trail.grantId = decision.grant.id
+      if (decision.entry !== undefined) trail.provider = decision.entry.provider
+      const problems = decision.code === 'GOVEX_ERR_BAD_REQUEST' && decision.entry !== undefined
+        ? missingQueryProblems(decision.entry.requiredQuery, envelope.query)
+        : undefined
+      throw httpError(decision.code, decision.message, problems !== undefined && problems.length > 0 ? problems : undefined)
+    }
+    const { entry, grant, fields, plan } = decision
+    const provider = entry.provider
+    trail.plan = plan
+    trail.grantId = grant.id
+    trail.provider = provider
+    trail.fields = fields
+
+    if (!await stores.replay.claim(envelope.id, replayWindowS)) {
+      throw httpError('GOVEX_ERR_REPLAY', `envelope id ${envelope.id} was already used by an allowed exchange: that exchange was processed; send a new id for a new request`)
+    }
+    if (decision.quota !== null) {
+      let quota
+      try {
+        quota = await stores.quota.consume(plan.id + '/' + grant.id, decision.quota, at)
+      } catch (err) {
+        await releaseQuietly(request, envelope.id)
+        throw err
+      }
+      if (!quota.ok) {
+        await releaseQuietly(request, envelope.id)
+        const err = httpError('GOVEX_ERR_QUOTA', `grant ${grant.id} has spent its quota per ${quota.window}; try again in ${quota.retryAfterS} s`)
+        ;(err as Error & { retryAfterS?: number }).retryAfterS = quota.retryAfterS
+        throw err
+      }
+    }
+
+    const body = Buffer.from(JSON.stringify({
+      requestId: envelope.id,
+      consumer: principal.id,
+      resource: resourceId,
+      purpose: envelope.purpose,
+      userId: envelope.userId ?? null,
+      caseRef: envelope.caseRef ?? null,
+      fields,
+      query: envelope.query ?? {}
+    }), 'utf8')
+    const requestDigest = sha256(body)
+    const iat = Math.floor(at / 1000)
+    const token = key.sign({
+      iss: config.gatewayId,
+      aud: provider,
+      iat,
+      exp: iat + PROVIDER_TOKEN_TTL_S,
+      jti: envelope.id,
+      resource: resourceId,
+      consumer: principal.id,
+      fields,
+      digest: requestDigest
+    })
+    const timeoutMs = entry.resource.endpoint.timeoutMs ?? upstreamTimeoutMs
+    const started = performance.now()
+    let upstreamOutcome: ErrorCode | 'ok' = 'ok'
+    let data
+    try {
+      const answer = await forwarder.forward(provider, entry.resource.endpoint.url, body, token, timeoutMs, upstreamBodyBytes)
+      data = providerData(provider, answer)
+    } catch (err) {
+      upstreamOutcome = (err as { code?: ErrorCode }).code ?? 'GOVEX_ERR_UPSTREAM'
+      throw err
+    } finally {
+      metrics.upstream.observe({ provider, outcome: upstreamOutcome === 'ok' ? 'ok' : upstreamOutcome === 'GOVEX_ERR_UPSTREAM_TIMEOUT' ? 'timeout' : 'error' }, (performance.now() - started) / 1000)
+    }
+    const minimised = minimise(data, fields)
+    const digests = { request: requestDigest, response: digestOf(minimised) }
+    trail.digests = digests
+    const record = await audit.record(request, 200, null)
+    reply.type('application/json; charset=utf-8')
+    return JSON.stringify({
+      id: randomUUID(),
+      requestId: envelope.id,
+      resource: resourceId,
+      consumer: principal.id,
+      provider,
+      plan,
+      grantId: grant.id,
+      fields,
+      data: minimised,
+      digests,
+      auditSeq: record?.seq ?? null
+    })
+  })
+
+  async function releaseQuietly (request: FastifyRequest, id: string): Promise<void> {
+    try {
+      await stores.replay.release(id)
+    } catch (err) {
+      request.log.warn({ err }, 'could not give back a replay claim; the envelope id stays used')
+    }
+  }
+}

@@ -1,0 +1,41 @@
+// Operations (PROTOCOL.md "Operations"): liveness, readiness (stores answer and
+// the plan state is loaded, within 2 s), and Prometheus metrics.
+import type { FastifyInstance } from 'fastify'
+import type { RouteOptions } from '../context.js'
+import { httpError } from '../errors.js'
+
+export const READY_TIMEOUT_MS = 2000
+
+async function within<T> (promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
+  })
+  try {
+    return await Promise.race([promise, deadline])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+export async function operationRoutes (app: FastifyInstance, { ctx }: RouteOptions): Promise<void> {
+  const { stores, runtime, metrics } = ctx
+
+  app.get('/healthz', { config: { public: true }, schema: { summary: 'The process is up', tags: ['operations'] } }, async () => ({ status: 'ok' }))
+
+  app.get('/readyz', { config: { public: true }, schema: { summary: 'The stores answer and the plan state is loaded', tags: ['operations'] } }, async () => {
+    try {
+      await within(stores.ping(), READY_TIMEOUT_MS)
+    } catch (err) {
+      throw httpError('GOVEX_ERR_UNAVAILABLE', `the stores do not answer (${(err as Error).message}); the gateway refuses exchanges until they do`)
+    }
+    if (!runtime.loaded) throw httpError('GOVEX_ERR_UNAVAILABLE', 'members, catalog and plan state are not loaded yet')
+    const plan = runtime.state.plan
+    return { status: 'ready', plan: plan === null ? null : plan.plan }
+  })
+
+  app.get('/metrics', { config: { public: true }, schema: { summary: 'Prometheus metrics', tags: ['operations'] } }, async (_request, reply) => {
+    reply.type(metrics.registry.contentType)
+    return await metrics.registry.metrics()
+  })
+}

@@ -1,0 +1,140 @@
+// Sharing plans (PROTOCOL.md "Members, directories, plans"): create a draft
+// (operator), read (operator, approver, auditor), digest (operator, approver),
+// approve (approver; the latest draft), activate (operator; the latest approved
+// version, superseding the active plan atomically), revoke (operator). Every
+// step is a core lifecycle function; the store applies it compare-and-set.
+import { ApproveBody, Plan, PlanState, activatePlan, approvePlan, createPlanState, revokePlan, validatePlan } from '@govex/core'
+import type { PlanState as PlanStateType, PlanStatus } from '@govex/core'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { Principal } from '../auth.js'
+import type { RouteOptions } from '../context.js'
+import { accepted } from '../documents.js'
+import { httpError } from '../errors.js'
+import { PlanParams, VersionQuery, errorResponses } from '../http-schemas.js'
+import type { AdminTrail } from '../request-state.js'
+
+type PlanRequest = FastifyRequest<{ Params: { id: string }, Querystring: { version?: string } }>
+
+export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): Promise<void> {
+  const { stores, runtime, audit, now } = ctx
+  const readers = ['operator', 'approver', 'auditor'] as const
+
+  function iso (): string {
+    return new Date(now()).toISOString()
+  }
+
+  async function versionsOf (id: string): Promise<PlanStateType[]> {
+    const all = await stores.plans.list()
+    const mine = all.filter(p => p.id === id)
+    if (mine.length === 0) throw httpError('GOVEX_ERR_NOT_FOUND', `no plan ${id}: see GET /v1/plans`)
+    return mine.sort((a, b) => b.version - a.version)
+  }
+
+  async function planAt (request: PlanRequest): Promise<PlanStateType> {
+    const { id } = request.params
+    const version = request.query.version === undefined ? undefined : Number(request.query.version)
+    const state = await stores.plans.get(id, version)
+    if (state === undefined) throw httpError('GOVEX_ERR_NOT_FOUND', version === undefined ? `no plan ${id}: see GET /v1/plans` : `plan ${id} has no version ${version}`)
+    return state
+  }
+
+  /** Records the lifecycle step, makes it live, audits it. */
+  async function stepped (request: FastifyRequest, next: PlanStateType, expected: PlanStatus, status = 200): Promise<PlanStateType> {
+    const trail = request.govex.trail as AdminTrail
+    trail.target = `${next.id}@${next.version}`
+    await stores.plans.update(next, expected)
+    trail.digest = next.digest
+    await runtime.refresh()
+    await audit.record(request, status, null)
+    return next
+  }
+
+  app.post<{ Body: Plan }>('/v1/plans', {
+    config: { roles: ['operator'], audit: 'plan.create' },
+    schema: { summary: 'Create a draft plan (Art. 12)', tags: ['plans'], body: Plan, response: { 201: PlanState, ...errorResponses(400, 401, 403, 409, 413, 415, 422) } },
+    preValidation: (request, _reply, done) => {
+      const body = request.body as { id?: unknown, version?: unknown } | undefined
+      if (typeof body?.id === 'string') {
+        (request.govex.trail as AdminTrail).target = body.id.slice(0, 128) + (Number.isSafeInteger(body.version) ? '@' + String(body.version) : '')
+      }
+      done()
+    }
+  }, async (request, reply) => {
+    const state = runtime.state
+    const plan = accepted('plan', validatePlan(request.body, { catalog: state.catalog, members: state.memberDocs }))
+    const draft = createPlanState(plan)
+    const trail = request.govex.trail as AdminTrail
+    trail.target = `${draft.id}@${draft.version}`
+    await stores.plans.create(draft)
+    trail.digest = draft.digest
+    await audit.record(request, 201, null)
+    reply.code(201)
+    return draft
+  })
+
+  app.get('/v1/plans', {
+    config: { roles: readers },
+    schema: { summary: 'Every version of every plan, with status and approvals', tags: ['plans'], response: errorResponses(401, 403) }
+  }, async () => ({ plans: await stores.plans.list() }))
+
+  app.get<{ Params: { id: string }, Querystring: { version?: string } }>('/v1/plans/:id', {
+    config: { roles: readers },
+    schema: { summary: 'A plan\'s latest version, or ?version=N', tags: ['plans'], params: PlanParams, querystring: VersionQuery, response: { 200: PlanState, ...errorResponses(400, 401, 403, 404) } }
+  }, async request => await planAt(request))
+
+  app.get<{ Params: { id: string }, Querystring: { version?: string } }>('/v1/plans/:id/digest', {
+    config: { roles: ['operator', 'approver'] },
+    schema: { summary: 'The sha256 of the plan\'s canonical JSON (RFC 8785): what an approver signs', tags: ['plans'], params: PlanParams, querystring: VersionQuery, response: errorResponses(400, 401, 403, 404) }
+  }, async request => ({ digest: (await planAt(request)).digest }))
+
+  app.post<{ Params: { id: string }, Body: ApproveBody }>('/v1/plans/:id/approve', {
+    config: { roles: ['approver'], audit: 'plan.approve', auditTarget: 'id' },
+    schema: { summary: 'Approve the latest draft: body { signature } = detached JWS over the digest', tags: ['plans'], params: PlanParams, body: ApproveBody, response: { 200: PlanState, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 422) } }
+  }, async request => {
+    const versions = await versionsOf(request.params.id)
+    const draft = versions.find(p => p.status === 'draft')
+    if (draft === undefined) throw httpError('GOVEX_ERR_CONFLICT', `plan ${request.params.id} has no draft to approve (latest version ${versions[0]?.version ?? '?'} is ${versions[0]?.status ?? '?'}); submit a new version as a draft`)
+    const trail = request.govex.trail as AdminTrail
+    trail.target = `${draft.id}@${draft.version}`
+    const principal = request.govex.principal as Principal
+    let approved: PlanStateType
+    try {
+      approved = approvePlan(draft, { approver: principal.member.member, signature: request.body.signature, at: iso() })
+    } catch (err) {
+      if ((err as { code?: string }).code === 'GOVEX_ERR_BAD_SIGNATURE') {
+        throw httpError('GOVEX_ERR_BAD_SIGNATURE', (err as Error).message, [{ code: 'bad-signature', path: '/signature', message: (err as Error).message }])
+      }
+      throw err
+    }
+    return await stepped(request, approved, 'draft')
+  })
+
+  app.post<{ Params: { id: string } }>('/v1/plans/:id/activate', {
+    config: { roles: ['operator'], audit: 'plan.activate', auditTarget: 'id' },
+    schema: { summary: 'Activate the latest approved version; the active plan becomes superseded', tags: ['plans'], params: PlanParams, response: { 200: PlanState, ...errorResponses(400, 401, 403, 404, 409) } }
+  }, async request => {
+    const versions = await versionsOf(request.params.id)
+    const approved = versions.find(p => p.status === 'approved')
+    const latest = versions[0] as PlanStateType
+    if (approved === undefined) {
+      // Let the lifecycle say why the latest version cannot become active.
+      activatePlan(latest, iso())
+      throw httpError('GOVEX_ERR_CONFLICT', `plan ${request.params.id} has no approved version to activate`)
+    }
+    return await stepped(request, activatePlan(approved, iso()), 'approved')
+  })
+
+  app.post<{ Params: { id: string }, Querystring: { version?: string } }>('/v1/plans/:id/revoke', {
+    config: { roles: ['operator'], audit: 'plan.revoke', auditTarget: 'id' },
+    schema: { summary: 'Revoke the plan (?version=N, else its active or latest approved version): exchanges under it stop at once', tags: ['plans'], params: PlanParams, querystring: VersionQuery, response: { 200: PlanState, ...errorResponses(400, 401, 403, 404, 409) } }
+  }, async request => {
+    let target: PlanStateType
+    if (request.query.version !== undefined) {
+      target = await planAt(request)
+    } else {
+      const versions = await versionsOf(request.params.id)
+      target = versions.find(p => p.status === 'active') ?? versions.find(p => p.status === 'approved') ?? versions[0] as PlanStateType
+    }
+    return await stepped(request, revokePlan(target, iso()), target.status)
+  })
+}

@@ -1,0 +1,58 @@
+// The public portal (PROTOCOL.md "Public portal", Art. 13-14): every agency's
+// disclosure catalog, without authentication; one as JSON or, for
+// `Accept: text/html`, a readable page. ETag and cache-control on each, 304 for
+// a matching If-None-Match.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { RouteOptions } from '../context.js'
+import { httpError } from '../errors.js'
+import { AgencyParams, errorResponses } from '../http-schemas.js'
+import { DisclosurePages, etagMatches } from '../disclosure-page.js'
+import type { Representation } from '../disclosure-page.js'
+import type { DisclosureCatalog } from '@govex/core'
+
+const CACHE_CONTROL = 'public, max-age=60, must-revalidate'
+
+function wantsHtml (request: FastifyRequest): boolean {
+  const accept = request.headers.accept
+  if (typeof accept !== 'string') return false
+  // The first of text/html and application/json named wins; browsers name text/html first.
+  const html = accept.indexOf('text/html')
+  const json = accept.indexOf('application/json')
+  return html !== -1 && (json === -1 || html < json)
+}
+
+function answer (request: FastifyRequest, reply: FastifyReply, representation: Representation): string | undefined {
+  reply.header('etag', representation.etag).header('cache-control', CACHE_CONTROL).header('vary', 'accept')
+  if (etagMatches(request.headers['if-none-match'], representation.etag)) {
+    reply.code(304)
+    return undefined
+  }
+  reply.type(representation.contentType)
+  return representation.body
+}
+
+export async function portalRoutes (app: FastifyInstance, { ctx }: RouteOptions): Promise<void> {
+  const pages = new WeakMap<ReadonlyMap<string, DisclosureCatalog>, DisclosurePages>()
+  function current (): DisclosurePages {
+    const catalogs = ctx.runtime.state.disclosures
+    let out = pages.get(catalogs)
+    if (out === undefined) pages.set(catalogs, out = new DisclosurePages(catalogs))
+    return out
+  }
+
+  app.get('/public/disclosures', {
+    config: { public: true },
+    schema: { summary: 'Every agency\'s disclosure catalog (Art. 14)', tags: ['portal'] }
+  }, async (request, reply) => answer(request, reply, current().list()))
+
+  app.get<{ Params: { agencyId: string } }>('/public/disclosures/:agencyId', {
+    config: { public: true },
+    schema: { summary: 'One agency\'s disclosure catalog: JSON, or a page for Accept: text/html', tags: ['portal'], params: AgencyParams, response: errorResponses(400, 404) }
+  }, async (request, reply) => {
+    const site = current()
+    const agency = request.params.agencyId
+    const representation = wantsHtml(request) ? site.html(agency) : site.json(agency)
+    if (representation === undefined) throw httpError('GOVEX_ERR_NOT_FOUND', `${agency} has not published a disclosure catalog`)
+    return answer(request, reply, representation)
+  })
+}

@@ -1,0 +1,202 @@
+// The in-memory view every request reads (ARCHITECTURE.md "Stores shared by
+// several gateways"): members with their verification keys, the compiled
+// catalog and the active plan's index, rebuilt from the stores on every change
+// so authentication and authorize() never wait on a store. A state is
+// immutable; a rebuild swaps in a new one.
+import type { KeyObject } from 'node:crypto'
+import { buildPlanIndex, compileCatalog, publicKeyFromJwk, publicKeyPem } from '@govex/core'
+import type { Catalog, DisclosureCatalog, Member, PlanIndex, PlanState, Role, StoreChange, Stores } from '@govex/core'
+import type { FastifyBaseLogger } from 'fastify'
+
+export interface VerificationKey {
+  readonly kid: string
+  readonly key: KeyObject
+  /** SPKI PEM, for @fastify/jwt's verifier cache (keyed by string) */
+  readonly pem: string
+}
+
+export interface RuntimeMember {
+  readonly member: Member
+  readonly roles: ReadonlySet<Role>
+  readonly keys: ReadonlyMap<string, VerificationKey>
+  /** the key used when a token names no kid: set only when the member has exactly one */
+  readonly onlyKey: VerificationKey | undefined
+}
+
+export interface RuntimeState {
+  /** grows with every rebuild: caches keyed on a state compare it */
+  readonly generation: number
+  readonly members: ReadonlyMap<string, RuntimeMember>
+  /** the member documents, for plan validation */
+  readonly memberDocs: ReadonlyMap<string, Member>
+  readonly catalog: Catalog
+  /** the active plan's index, null when no plan is active (or it cannot be indexed) */
+  readonly plan: PlanIndex | null
+  readonly disclosures: ReadonlyMap<string, DisclosureCatalog>
+}
+
+const EMPTY: RuntimeState = Object.freeze({
+  generation: 0,
+  members: new Map(),
+  memberDocs: new Map(),
+  catalog: compileCatalog([]),
+  plan: null,
+  disclosures: new Map()
+})
+
+function runtimeMember (member: Member): RuntimeMember {
+  const keys = new Map<string, VerificationKey>()
+  for (const jwk of member.keys) keys.set(jwk.kid, Object.freeze({ kid: jwk.kid, key: publicKeyFromJwk(jwk), pem: publicKeyPem(jwk) }))
+  return Object.freeze({
+    member,
+    roles: new Set(member.roles),
+    keys,
+    onlyKey: keys.size === 1 ? keys.values().next().value : undefined
+  })
+}
+
+export interface RuntimeOptions {
+  stores: Stores
+  log: FastifyBaseLogger
+  /** wait this long after a change before rebuilding, so a burst costs one rebuild */
+  debounceMs?: number
+  /** after a failed rebuild, try again this much later */
+  retryMs?: number
+}
+
+export class Runtime {
+  #state: RuntimeState = EMPTY
+  #loaded = false
+  #generation = 0
+  #running: Promise<void> | null = null
+  #again = false
+  #timer: NodeJS.Timeout | null = null
+  #unsubscribe: (() => void) | null = null
+  #closed = false
+  readonly #stores: Stores
+  readonly #log: FastifyBaseLogger
+  readonly #debounceMs: number
+  readonly #retryMs: number
+  /** called after every successful rebuild */
+  onRebuild: ((state: RuntimeState) => void) | null = null
+
+  constructor (options: RuntimeOptions) {
+    this.#stores = options.stores
+    this.#log = options.log
+    this.#debounceMs = options.debounceMs ?? 5
+    this.#retryMs = options.retryMs ?? 500
+  }
+
+  get state (): RuntimeState {
+    return this.#state
+  }
+
+  /** true once a rebuild has succeeded: the gateway knows its members, catalog and plan */
+  get loaded (): boolean {
+    return this.#loaded
+  }
+
+  /** Starts following store changes; every change is live within debounceMs plus a rebuild. */
+  watch (): void {
+    if (this.#unsubscribe !== null) return
+    this.#unsubscribe = this.#stores.subscribe((change: StoreChange) => {
+      this.#log.debug({ change }, 'store change')
+      this.schedule(this.#debounceMs)
+    })
+  }
+
+  schedule (delayMs: number): void {
+    if (this.#closed || this.#timer !== null) return
+    this.#timer = setTimeout(() => {
+      this.#timer = null
+      this.refresh().catch(() => {})
+    }, delayMs)
+  }
+
+  /**
+   * Rebuilds from the stores and resolves once the new state is in place. Calls
+   * that overlap a rebuild share one more rebuild after it, so a caller that
+   * just wrote to a store always sees its write.
+   */
+  async refresh (): Promise<void> {
+    if (this.#running !== null) {
+      this.#again = true
+      while (this.#running !== null) await this.#running
+      return
+    }
+    this.#running = this.#loop()
+    try {
+      await this.#running
+    } finally {
+      this.#running = null
+    }
+  }
+
+  async #loop (): Promise<void> {
+    let failure: unknown = null
+    do {
+      this.#again = false
+      try {
+        await this.#rebuild()
+        failure = null
+      } catch (err) {
+        failure = err
+      }
+    } while (this.#again && !this.#closed)
+    if (failure !== null) {
+      this.#log.error({ err: failure }, 'could not rebuild members, catalog and plan from the stores; keeping the previous state and retrying')
+      this.schedule(this.#retryMs)
+      throw failure
+    }
+  }
+
+  async #rebuild (): Promise<void> {
+    const stores = this.#stores
+    const [members, directories, active, disclosures] = await Promise.all([
+      stores.members.list(),
+      stores.directories.list(),
+      stores.plans.getActive(),
+      stores.disclosures.list()
+    ])
+    const memberMap = new Map<string, RuntimeMember>()
+    const memberDocs = new Map<string, Member>()
+    for (const member of members) {
+      memberDocs.set(member.id, member)
+      try {
+        memberMap.set(member.id, runtimeMember(member))
+      } catch (err) {
+        this.#log.error({ err, member: member.id }, 'a member has an unusable key; it cannot authenticate until it is fixed')
+      }
+    }
+    const catalog = compileCatalog(directories)
+    const plan = this.#index(active, catalog)
+    const disclosureMap = new Map<string, DisclosureCatalog>()
+    for (const d of [...disclosures].sort((a, b) => a.agency < b.agency ? -1 : a.agency > b.agency ? 1 : 0)) disclosureMap.set(d.agency, d)
+    this.#state = Object.freeze({ generation: ++this.#generation, members: memberMap, memberDocs, catalog, plan, disclosures: disclosureMap })
+    this.#loaded = true
+    this.onRebuild?.(this.#state)
+  }
+
+  #index (active: PlanState | undefined, catalog: Catalog): PlanIndex | null {
+    if (active === undefined) return null
+    try {
+      const index = buildPlanIndex(active, catalog)
+      for (const skipped of index.skipped) {
+        this.#log.warn({ plan: index.plan, grant: skipped.grant.id }, `grant left out of the active plan: ${skipped.reason}`)
+      }
+      return index
+    } catch (err) {
+      // Fail closed: with no index every exchange is refused, never wrongly allowed.
+      this.#log.error({ err, plan: { id: active.id, version: active.version } }, 'the active plan cannot be indexed; exchanges are refused until it is fixed')
+      return null
+    }
+  }
+
+  close (): void {
+    this.#closed = true
+    if (this.#timer !== null) clearTimeout(this.#timer)
+    this.#timer = null
+    this.#unsubscribe?.()
+    this.#unsubscribe = null
+  }
+}

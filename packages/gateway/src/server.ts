@@ -1,0 +1,59 @@
+// startGateway(): buildGateway() listening on the configured host and port,
+// with a graceful stop on SIGINT/SIGTERM: stop accepting, let in-flight
+// exchanges finish, flush the audit log, close the provider pools and the
+// stores, then exit.
+import type { FastifyInstance } from 'fastify'
+import { buildGateway } from './app.js'
+import type { BuildGatewayOptions } from './app.js'
+import type { ResolvedConfig } from './config.js'
+
+export interface RunningGateway {
+  app: FastifyInstance
+  /** the base URL it listens on, e.g. http://127.0.0.1:8080 */
+  url: string
+  /** stops it gracefully; idempotent */
+  close (): Promise<void>
+}
+
+export interface StartOptions extends Omit<BuildGatewayOptions, 'config'> {
+  /** install SIGINT/SIGTERM handlers that stop and exit (default true) */
+  signals?: boolean
+  /** exit the process after a signal-initiated stop (default true) */
+  exit?: boolean
+}
+
+export async function startGateway (config: ResolvedConfig, options: StartOptions = {}): Promise<RunningGateway> {
+  const app = await buildGateway({ logger: true, ...options, config })
+  let url: string
+  try {
+    url = await app.listen({ host: config.host, port: config.port })
+  } catch (err) {
+    await app.close()
+    throw err
+  }
+  let closing: Promise<void> | null = null
+  const close = async (): Promise<void> => {
+    closing ??= app.close().then(() => {})
+    await closing
+  }
+  if (options.signals !== false) {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      app.log.info({ signal }, 'stopping: finishing in-flight requests, flushing the audit log')
+      close().then(() => {
+        app.log.info('stopped')
+        if (options.exit !== false) process.exit(0)
+      }, (err: unknown) => {
+        app.log.error({ err }, 'could not stop cleanly')
+        if (options.exit !== false) process.exit(1)
+      })
+    }
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+    app.addHook('onClose', async () => {
+      process.removeListener('SIGINT', onSignal)
+      process.removeListener('SIGTERM', onSignal)
+    })
+  }
+  app.log.info({ url, gatewayId: config.gatewayId, zone: config.zone, store: config.store.kind }, 'gateway listening')
+  return { app, url, close }
+}
