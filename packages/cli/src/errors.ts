@@ -35,8 +35,9 @@ const SYSTEM_MESSAGES: Record<string, string> = {
 export function describeError (err: unknown): { lines: string[], exitCode: number } {
   if (err instanceof CliError) return { lines: [err.message, ...err.details], exitCode: err.exitCode }
   if (isGovexError(err)) {
-    const problems = (err as { problems?: Problem[] }).problems ?? []
-    return { lines: [`${err.message} (${err.code})`, ...problems.map(p => '  ' + formatProblem(p))], exitCode: 1 }
+    // a message that lists its problems already (the gateway's ConfigError) is printed as is
+    const problems = err.message.includes('\n') ? [] : (err as { problems?: Problem[] }).problems ?? []
+    return { lines: [err.message, ...problems.map(p => '  ' + formatProblem(p))], exitCode: 1 }
   }
   if (err instanceof Error) {
     const code = (err as NodeJS.ErrnoException).code

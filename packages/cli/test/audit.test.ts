@@ -2,9 +2,9 @@
 // tampered record; an export verifies offline.
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { readFile, writeFile } from 'node:fs/promises'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { openFileStores } from '@govex/core'
+import { FileAuditLog } from '@govex/core'
 import type { AuditEntry } from '@govex/core'
 import { govex, tempDir } from './helpers/run.js'
 
@@ -34,9 +34,9 @@ function exchange (i: number, outcome: 'allowed' | 'denied'): AuditEntry {
 async function deploymentWithLog (t: Parameters<Parameters<typeof t.test>[1]>[0], n: number): Promise<{ dir: string, config: string }> {
   const dir = await tempDir(t)
   t.equal((await govex(['init', dir])).code, 0)
-  const stores = await openFileStores({ dir: join(dir, 'data'), gatewayId: GW })
-  for (let i = 1; i <= n; i++) await stores.audit.append(exchange(i, i % 3 === 0 ? 'denied' : 'allowed'))
-  await stores.close()
+  const log = await FileAuditLog.open({ dir: join(dir, 'data'), gatewayId: GW })
+  for (let i = 1; i <= n; i++) await log.append(exchange(i, i % 3 === 0 ? 'denied' : 'allowed'))
+  await log.close()
   return { dir, config: join(dir, 'govex.config.json') }
 }
 
@@ -45,6 +45,7 @@ t.test('verify passes an intact log and names the first tampered record', async 
   const ok = await govex(['audit', 'verify', '--config', config])
   t.equal(ok.code, 0, ok.stderr)
   t.match(ok.stdout, /^ok: 6 records checked/)
+  t.same(await readdir(join(dir, 'data', 'audit')), [`${GW}.jsonl`], 'the reader leaves nothing behind in the audit folder')
   const log = join(dir, 'data', 'audit', `${GW}.jsonl`)
   const lines = (await readFile(log, 'utf8')).split('\n')
   lines[3] = (lines[3] ?? '').replace('"city.mca"', '"city.psb"')
@@ -81,7 +82,7 @@ t.test('export streams NDJSON that verifies offline; a tampered export does not'
   t.match(bad.stdout, /^broken: gateway .* seq [23] /)
 
   const notJson = join(dir, 'x.ndjson')
-  await writeFile(notJson, '{"a":1}\nnot json\n')
+  await writeFile(notJson, lines[0] + '\nnot json\n')
   const nj = await govex(['audit', 'verify', '--file', notJson])
   t.equal(nj.code, 1)
   t.match(nj.stderr, /x\.ndjson:2 is not a JSON record/)
