@@ -314,3 +314,13 @@ t.test('options and lifecycle', async t => {
   await t.rejects(open.query({}, 1001), { code: 'GOVEX_ERR_BAD_REQUEST' })
   await t.rejects(open.append(exchangeEntry({ latencyMs: Infinity })), { code: 'GOVEX_ERR_BAD_REQUEST' })
 })
+
+t.test('pages are read in few, bounded reads and come back whole', async t => {
+  const log = await openIn(newDir())
+  t.teardown(async () => { await log.close() })
+  const big = 'x'.repeat(3000)
+  const records = await Promise.all(Array.from({ length: 400 }, async (_, i) =>
+    await log.append(exchangeEntry({ caseRef: big + String(i), consumer: i % 10 === 0 ? 'tj.rare' : 'tj.mca' }))))
+  t.same((await log.query({}, 1000)).records, records, '1.2 MB of neighbouring lines, over several reads')
+  t.same((await log.query({ consumer: 'tj.rare' }, 1000)).records, records.filter((_, i) => i % 10 === 0), 'lines far apart')
+})

@@ -60,6 +60,10 @@ export interface FileAuditLogStats {
 }
 
 const DEFAULT_MAX_BATCH = 512
+/** bytes between two wanted lines that one read may span */
+const READ_GAP = 16 * 1024
+/** bytes one read may take */
+const READ_MAX = 1024 * 1024
 
 function checkOptions (options: FileAuditLogOptions): number {
   if (typeof options.dir !== 'string' || options.dir === '') {
@@ -339,29 +343,39 @@ export class FileAuditLog implements AuditLog {
     return scanIndex(this.index, async entries => await this.read(entries), filter)
   }
 
-  /** The records of index entries, reading neighbouring lines of a file in one go. */
+  /**
+   * The records of index entries. Lines close together in a file are read in
+   * one go (skipping the few bytes between them costs less than a system call
+   * each), and the reads run side by side.
+   */
   private async read (entries: readonly FileEntry[]): Promise<AuditRecord[]> {
-    const records: AuditRecord[] = []
-    let i = 0
-    while (i < entries.length) {
+    const groups: Array<{ first: number, last: number }> = []
+    for (let i = 0; i < entries.length;) {
       const first = entries[i] as FileEntry
       let end = first.offset + first.bytes
       let j = i + 1
       for (; j < entries.length; j++) {
         const next = entries[j] as FileEntry
-        if (next.file !== first.file || next.offset !== end + 1) break
+        if (next.file !== first.file || next.offset < end || next.offset - end > READ_GAP || next.offset + next.bytes - first.offset > READ_MAX) break
         end = next.offset + next.bytes
       }
-      const buf = Buffer.allocUnsafe(end - first.offset)
-      const { bytesRead } = await first.file.fh.read(buf, 0, buf.length, first.offset)
-      if (bytesRead < buf.length) throw unavailable(`the audit log ${first.file.path} is shorter than its index; it was changed while the gateway ran — run \`govex audit verify\``)
-      for (let k = i; k < j; k++) {
-        const e = entries[k] as FileEntry
-        records.push(JSON.parse(buf.toString('utf8', e.offset - first.offset, e.offset - first.offset + e.bytes)) as AuditRecord)
-      }
+      groups.push({ first: i, last: j })
       i = j
     }
-    return records
+    const parts = await Promise.all(groups.map(async ({ first, last }) => {
+      const head = entries[first] as FileEntry
+      const tail = entries[last - 1] as FileEntry
+      const buf = Buffer.allocUnsafe(tail.offset + tail.bytes - head.offset)
+      const { bytesRead } = await head.file.fh.read(buf, 0, buf.length, head.offset)
+      if (bytesRead < buf.length) throw unavailable(`the audit log ${head.file.path} is shorter than its index; it was changed while the gateway ran — run \`govex audit verify\``)
+      const records: AuditRecord[] = []
+      for (let k = first; k < last; k++) {
+        const e = entries[k] as FileEntry
+        records.push(JSON.parse(buf.toString('utf8', e.offset - head.offset, e.offset - head.offset + e.bytes)) as AuditRecord)
+      }
+      return records
+    }))
+    return parts.flat()
   }
 
   /**
