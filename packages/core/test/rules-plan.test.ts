@@ -1,13 +1,13 @@
 import t from 'tap'
-import { validatePlan, parseDocument, isSchemaFailure } from '../src/documents.js'
+import { validatePlan, parseDocument, isSchemaFailure, type PlanContext } from '../src/documents.js'
 import { compileCatalog } from '../src/catalog.js'
 import type { Plan, Grant } from '../src/schemas/plan.js'
 import { psbDirectory, mcaDirectory, plan, memberMap, members } from './fixtures/docs-fixtures.js'
 
 const catalog = compileCatalog([psbDirectory(), mcaDirectory()])
-const context = { catalog, members: memberMap() }
+const context: PlanContext = { catalog, members: memberMap() }
 
-function problemsOf (p: Plan, ctx = context): [string, string][] {
+function problemsOf (p: Plan, ctx: PlanContext = context): [string, string][] {
   const result = validatePlan(p, ctx)
   return result.ok ? [] : result.problems.map(x => [x.code, x.path])
 }

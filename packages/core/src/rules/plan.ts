@@ -6,7 +6,6 @@ import type { Plan, Grant } from '../schemas/plan.js'
 import type { Member } from '../schemas/member.js'
 import type { Catalog } from '../catalog.js'
 import type { Problem } from '../problems.js'
-import { pointer } from '../problems.js'
 
 export interface PlanContext {
   /** the compiled catalog; null skips the rules that need it (linting a lone file) */
@@ -29,15 +28,15 @@ function validityProblems (grant: Grant, base: string, planFrom: number, planUnt
   const from = grant.validFrom === undefined ? undefined : instantMs(grant.validFrom)
   const until = grant.validUntil === undefined ? undefined : instantMs(grant.validUntil)
   if (from !== undefined && until !== undefined && from >= until) {
-    problems.push({ code: 'invalid-validity', path: pointer(base, 'validUntil'), message: `validUntil (${grant.validUntil as string}) must be later than validFrom (${grant.validFrom as string})` })
+    problems.push({ code: 'invalid-validity', path: base + '/validUntil', message: `validUntil (${grant.validUntil as string}) must be later than validFrom (${grant.validFrom as string})` })
   }
   // Against a plan whose own period is inverted, "within" means nothing: that problem is reported once, on the plan.
   if (planFrom >= planUntil) return
   if (from !== undefined && (from < planFrom || from >= planUntil)) {
-    problems.push({ code: 'grant-outside-plan-validity', path: pointer(base, 'validFrom'), message: `validFrom must fall within the plan's validity (${plan.validFrom} to ${plan.validUntil}); move it or omit it to use the plan's` })
+    problems.push({ code: 'grant-outside-plan-validity', path: base + '/validFrom', message: `validFrom must fall within the plan's validity (${plan.validFrom} to ${plan.validUntil}); move it or omit it to use the plan's` })
   }
   if (until !== undefined && (until > planUntil || until <= planFrom)) {
-    problems.push({ code: 'grant-outside-plan-validity', path: pointer(base, 'validUntil'), message: `validUntil must fall within the plan's validity (${plan.validFrom} to ${plan.validUntil}); move it or omit it to use the plan's` })
+    problems.push({ code: 'grant-outside-plan-validity', path: base + '/validUntil', message: `validUntil must fall within the plan's validity (${plan.validFrom} to ${plan.validUntil}); move it or omit it to use the plan's` })
   }
 }
 
@@ -48,7 +47,7 @@ function itemList (names: ReadonlySet<string>): string {
 
 function catalogProblems (grant: Grant, base: string, catalog: Catalog, problems: Problem[]): void {
   const entry = catalog.get(grant.resource)
-  const resourcePath = pointer(base, 'resource')
+  const resourcePath = base + '/resource'
   if (entry === undefined) {
     problems.push({ code: 'unknown-resource', path: resourcePath, message: `resource "${grant.resource}" is not in the catalog; check the id or have its agency list it in its directory` })
     return
@@ -56,15 +55,16 @@ function catalogProblems (grant: Grant, base: string, catalog: Catalog, problems
   if (entry.resource.sharing.type === 'none') {
     problems.push({ code: 'resource-not-shareable', path: resourcePath, message: `resource "${grant.resource}" has sharing "none" and cannot be granted; remove the grant or have its agency change the sharing type` })
   }
-  grant.fields.forEach((field, k) => {
+  for (let k = 0; k < grant.fields.length; k++) {
+    const field = grant.fields[k] as string
     if (!entry.itemNames.has(field)) {
-      problems.push({ code: 'unknown-field', path: pointer(pointer(base, 'fields'), k), message: `"${field}" is not a data item of ${grant.resource}; use one of: ${itemList(entry.itemNames)}` })
+      problems.push({ code: 'unknown-field', path: `${base}/fields/${k}`, message: `"${field}" is not a data item of ${grant.resource}; use one of: ${itemList(entry.itemNames)}` })
     }
-  })
+  }
 }
 
 function consumerProblems (grant: Grant, base: string, catalog: Catalog | null, members: ReadonlyMap<string, Member> | null, problems: Problem[]): void {
-  const consumerPath = pointer(base, 'consumer')
+  const consumerPath = base + '/consumer'
   if (members !== null) {
     const member = members.get(grant.consumer)
     if (member === undefined) {
@@ -90,24 +90,28 @@ export function planRules (plan: Plan, context: PlanContext): Problem[] {
   const grantIds = new Set<string>()
   // (consumer, resource, purpose) -> the first grant that covers it
   const covered = new Map<string, string>()
-  plan.grants.forEach((grant, i) => {
-    const base = pointer('/grants', i)
+  // Paths are built from indexes and fixed names only, so they need no JSON Pointer escaping.
+  for (let i = 0; i < plan.grants.length; i++) {
+    const grant = plan.grants[i] as Grant
+    const base = '/grants/' + i
     if (grantIds.has(grant.id)) {
-      problems.push({ code: 'duplicate-grant-id', path: pointer(base, 'id'), message: `grant id "${grant.id}" is used twice in this plan; give each grant its own id` })
+      problems.push({ code: 'duplicate-grant-id', path: base + '/id', message: `grant id "${grant.id}" is used twice in this plan; give each grant its own id` })
     }
     grantIds.add(grant.id)
     validityProblems(grant, base, planFrom, planUntil, plan, problems)
     if (context.catalog !== null) catalogProblems(grant, base, context.catalog, problems)
     consumerProblems(grant, base, context.catalog, context.members, problems)
-    grant.purposes.forEach((purpose, k) => {
-      const key = grant.consumer + '\u0000' + grant.resource + '\u0000' + purpose
+    const prefix = grant.consumer + '\u0000' + grant.resource + '\u0000'
+    for (let k = 0; k < grant.purposes.length; k++) {
+      const purpose = grant.purposes[k] as string
+      const key = prefix + purpose
       const first = covered.get(key)
       if (first !== undefined) {
-        problems.push({ code: 'duplicate-grant', path: pointer(pointer(base, 'purposes'), k), message: `grant "${first}" already gives ${grant.consumer} access to ${grant.resource} for "${purpose}"; merge the two grants or drop the purpose from one` })
+        problems.push({ code: 'duplicate-grant', path: `${base}/purposes/${k}`, message: `grant "${first}" already gives ${grant.consumer} access to ${grant.resource} for "${purpose}"; merge the two grants or drop the purpose from one` })
       } else {
         covered.set(key, grant.id)
       }
-    })
-  })
+    }
+  }
   return problems
 }
