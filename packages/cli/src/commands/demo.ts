@@ -9,7 +9,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Command } from 'commander'
 import { digestOf, planDocument, signApproval } from '@govex/core'
 import type { Member, Plan, PrivateJwk } from '@govex/core'
-import type { startGateway } from '@govex/gateway'
+import type { startGateway, StartOptions } from '@govex/gateway'
+import { gatewayLogger } from '../logging.js'
 import type { Context } from '../context.js'
 import { out, pathOf } from '../context.js'
 import { CliError } from '../errors.js'
@@ -91,7 +92,6 @@ export async function runDemo (ctx: Context, opts: DemoOptions): Promise<void> {
   say(`  keys       ${generated.length > 0 ? `generated for ${generated.length} members` : 'already present'} in ${rel(keysDir)} (private keys stay there, git-ignored)`)
 
   const env: Record<string, string | undefined> = { ...ctx.io.env, GOVEX_PORT: String(port) }
-  if (opts.verbose !== true) env.GOVEX_LOG__LEVEL = 'warn'
   const config = await loadConfigFor({ ...ctx, io: { ...ctx.io, env } }, configFile)
   if (config.store.kind === 'file' && opts.keep !== true) {
     const dataDir = config.store.dir
@@ -106,7 +106,9 @@ export async function runDemo (ctx: Context, opts: DemoOptions): Promise<void> {
   try {
     say(`  providers  ${Object.entries(providers.ports).map(([agency, p]) => `${agency} :${p}`).join(', ')}`)
     const { startGateway: start } = await import('@govex/gateway')
-    gateway = await start(config)
+    // quiet unless --verbose: the walkthrough is the output; signals are ours (untilStopped)
+    const logger = opts.verbose === true ? gatewayLogger(ctx.io).options as StartOptions['logger'] : false
+    gateway = await start(config, { logger, signals: false })
     const url = gateway.url.replace(/\/$/, '')
     say(`  gateway    ${config.gatewayId} at ${url} (zone ${config.zone}, ${config.store.kind === 'file' ? `${opts.keep === true ? 'kept' : 'fresh'} data folder ${rel(config.store.dir)}` : 'redis store'})`)
 

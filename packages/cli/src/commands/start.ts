@@ -2,9 +2,11 @@
 // it cleanly (in-flight requests answered, the audit log flushed).
 import type { Command } from 'commander'
 import type { Context } from '../context.js'
-import { err } from '../context.js'
 import { untilStopped } from '../io.js'
 import { loadConfigFor } from '../config.js'
+import { gatewayLogger } from '../logging.js'
+import { CliError } from '../errors.js'
+import type { StartOptions } from '@govex/gateway'
 
 export function registerStart (program: Command, ctx: Context): void {
   program.command('start')
@@ -14,15 +16,28 @@ export function registerStart (program: Command, ctx: Context): void {
 Examples:
   $ govex start --config ./my-exchange/govex.config.json
   $ GOVEX_PORT=8090 GOVEX_LOG__LEVEL=debug govex start --config govex.config.json
-Relative paths in the config resolve against the config file's folder.`)
+Relative paths in the config resolve against the config file's folder.
+GOVEX_LOG_FORMAT=json keeps JSON logs on a terminal.`)
     .action(async (opts: { config: string }) => {
       const config = await loadConfigFor(ctx, opts.config)
       const { startGateway } = await import('@govex/gateway')
-      const gateway = await startGateway(config)
-      err(ctx, `govex gateway ${config.gatewayId} listening on ${gateway.url} (zone ${config.zone}); Ctrl-C to stop`)
+      const logger = gatewayLogger(ctx.io)
+      let gateway
+      try {
+        // our own signal handling: run() returns and the process ends by itself
+        // Fastify takes `stream` among its logger options; pino's LoggerOptions type does not list it
+        gateway = await startGateway(config, { logger: logger.options as StartOptions['logger'], signals: false })
+      } catch (e) {
+        await logger.close()
+        if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+          throw new CliError(`${config.host}:${config.port} is already in use; stop what listens there, or set another port (GOVEX_PORT=8090 or "port" in ${opts.config})`)
+        }
+        throw e
+      }
       const signal = await untilStopped(ctx.io)
-      err(ctx, `${signal}: stopping, flushing the audit log…`)
+      gateway.app.log.info({ signal }, 'stopping: finishing in-flight requests, flushing the audit log')
       await gateway.close()
-      err(ctx, 'stopped')
+      gateway.app.log.info('stopped')
+      await logger.close()
     })
 }
