@@ -22,12 +22,12 @@ async function read (file: string, what: string): Promise<string> {
   try {
     return await readFile(file, 'utf8')
   } catch (err) {
-    throw new ConfigError(file, [{ code: 'unreadable', path: '', message: `the bootstrap ${what} file cannot be read: ${(err as Error).message}` }])
+    throw new ConfigError(file, [{ code: 'unreadable', path: '', message: (err as Error).message }], `a readable bootstrap ${what} file (config bootstrap)`)
   }
 }
 
 function fail (file: string, what: string, problems: Problem[]): never {
-  throw new ConfigError(`bootstrap ${what} ${file}`, problems)
+  throw new ConfigError(file, problems, `a valid ${what} document (config bootstrap)`)
 }
 
 async function record (audit: AuditLog, actor: string, action: AdminAction, target: string, digest: string): Promise<void> {

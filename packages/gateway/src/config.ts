@@ -60,9 +60,9 @@ export const DEFAULT_LOG_LEVEL: LogLevel = 'info'
 
 /** A config that cannot be used: every problem, and a message that lists them. */
 export class ConfigError extends GovexError {
-  constructor (source: string, problems: Problem[]) {
+  constructor (source: string, problems: Problem[], what = 'a usable gateway config') {
     const lines = problems.map(p => `  ${p.path === '' ? '(root)' : p.path}: ${p.message}`)
-    super('GOVEX_ERR_INVALID_DOCUMENT', `${source} is not a usable gateway config; fix these and start again:\n${lines.join('\n')}`, { problems })
+    super('GOVEX_ERR_INVALID_DOCUMENT', `${source} is not ${what}; fix these and start again:\n${lines.join('\n')}`, { problems })
     this.name = 'ConfigError'
   }
 }
