@@ -1,5 +1,13 @@
 import t from 'tap'
 import { storeContract } from '../src/store/contract.js'
 import { openMemoryStores } from '../src/store/open.js'
+import type { Stores } from '../src/store/types.js'
 
 await storeContract(t, 'memory', () => openMemoryStores({ gatewayId: 'tj.gw.test' }))
+
+// Shared stores (Redis) tell changes a little later, through their channel:
+// the contract must wait for them, not expect them before put() resolves.
+await storeContract(t, 'memory with late notifications', async (): Promise<Stores> => {
+  const stores = await openMemoryStores({ gatewayId: 'tj.gw.test' })
+  return { ...stores, subscribe: listener => stores.subscribe(change => { setTimeout(() => listener(change), 5) }) }
+})

@@ -12,7 +12,7 @@ import type { DisclosureCatalog } from '../schemas/disclosure.js'
 import { planDocument, type PlanState, type PlanStatus } from '../schemas/plan.js'
 import type { StoreChange, Stores } from './types.js'
 
-// AUDIT-CONTRACT: export { auditLogContract } from './audit-contract.js'
+export { auditLogContract } from './audit-contract.js'
 
 export interface StoreContractOptions {
   /**
@@ -252,6 +252,9 @@ export function storeContract (t: Test, name: string, open: () => Promise<Stores
       await activate(stores.plans, 'tj-plan', 1, at(1), false)
       t.ok(await seen.until({ kind: 'plan', id: 'tj-plan', version: 1 }), 'plan update')
       await activate(stores.plans, 'tj-plan', 2, at(2))
+      // Changes may be told later (shared stores): a marker drains what is on its way.
+      await stores.members.put(member('tj.marker', 'Marker'))
+      t.ok(await seen.until({ kind: 'member', id: 'tj.marker' }), 'told in order')
       seen.clear()
       await stores.plans.update(planState('tj-plan', 2, 'revoked', { activatedAt: at(2), revokedAt: at(3) }), 'active')
       t.ok(await seen.until({ kind: 'plan', id: 'tj-plan', version: 2 }), 'plan revoke')

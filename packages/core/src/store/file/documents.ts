@@ -34,7 +34,7 @@ export async function loadDocuments (folder: string, isLegal: (key: string) => b
     if (!isLegal(key)) continue
     const path = join(folder, entry.name)
     const text = await readFile(path, 'utf8')
-    const doc = parseDocument(path, text)
+    const doc = parseStoredDocument(path, text)
     const stored = (doc as Record<string, unknown>)[keyField]
     if (stored !== key) {
       throw new GovexError('GOVEX_ERR_INVALID_DOCUMENT', `${path} holds ${keyField} ${JSON.stringify(stored)}, not ${JSON.stringify(key)}; rename or remove the file`)
@@ -45,7 +45,7 @@ export async function loadDocuments (folder: string, isLegal: (key: string) => b
 }
 
 /** A stored document: a JSON object, or GOVEX_ERR_INVALID_DOCUMENT naming the file. */
-export function parseDocument (path: string, text: string): object {
+export function parseStoredDocument (path: string, text: string): object {
   let doc: unknown
   try {
     doc = JSON.parse(text)

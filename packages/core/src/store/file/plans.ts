@@ -7,9 +7,9 @@ import { join } from 'node:path'
 import { GovexError } from '../../codes.js'
 import { Plan, type PlanState } from '../../schemas/plan.js'
 import { MemoryPlanStore, type PlanWrite } from '../memory/plans.js'
-import type { MemoryStoreOptions } from '../memory/documents.js'
+import { compareKeys, type MemoryStoreOptions } from '../memory/documents.js'
 import { readFolder, writeFileAtomic } from './atomic.js'
-import { parseDocument, type FileStoreOptions } from './documents.js'
+import { parseStoredDocument, type FileStoreOptions } from './documents.js'
 
 const PLAN_ID = new RegExp(Plan.properties.id.pattern as string)
 const PLAN_ID_MAX = 128
@@ -63,7 +63,7 @@ async function loadStates (folder: string): Promise<Loaded[]> {
       if (file.isDirectory || version === undefined) continue
       const path = join(folder, plan.name, file.name)
       const text = await readFile(path, 'utf8')
-      const state = parseDocument(path, text) as PlanState
+      const state = parseStoredDocument(path, text) as PlanState
       if (state.id !== plan.name || state.version !== Number(version)) {
         throw new GovexError('GOVEX_ERR_INVALID_DOCUMENT', `${path} holds plan ${JSON.stringify(state.id)} version ${JSON.stringify(state.version)}; move or remove the file`)
       }
@@ -99,5 +99,5 @@ function activation (state: PlanState): number {
 }
 
 function compareRef (a: PlanState, b: PlanState): number {
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : a.version - b.version
+  return compareKeys(a.id, b.id) || a.version - b.version
 }

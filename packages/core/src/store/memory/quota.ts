@@ -4,8 +4,8 @@
 // calendar day. A request is counted only when both windows allow it.
 import type { QuotaCounter, QuotaDecision, QuotaLimits } from '../types.js'
 
-export const MINUTE_MS = 60_000
-export const DAY_MS = 86_400_000
+const MINUTE_MS = 60_000
+const DAY_MS = 86_400_000
 
 interface Counts {
   /** index of the current minute bucket (ms / 60 000) */
