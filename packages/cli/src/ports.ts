@@ -15,8 +15,9 @@ export function isPortFree (port: number, host = '127.0.0.1'): Promise<boolean> 
   })
 }
 
+/** A port from the command line; 0 means any free port. */
 export function parsePort (value: string, flag: string): number {
   const port = Number(value)
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new CliError(`${flag} ${value} is not a TCP port (1-65535)`)
+  if (value.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`${flag} ${value} is not a TCP port (1-65535, or 0 for any free one)`)
   return port
 }

@@ -78,7 +78,7 @@ export async function runDemo (ctx: Context, opts: DemoOptions): Promise<void> {
   const planFile = join(dir, 'plan.json')
 
   // Every port first, so a taken one stops us before anything has started.
-  if (!(await isPortFree(port))) {
+  if (port !== 0 && !(await isPortFree(port))) {
     throw new CliError(`port ${port} is already in use (another govex gateway or demo?); stop it, or pass --port <n> for the gateway`)
   }
   for (const p of providersModule.PROVIDERS) {
