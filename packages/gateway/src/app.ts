@@ -23,6 +23,7 @@ import type { AuthMode } from './auth.js'
 import { requireMember } from './access.js'
 import { frameworkErrors, installHooks } from './hooks.js'
 import { runBootstrap } from './bootstrap.js'
+import { httpError } from './errors.js'
 import type { GatewayContext } from './context.js'
 import { exchangeRoutes } from './routes/exchange.js'
 import { discoveryRoutes } from './routes/discovery.js'
@@ -72,6 +73,17 @@ function loggerOptions (options: BuildGatewayOptions): Pick<FastifyServerOptions
       redact: { paths: [...REDACT_PATHS, ...config.log.redact], censor: '[redacted]' }
     }
   }
+}
+
+/** Why a body is not JSON, for the 400's problem list (only computed for refused bodies). */
+function jsonProblem (text: string): Error {
+  let reason = 'it contains a __proto__ or constructor.prototype key, which is refused'
+  try {
+    JSON.parse(text)
+  } catch (err) {
+    reason = (err as Error).message
+  }
+  return httpError('GOVEX_ERR_BAD_REQUEST', 'the body is not valid JSON: ' + reason, [{ code: 'json', path: '', message: 'is not valid JSON: ' + reason }])
 }
 
 export async function buildGateway (options: BuildGatewayOptions): Promise<FastifyInstance> {
@@ -140,8 +152,14 @@ async function assemble (app: FastifyInstance, options: BuildGatewayOptions, sto
   const parseJson = app.getDefaultJsonParser('error', 'error')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body as string
-    if (text === '') done(null, undefined)
-    else parseJson(request, text, done)
+    if (text === '') {
+      done(null, undefined)
+      return
+    }
+    parseJson(request, text, (err, value) => {
+      if (err === null) done(null, value)
+      else done(jsonProblem(text))
+    })
   })
 
   installHooks(app, ctx)
