@@ -1,5 +1,5 @@
 // What every command's action receives: the Io and a place to set the exit code.
-import { resolve } from 'node:path'
+import { isAbsolute, relative, resolve } from 'node:path'
 import type { Io } from './io.js'
 
 export interface Context {
@@ -27,4 +27,11 @@ export function err (ctx: Context, line: string): void {
 
 export function json (ctx: Context, value: unknown): void {
   ctx.io.stdout.write(JSON.stringify(value, null, 2) + '\n')
+}
+
+/** A path as the user would type it: relative to the working directory when inside it, else absolute. */
+export function displayPath (ctx: Context, path: string): string {
+  const rel = relative(ctx.io.cwd, path)
+  if (rel === '') return '.'
+  return rel.startsWith('..') || isAbsolute(rel) ? path : rel
 }

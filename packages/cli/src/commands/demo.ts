@@ -4,7 +4,7 @@
 // exchanges, verifies the audit chain, then prints curl lines to try by hand.
 import { randomUUID } from 'node:crypto'
 import { access, rm } from 'node:fs/promises'
-import { join, relative, sep } from 'node:path'
+import { join, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Command } from 'commander'
 import { digestOf, planDocument, signApproval } from '@govex/core'
@@ -12,7 +12,7 @@ import type { Member, Plan, PrivateJwk } from '@govex/core'
 import type { startGateway, StartOptions } from '@govex/gateway'
 import { gatewayLogger } from '../logging.js'
 import type { Context } from '../context.js'
-import { out, pathOf } from '../context.js'
+import { displayPath, out, pathOf } from '../context.js'
 import { CliError } from '../errors.js'
 import { untilStopped } from '../io.js'
 import { loadConfigFor } from '../config.js'
@@ -69,7 +69,7 @@ function preview (value: unknown, max = 110): string {
 
 export async function runDemo (ctx: Context, opts: DemoOptions): Promise<void> {
   const say = (line = ''): void => { out(ctx, line) }
-  const rel = (p: string): string => relative(ctx.io.cwd, p) || '.'
+  const rel = (p: string): string => displayPath(ctx, p)
   const dir = pathOf(ctx, opts.example)
   const port = parsePort(opts.port, '--port')
   const setup = await importExample<ExampleSetup>(join(dir, 'setup.js'), ['setupExample'])
@@ -218,7 +218,7 @@ function printExchange (ctx: Context, title: string, consumer: string, resource:
 }
 
 function printTryIt (ctx: Context, url: string, consumer: Actor, dir: string, audience: string, configFile: string): void {
-  const rel = (p: string): string => relative(ctx.io.cwd, p) || '.'
+  const rel = (p: string): string => displayPath(ctx, p)
   const { token, exp } = consumer.token(300)
   const until = new Date(exp * 1000).toISOString().slice(11, 19)
   const body = JSON.stringify({ id: randomUUID(), ...TRY_IT_EXCHANGE.envelope })
@@ -235,7 +235,7 @@ function printTryIt (ctx: Context, url: string, consumer: Actor, dir: string, au
   say('    (send it twice: the same envelope id answers 409 GOVEX_ERR_REPLAY)')
   say(`  curl -s ${url}/public/disclosures/tj.psb         (no token: the public portal, Art. 14)`)
   say(`  curl -s ${url}/metrics`)
-  say(`  open ${url}/docs                                (OpenAPI of every route)`)
+  say(`  ${url}/docs                 (in a browser: OpenAPI of every route)`)
   say('A new token when this one expires:')
   say(`  TOKEN=$(pnpm -s govex token --key ${rel(join(dir, 'keys', `${consumer.member}.key.json`))} --iss ${consumer.member} --aud ${audience})`)
   say('The audit log, read straight from the store (another terminal):')

@@ -1,12 +1,12 @@
 // `govex init <dir>`: a ready deployment folder (config, keys, members, example
 // directories and disclosures, a draft plan) that passes `govex lint` and starts.
 import { readdir } from 'node:fs/promises'
-import { join, relative } from 'node:path'
+import { join } from 'node:path'
 import type { Command } from 'commander'
 import { isMemberId } from '@govex/core'
 import type { Member } from '@govex/core'
 import type { Context } from '../context.js'
-import { json, out, pathOf } from '../context.js'
+import { displayPath, json, out, pathOf } from '../context.js'
 import { CliError } from '../errors.js'
 import { writeJson } from '../files.js'
 import { generateKeyFiles } from '../keyfiles.js'
@@ -83,7 +83,7 @@ Example:
         json(ctx, result)
         return
       }
-      const rel = (f: string): string => relative(ctx.io.cwd, f) || '.'
+      const rel = (f: string): string => displayPath(ctx, f)
       const ids = deploymentIds(opts.prefix)
       out(ctx, `wrote a deployment to ${rel(dir)}:`)
       out(ctx, `  ${rel(result.config)}  gateway ${ids.gateway}, zone extranet, port 8080, file store ./data`)
