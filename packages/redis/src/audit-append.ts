@@ -5,7 +5,7 @@
 // record already stored with the same hash is skipped, which makes a retried
 // append (after a lost reply, or from the spool) harmless.
 import type { Redis } from 'ioredis'
-import type { AuditRecord } from '@govex/core'
+import type { AuditRecord, SealedRecord } from '@govex/core'
 import { LuaScript } from './connection.js'
 import { indexMember, type KeyLayout } from './keys.js'
 
@@ -70,14 +70,17 @@ export function indexKeysOf (record: AuditRecord, keys: KeyLayout): string[] {
   return out
 }
 
+/** A record as sealed, or as read back from the spool (its stored line, when known). */
+export type Sealed = SealedRecord | { record: AuditRecord, line?: undefined }
+
 /** Resolves with the number of records newly stored (the rest were stored already). */
-export async function appendRecords (client: Redis, keys: KeyLayout, gatewayId: string, records: readonly AuditRecord[]): Promise<number> {
+export async function appendRecords (client: Redis, keys: KeyLayout, gatewayId: string, sealed: readonly Sealed[]): Promise<number> {
   const scriptKeys = [keys.auditStream(gatewayId), keys.auditGateways, keys.auditHeads]
-  const args: Array<string | number> = [gatewayId, records.length]
-  for (const record of records) {
+  const args: Array<string | number> = [gatewayId, sealed.length]
+  for (const { record, line } of sealed) {
     const indexKeys = indexKeysOf(record, keys)
     for (const key of indexKeys) scriptKeys.push(key)
-    args.push(String(record.seq), record.hash, record.prevHash, Date.parse(record.ts), indexMember(gatewayId, record.seq), JSON.stringify(record), indexKeys.length)
+    args.push(String(record.seq), record.hash, record.prevHash, Date.parse(record.ts), indexMember(gatewayId, record.seq), line ?? JSON.stringify(record), indexKeys.length)
   }
   return Number(await APPEND.run(client, scriptKeys, args))
 }

@@ -4,10 +4,10 @@
 // it is fsync'd to the local spool instead and replayed, in order, as soon as
 // Redis is ready again; the chain goes on in the spool, so it stays valid.
 import type { Redis } from 'ioredis'
-import { GovexError, sealRecord, ZERO_DIGEST } from '@govex/core'
+import { GovexError, sealLine, ZERO_DIGEST } from '@govex/core'
 import type { AuditEntry, AuditFilter, AuditLog, AuditPage, AuditRecord, AuditVerifyResult, ChainHead } from '@govex/core'
 import { guarded, toGovexError } from './connection.js'
-import { appendRecords, CHAIN_ERROR, lastRecord } from './audit-append.js'
+import { appendRecords, CHAIN_ERROR, lastRecord, type Sealed } from './audit-append.js'
 import { AuditReader } from './audit-read.js'
 import type { KeyLayout } from './keys.js'
 import { Spool } from './spool.js'
@@ -49,7 +49,7 @@ export class RedisAuditLog implements AuditLog {
   #head: Head
   #pending: Pending[] = []
   /** in the spool file, not yet acknowledged by Redis; while any, new records go to the spool too */
-  #spooled: AuditRecord[]
+  #spooled: Sealed[]
   /** an append failed ambiguously and nothing was spooled: reread the head before sealing more */
   #staleHead = false
   #running: Promise<void> | null = null
@@ -63,7 +63,7 @@ export class RedisAuditLog implements AuditLog {
     this.#kick()
   }
 
-  private constructor (options: RedisAuditLogOptions, head: Head, spool: Spool | undefined, spooled: AuditRecord[]) {
+  private constructor (options: RedisAuditLogOptions, head: Head, spool: Spool | undefined, spooled: Sealed[]) {
     this.gatewayId = options.gatewayId
     this.#client = options.client
     this.#keys = options.keys
@@ -81,14 +81,14 @@ export class RedisAuditLog implements AuditLog {
     const last = await guarded(`reading the audit chain head of ${options.gatewayId}`, () => lastRecord(options.client, options.keys, options.gatewayId))
     let head: Head = last === undefined ? { seq: 0, hash: ZERO_DIGEST, tsMs: 0 } : headOf(last)
     let spool: Spool | undefined
-    let spooled: AuditRecord[] = []
+    let spooled: Sealed[] = []
     if (options.spoolDir !== undefined) {
       const opened = await Spool.open(options.spoolDir, options.gatewayId)
       spool = opened.spool
       // records the spool holds beyond Redis's head continue the chain
-      spooled = opened.records.filter(r => r.seq > head.seq)
+      spooled = opened.records.filter(s => s.record.seq > head.seq)
       const tail = spooled[spooled.length - 1]
-      if (tail !== undefined) head = headOf(tail)
+      if (tail !== undefined) head = headOf(tail.record)
       else if (!spool.empty) await spool.clear()
     }
     const log = new RedisAuditLog(options, head, spool, spooled)
@@ -214,7 +214,7 @@ export class RedisAuditLog implements AuditLog {
     await this.#toSpool(batch, records)
   }
 
-  async #toSpool (batch: Pending[], records: AuditRecord[]): Promise<void> {
+  async #toSpool (batch: Pending[], records: Sealed[]): Promise<void> {
     const spool = this.#spool
     if (spool === undefined) return
     try {
@@ -269,23 +269,23 @@ export class RedisAuditLog implements AuditLog {
     this.#retryTimer.unref()
   }
 
-  #seal (batch: Pending[]): AuditRecord[] {
+  #seal (batch: Pending[]): Sealed[] {
     let { seq, hash, tsMs } = this.#head
-    const records: AuditRecord[] = []
+    const records: Sealed[] = []
     for (const p of batch) {
       // ts never goes back within a chain, whatever the clock does
       tsMs = Math.max(Date.now(), tsMs)
-      const record = sealRecord(p.entry, { gatewayId: this.gatewayId, seq: ++seq, ts: new Date(tsMs).toISOString(), prevHash: hash })
-      hash = record.hash
-      records.push(record)
+      const sealed = sealLine(p.entry, { gatewayId: this.gatewayId, seq: ++seq, ts: new Date(tsMs).toISOString(), prevHash: hash })
+      hash = sealed.record.hash
+      records.push(sealed)
     }
     return records
   }
 
-  #commit (batch: Pending[], records: AuditRecord[]): void {
+  #commit (batch: Pending[], records: Sealed[]): void {
     const last = records[records.length - 1]
-    if (last !== undefined) this.#head = headOf(last)
-    for (let i = 0; i < batch.length; i++) (batch[i] as Pending).resolve(records[i] as AuditRecord)
+    if (last !== undefined) this.#head = headOf(last.record)
+    for (let i = 0; i < batch.length; i++) (batch[i] as Pending).resolve((records[i] as Sealed).record)
   }
 }
 

@@ -3,7 +3,7 @@
 // every record) in (ts, gatewayId, seq) order and fetch the records from the
 // gateways' streams; verify walks every gateway's stream against its stored head.
 import type { Redis } from 'ioredis'
-import { checkLimit, compareRecords, decodeCursor, encodeCursor, matchesFilter, normalizeFilter, verifyChain } from '@govex/core'
+import { ChainVerifier, checkLimit, compareRecords, decodeCursor, encodeCursor, matchesFilter, normalizeFilter, readRecordLine, verifyResult } from '@govex/core'
 import type { AuditFilter, AuditPage, AuditRecord, AuditVerifyResult, ChainHead } from '@govex/core'
 import { guarded, toGovexError } from './connection.js'
 import { parseIndexMember, type KeyLayout } from './keys.js'
@@ -53,26 +53,41 @@ export class AuditReader {
       heads.set(gatewayId, { seq: Number(value.slice(0, space)), hash: value.slice(space + 1) })
     }
     const ids = [...new Set([...gateways, ...heads.keys()])].sort()
-    return await verifyChain(this.#chains(ids), { heads })
+    let checked = 0
+    const chains: ChainVerifier[] = []
+    for (const gatewayId of ids) {
+      const chain = new ChainVerifier(gatewayId, heads.get(gatewayId))
+      chains.push(chain)
+      for await (const line of this.#lines(gatewayId)) {
+        // the stored line is checked by hashing its bytes: no re-serialising
+        const { record, sealed } = readRecordLine(line)
+        checked++
+        if (!chain.push(record?.seq, record?.prevHash, record?.hash, sealed)) return verifyResult(checked, [chain])
+      }
+    }
+    return verifyResult(checked, chains)
   }
 
-  /** Every record of the given chains, each chain in stream (seq) order. */
-  async * #chains (gatewayIds: readonly string[]): AsyncGenerator<Partial<AuditRecord>> {
-    for (const gatewayId of gatewayIds) {
-      const stream = this.keys.auditStream(gatewayId)
-      let start = '-'
-      for (;;) {
-        const entries = await guarded(`reading the audit chain of ${gatewayId}`, () => this.client.xrange(stream, start, '+', 'COUNT', VERIFY_CHUNK))
-        for (const [, fields] of entries) yield parseEntry(fields, gatewayId)
-        const last = entries[entries.length - 1]
-        if (last === undefined || entries.length < VERIFY_CHUNK) break
-        start = '(' + last[0]
-      }
+  /** The stored lines of a gateway's chain, in stream (seq) order. */
+  async * #lines (gatewayId: string): AsyncGenerator<string> {
+    const stream = this.keys.auditStream(gatewayId)
+    let start = '-'
+    for (;;) {
+      const entries = await guarded(`reading the audit chain of ${gatewayId}`, () => this.client.xrange(stream, start, '+', 'COUNT', VERIFY_CHUNK))
+      for (const [, fields] of entries) yield fieldOf(fields, 'r') ?? ''
+      const last = entries[entries.length - 1]
+      if (last === undefined || entries.length < VERIFY_CHUNK) return
+      start = '(' + last[0]
     }
   }
 
-  /** Matching records after `after`, in listing order, read `chunk` index entries at a time. */
-  async * #walk (filter: AuditFilter, after: Position | undefined, chunk: number): AsyncGenerator<AuditRecord> {
+  /**
+   * Matching records after `after`, in listing order. The first read takes
+   * `chunk` index entries (a page's worth); later ones grow up to CHUNK, so a
+   * filter the index does not narrow (outcome, userId...) costs few round trips.
+   */
+  async * #walk (filter: AuditFilter, after: Position | undefined, first: number): AsyncGenerator<AuditRecord> {
+    let chunk = first
     const key = this.#indexFor(filter)
     // scores are whole ms; the bounds only narrow the walk, matchesFilter decides
     let min = after !== undefined ? Date.parse(after.ts) : filter.from !== undefined ? Date.parse(filter.from) : -Infinity
@@ -105,6 +120,7 @@ export class AuditReader {
         if (matchesFilter(record, filter)) yield record
       }
       if (members.length < chunk) return
+      chunk = Math.min(CHUNK, chunk * 2)
     }
   }
 
@@ -128,19 +144,26 @@ export class AuditReader {
       if (err !== null) throw toGovexError(err, 'reading audit records from Redis')
       const entry = (entries as Array<[string, string[]]>)[0]
       if (entry === undefined) continue
-      const record = parseEntry(entry[1], '')
-      if (typeof record.seq === 'number') records.push(record as AuditRecord)
+      const record = parseEntry(entry[1])
+      if (record !== undefined) records.push(record)
     }
     return records
   }
 }
 
-/** A stream entry's record; a field that is not JSON yields a stub verify names as changed. */
-function parseEntry (fields: readonly string[], gatewayId: string): Partial<AuditRecord> {
-  const at = fields.indexOf('r')
-  const json = at >= 0 ? fields[at + 1] : undefined
+function fieldOf (fields: readonly string[], name: string): string | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1]
+  return undefined
+}
+
+/** A stream entry's record, or undefined when its field is not a JSON record (verify names such an entry). */
+function parseEntry (fields: readonly string[]): AuditRecord | undefined {
+  const json = fieldOf(fields, 'r')
+  if (json === undefined) return undefined
   try {
-    if (json !== undefined) return JSON.parse(json) as AuditRecord
-  } catch {}
-  return { gatewayId }
+    const value = JSON.parse(json) as unknown
+    return typeof value === 'object' && value !== null && typeof (value as { seq?: unknown }).seq === 'number' ? value as AuditRecord : undefined
+  } catch {
+    return undefined
+  }
 }

@@ -5,12 +5,13 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { AuditRecord } from '@govex/core'
+import type { Sealed } from './audit-append.js'
 
 export class Spool {
   private constructor (readonly path: string, private readonly file: FileHandle, private size: number) {}
 
   /** Opens (or creates) `<dir>/<gatewayId>.jsonl` and returns the records it holds. */
-  static async open (dir: string, gatewayId: string): Promise<{ spool: Spool, records: AuditRecord[] }> {
+  static async open (dir: string, gatewayId: string): Promise<{ spool: Spool, records: Sealed[] }> {
     await mkdir(dir, { recursive: true })
     const path = join(dir, `${gatewayId}.jsonl`)
     const file = await open(path, 'a+')
@@ -21,9 +22,9 @@ export class Spool {
         await file.truncate(end)
         await file.datasync()
       }
-      const records: AuditRecord[] = []
+      const records: Sealed[] = []
       for (const line of text.slice(0, end).split('\n')) {
-        if (line !== '') records.push(JSON.parse(line) as AuditRecord)
+        if (line !== '') records.push({ record: JSON.parse(line) as AuditRecord, line })
       }
       await syncDir(dir)
       return { spool: new Spool(path, file, end), records }
@@ -37,9 +38,9 @@ export class Spool {
     return this.size === 0
   }
 
-  async write (records: readonly AuditRecord[]): Promise<void> {
+  async write (records: readonly Sealed[]): Promise<void> {
     let text = ''
-    for (const record of records) text += JSON.stringify(record) + '\n'
+    for (const { record, line } of records) text += (line ?? JSON.stringify(record)) + '\n'
     await this.file.appendFile(text)
     await this.file.datasync()
     this.size += Buffer.byteLength(text)

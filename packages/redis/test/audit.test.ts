@@ -2,10 +2,13 @@
 // continuity across reopen, the per-agency indexes, and verify naming the
 // first bad record of a stream changed behind the log's back.
 import t from 'tap'
-import { recordHash, ZERO_DIGEST, type AuditRecord } from '@govex/core'
+import { compareRecords, recordHash, ZERO_DIGEST, type AuditRecord } from '@govex/core'
 import { appendRecords } from '../src/audit-append.js'
 import { needRedis, rawClient, scope } from './helpers/redis.js'
 import { admin, exchange } from './helpers/fixtures.js'
+
+/** Records as appendRecords takes them (no stored line: it serialises them itself). */
+const sealed = (records: readonly AuditRecord[]): Array<{ record: AuditRecord }> => records.map(record => ({ record }))
 
 async function collect<T> (source: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = []
@@ -33,15 +36,15 @@ if (await needRedis(t)) {
     const stores = await s.open()
     const records = [await stores.audit.append(exchange('tj.mca', 'tj.psb', 1)), await stores.audit.append(admin('tj.it-office', 2))]
     const raw = await rawClient(t)
-    t.equal(await appendRecords(raw, stores.keys, 'tj.gw.test-1', records), 0, 'the same records again: nothing added')
+    t.equal(await appendRecords(raw, stores.keys, 'tj.gw.test-1', sealed(records)), 0, 'the same records again: nothing added')
     t.equal(await raw.xlen(`${s.prefix}{govex}:audit:tj.gw.test-1`), 2)
     t.equal(await raw.zcard(`${s.prefix}{govex}:audit-idx:all`), 2, 'nor indexed twice')
     const forged = { ...records[1], target: 'tj.other' } as AuditRecord
-    await t.rejects(appendRecords(raw, stores.keys, 'tj.gw.test-1', [{ ...forged, hash: recordHash(forged) }]), /GOVEX_CHAIN/)
+    await t.rejects(appendRecords(raw, stores.keys, 'tj.gw.test-1', sealed([{ ...forged, hash: recordHash(forged) }])), /GOVEX_CHAIN/)
     const gap = { ...records[1], seq: 5 } as AuditRecord
-    await t.rejects(appendRecords(raw, stores.keys, 'tj.gw.test-1', [gap]), /GOVEX_CHAIN.*does not follow/, 'a gap is refused')
+    await t.rejects(appendRecords(raw, stores.keys, 'tj.gw.test-1', sealed([gap])), /GOVEX_CHAIN.*does not follow/, 'a gap is refused')
     const fork = { ...records[1], seq: 3, prevHash: ZERO_DIGEST } as AuditRecord
-    await t.rejects(appendRecords(raw, stores.keys, 'tj.gw.test-1', [fork]), /GOVEX_CHAIN/, 'a record that does not link to the head is refused')
+    await t.rejects(appendRecords(raw, stores.keys, 'tj.gw.test-1', sealed([fork])), /GOVEX_CHAIN/, 'a record that does not link to the head is refused')
     t.equal(await raw.xlen(`${s.prefix}{govex}:audit:tj.gw.test-1`), 2, 'a refused batch adds nothing')
     const next = await stores.audit.append(exchange('tj.mca', 'tj.psb', 3))
     t.equal(next.seq, 3)
@@ -87,6 +90,8 @@ if (await needRedis(t)) {
       if (consumer === 'tj.mca') mine.push(record)
     }
     await a.audit.append(admin('tj.it-office'))
+    // listing order is (ts, gatewayId, seq): records of both gateways in one ms sort by gateway
+    mine.sort(compareRecords)
     const raw = await rawClient(t)
     t.equal(await raw.zcard(`${s.prefix}{govex}:audit-idx:consumer:tj.mca`), 10, 'consumer index')
     t.equal(await raw.zcard(`${s.prefix}{govex}:audit-idx:provider:tj.civil`), 6, 'provider index')
@@ -122,7 +127,7 @@ if (await needRedis(t)) {
       records.push(record)
       prevHash = record.hash
     }
-    t.equal(await appendRecords(raw, stores.keys, 'tj.gw.burst', records), 600)
+    t.equal(await appendRecords(raw, stores.keys, 'tj.gw.burst', sealed(records)), 600)
     t.same(await collect(stores.audit.scan({})), records, 'scan past a chunk of equal scores')
     const pages: AuditRecord[] = []
     let cursor: string | undefined
