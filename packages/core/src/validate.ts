@@ -32,7 +32,10 @@ const compiled = new WeakMap<object, ValidateFunction>()
 function compile (schema: TSchema): ValidateFunction {
   let fn = compiled.get(schema)
   if (fn === undefined) {
-    fn = shared.compile(schema)
+    // A schema with an $id may be known already as part of another (Member inside MemberList):
+    // compiling it again would throw "schema with key or id already exists".
+    const id = (schema as { $id?: unknown }).$id
+    fn = (typeof id === 'string' ? shared.getSchema(id) : undefined) ?? shared.compile(schema)
     compiled.set(schema, fn)
   }
   return fn

@@ -141,7 +141,12 @@ async function assemble (app: FastifyInstance, options: BuildGatewayOptions, sto
   const validators = new WeakMap<object, ReturnType<typeof ajv.compile>>()
   app.setValidatorCompiler(({ schema }) => {
     let fn = validators.get(schema)
-    if (fn === undefined) validators.set(schema, fn = ajv.compile(schema))
+    if (fn === undefined) {
+      // A schema with an $id may already be known as part of another one.
+      const id = (schema as { $id?: unknown }).$id
+      fn = (typeof id === 'string' ? ajv.getSchema(id) : undefined) ?? ajv.compile(schema)
+      validators.set(schema, fn)
+    }
     return fn
   })
   // Response schemas document the answers; bodies are serialised as they are, never trimmed by a schema.
