@@ -11,6 +11,7 @@ import { DEFAULT_PREFIX, keyLayout, type KeyLayout } from './keys.js'
 import { RedisPlanStore } from './plans.js'
 import { RedisQuotaCounter } from './quota.js'
 import { RedisReplayGuard } from './replay.js'
+import { serverWarnings } from './server-check.js'
 
 export interface RedisStoresOptions {
   /** `redis://[:password@]host:port[/db]` or `rediss://…` */
@@ -100,6 +101,7 @@ export async function openRedisStores (options: RedisStoresOptions): Promise<Red
   try {
     const deadline = 2 * commandTimeoutMs
     await Promise.all([connect(client, deadline, url), connect(sub, deadline, url)])
+    for (const warning of await serverWarnings(client)) onError(new Error(warning))
     const feed = new ChangeFeed(sub, keys.changes, onError)
     await guarded('subscribing to store changes in Redis', () => feed.start())
     const audit = await RedisAuditLog.open({ client, keys, gatewayId, spoolDir: options.spoolDir, maxBatch: options.maxBatch, onError })

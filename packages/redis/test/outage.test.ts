@@ -127,6 +127,15 @@ if (!hasRedisServer()) {
     t.ok(r.errors.some(e => /spooling to/.test(e.message)), 'the spooling was reported through onError')
   })
 
+  t.test('settings that break the promises are reported at open', async t => {
+    const server = await OwnRedis.start(['--maxmemory', '100mb', '--maxmemory-policy', 'allkeys-lru'])
+    t.teardown(() => server.kill())
+    const errors: Error[] = []
+    const stores = await openRedisStores({ url: server.url, gatewayId: 'tj.gw.edge', onError: err => errors.push(err) })
+    await stores.close()
+    t.match(errors.map(e => e.message), [/maxmemory-policy is allkeys-lru.*noeviction/, /appendonly yes/])
+  })
+
   t.test('Redis frozen (connection open, no answers): deadlines hold, the ambiguous batch is not doubled', async t => {
     const r = await rig(t)
     const stores = await r.open()

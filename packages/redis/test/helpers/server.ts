@@ -21,18 +21,18 @@ export class OwnRedis {
   #child: ChildProcess | undefined
   readonly url: string
 
-  constructor (readonly port: number) {
+  constructor (readonly port: number, readonly args: readonly string[] = []) {
     this.url = `redis://127.0.0.1:${port}`
   }
 
-  static async start (): Promise<OwnRedis> {
-    const server = new OwnRedis(await freePort())
+  static async start (args: readonly string[] = []): Promise<OwnRedis> {
+    const server = new OwnRedis(await freePort(), args)
     await server.start()
     return server
   }
 
   async start (): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.args], { stdio: 'ignore' })
     this.#child = child
     const deadline = Date.now() + 5000
     while (!await redisAnswers(this.url)) {
