@@ -117,10 +117,12 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
     const approved = versions.find(p => p.status === 'approved')
     const latest = versions[0] as PlanStateType
     if (approved === undefined) {
+      ;(request.govex.trail as AdminTrail).target = `${latest.id}@${latest.version}`
       // Let the lifecycle say why the latest version cannot become active.
       activatePlan(latest, iso())
       throw httpError('GOVEX_ERR_CONFLICT', `plan ${request.params.id} has no approved version to activate`)
     }
+    ;(request.govex.trail as AdminTrail).target = `${approved.id}@${approved.version}`
     return await stepped(request, activatePlan(approved, iso()), 'approved')
   })
 
@@ -135,6 +137,7 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
       const versions = await versionsOf(request.params.id)
       target = versions.find(p => p.status === 'active') ?? versions.find(p => p.status === 'approved') ?? versions[0] as PlanStateType
     }
+    ;(request.govex.trail as AdminTrail).target = `${target.id}@${target.version}`
     return await stepped(request, revokePlan(target, iso()), target.status)
   })
 }

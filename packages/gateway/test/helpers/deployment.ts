@@ -113,7 +113,7 @@ export function hrssDirectory (hrssUrl: string): Directory {
       id: 'tj.hrss:social-insurance',
       name: 'Social insurance contributions',
       description: 'Contribution status of insured persons',
-      classification: 'thematic:social-insurance',
+      classification: 'basic:population',
       securityLevel: 'internal',
       sharing: { type: 'unconditional' },
       items: [

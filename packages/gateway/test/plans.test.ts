@@ -1,0 +1,110 @@
+// Plans through the gateway: draft, digest, approve (good and bad signatures),
+// activate (superseding the previous plan atomically), revoke; conflicts;
+// validation; admin audit records.
+import t from 'tap'
+import { digestOf, generateKeyPair, planDocument, signApproval } from '@govex/core'
+import { harness, envelope, exchange, auditRecords, expectOk, activatePlan } from './helpers/gateway.js'
+import { samplePlan } from './helpers/deployment.js'
+
+type State = Record<string, unknown> & { status: string, version: number, digest: string, approvals: unknown[], activatedAt: string | null }
+
+t.test('the lifecycle, step by step', async t => {
+  const h = await harness(t, { activate: false })
+  const { operator, approver, auditor, mca } = h.actors
+  const plan = samplePlan()
+
+  const created = expectOk(await h.app.inject({ method: 'POST', url: '/v1/plans', headers: operator.auth(), payload: plan }), 201) as State
+  t.match(created, { ...plan, status: 'draft', approvals: [], activatedAt: null })
+  t.equal(created.digest, digestOf(plan))
+  t.same(planDocument(created as never), plan, 'stored exactly as submitted')
+  t.match((await auditRecords(h)).at(-1), { kind: 'admin', action: 'plan.create', target: 'tj-sharing-plan@1', digest: created.digest, status: 201, outcome: 'allowed' })
+
+  let res = await h.app.inject({ method: 'POST', url: '/v1/plans', headers: operator.auth(), payload: plan })
+  t.equal(res.statusCode, 409, 'the same (id, version) again')
+  t.equal(res.json().code, 'GOVEX_ERR_CONFLICT')
+
+  for (const who of [operator, approver, auditor]) {
+    t.same(expectOk(await h.app.inject({ method: 'GET', url: '/v1/plans/tj-sharing-plan', headers: who.auth() })), created)
+  }
+  t.same((expectOk(await h.app.inject({ method: 'GET', url: '/v1/plans', headers: auditor.auth() })) as { plans: State[] }).plans, [created])
+  const { digest } = expectOk(await h.app.inject({ method: 'GET', url: '/v1/plans/tj-sharing-plan/digest', headers: approver.auth() })) as { digest: string }
+  t.equal(digest, created.digest)
+
+  res = await h.app.inject({ method: 'POST', url: '/v1/plans/tj-sharing-plan/activate', headers: operator.auth() })
+  t.equal(res.statusCode, 409, 'a draft cannot be activated')
+
+  // A bad signature: refused with 422, audited, the plan stays a draft.
+  const stranger = generateKeyPair(approver.publicJwk.kid)
+  res = await h.app.inject({ method: 'POST', url: '/v1/plans/tj-sharing-plan/approve', headers: approver.auth(), payload: { signature: signApproval(digest, stranger.privateJwk) } })
+  t.equal(res.statusCode, 422)
+  t.equal(res.json().code, 'GOVEX_ERR_BAD_SIGNATURE')
+  t.same(res.json().problems.map((p: { path: string }) => p.path), ['/signature'])
+  res = await h.app.inject({ method: 'POST', url: '/v1/plans/tj-sharing-plan/approve', headers: approver.auth(), payload: { signature: signApproval(digestOf({ other: 1 }), approver.privateJwk) } })
+  t.equal(res.statusCode, 422, 'a signature over another digest')
+  res = await h.app.inject({ method: 'POST', url: '/v1/plans/tj-sharing-plan/approve', headers: approver.auth(), payload: { signature: 'not a jws' } })
+  t.equal(res.statusCode, 422)
+  res = await h.app.inject({ method: 'POST', url: '/v1/plans/tj-sharing-plan/approve', headers: approver.auth(), payload: {} })
+  t.equal(res.statusCode, 400, 'no signature')
+  t.match((await auditRecords(h)).at(-2), { action: 'plan.approve', outcome: 'denied', code: 'GOVEX_ERR_BAD_SIGNATURE', status: 422, target: 'tj-sharing-plan@1', digest: null })
+  t.equal((expectOk(await h.app.inject({ method: 'GET', url: '/v1/plans/tj-sharing-plan', headers: auditor.auth() })) as State).status, 'draft')
+
+  const approved = expectOk(await h.app.inject({ method: 'POST', url: '/v1/plans/tj-sharing-plan/approve', headers: approver.auth(), payload: { signature: signApproval(digest, approver.privateJwk) } })) as State
+  t.equal(approved.status, 'approved')
+  t.match(approved.approvals, [{ approver: 'tj.gov', kid: approver.publicJwk.kid }])
+  res = await h.app.inject({ method: 'POST', url: '/v1/plans/tj-sharing-plan/approve', headers: approver.auth(), payload: { signature: signApproval(digest, approver.privateJwk) } })
+  t.equal(res.statusCode, 409, 'no draft left to approve')
+
+  t.equal((await exchange(h, 'tj.psb:household-registration', envelope())).json().code, 'GOVEX_ERR_NO_GRANT', 'approved is not active')
+  const active = expectOk(await h.app.inject({ method: 'POST', url: '/v1/plans/tj-sharing-plan/activate', headers: operator.auth() })) as State
+  t.equal(active.status, 'active')
+  t.type(active.activatedAt, 'string')
+  t.equal((await exchange(h, 'tj.psb:household-registration', envelope())).statusCode, 200, 'live at once')
+  t.same((await auditRecords(h)).filter(r => r.kind === 'admin').slice(-3).map(r => [r.action, r.outcome, r.target]), [['plan.approve', 'allowed', 'tj-sharing-plan@1'], ['plan.approve', 'denied', 'tj-sharing-plan'], ['plan.activate', 'allowed', 'tj-sharing-plan@1']])
+
+  // Version 2 supersedes version 1 atomically on activation.
+  const v2 = samplePlan(2, { grants: samplePlan().grants.filter(g => g.id !== 'mca-household') })
+  await activatePlan(h, v2)
+  const v1 = expectOk(await h.app.inject({ method: 'GET', url: '/v1/plans/tj-sharing-plan?version=1', headers: auditor.auth() })) as State
+  t.equal(v1.status, 'superseded')
+  t.type(v1.supersededAt, 'string')
+  t.equal((expectOk(await h.app.inject({ method: 'GET', url: '/v1/plans/tj-sharing-plan', headers: auditor.auth() })) as State).version, 2, 'latest version')
+  const denied = await exchange(h, 'tj.psb:household-registration', envelope())
+  t.equal(denied.json().code, 'GOVEX_ERR_NO_GRANT', 'the removed grant is gone (only an expired one remains)')
+  t.equal((await h.app.inject({ method: 'GET', url: '/v1/plans/tj-sharing-plan?version=9', headers: auditor.auth() })).statusCode, 404)
+  t.equal((await h.app.inject({ method: 'GET', url: '/v1/plans/tj-sharing-plan?version=zero', headers: auditor.auth() })).statusCode, 400)
+  t.equal((await h.app.inject({ method: 'GET', url: '/v1/plans/nope', headers: auditor.auth() })).statusCode, 404)
+
+  // Revoke: exchanges stop at once.
+  const revoked = expectOk(await h.app.inject({ method: 'POST', url: '/v1/plans/tj-sharing-plan/revoke', headers: operator.auth() })) as State
+  t.match(revoked, { version: 2, status: 'revoked' })
+  t.equal((await exchange(h, 'tj.hrss:social-insurance', envelope())).json().code, 'GOVEX_ERR_NO_GRANT')
+  res = await h.app.inject({ method: 'POST', url: '/v1/plans/tj-sharing-plan/revoke', headers: operator.auth(), query: { version: '1' } })
+  t.equal(res.statusCode, 409, 'a superseded plan cannot be revoked')
+  t.match((await auditRecords(h)).at(-1), { action: 'plan.revoke', outcome: 'denied', code: 'GOVEX_ERR_CONFLICT', target: 'tj-sharing-plan@1' })
+  t.equal((await h.app.inject({ method: 'POST', url: '/v1/plans/nope/revoke', headers: operator.auth() })).statusCode, 404)
+  t.equal((await h.app.inject({ method: 'POST', url: '/v1/plans/nope/activate', headers: operator.auth() })).statusCode, 404)
+  t.equal((await h.app.inject({ method: 'POST', url: '/v1/plans/nope/approve', headers: approver.auth(), payload: { signature: 'a..b' } })).statusCode, 404)
+  t.equal(mca.id, 'tj.mca')
+})
+
+t.test('plan validation: 400 for the schema, 422 for MODEL.md rules', async t => {
+  const h = await harness(t, { activate: false })
+  const op = h.actors.operator.auth()
+  let res = await h.app.inject({ method: 'POST', url: '/v1/plans', headers: op, payload: { ...samplePlan(), grants: 'all' } })
+  t.equal(res.statusCode, 400)
+  t.match((await auditRecords(h)).at(-1), { action: 'plan.create', target: 'tj-sharing-plan@1', outcome: 'denied', status: 400 })
+  const bad = samplePlan(1, {
+    grants: [
+      { id: 'g1', consumer: 'tj.psb', resource: 'tj.psb:household-registration', fields: ['name'], purposes: ['p'] },
+      { id: 'g2', consumer: 'tj.mca', resource: 'tj.psb:nothing', fields: ['name'], purposes: ['p'] },
+      { id: 'g3', consumer: 'tj.mca', resource: 'tj.psb:household-registration', fields: ['shoeSize'], purposes: ['p'] },
+      { id: 'g3', consumer: 'tj.gov', resource: 'tj.psb:household-registration', fields: ['name'], purposes: ['q'] }
+    ]
+  })
+  res = await h.app.inject({ method: 'POST', url: '/v1/plans', headers: op, payload: bad })
+  t.equal(res.statusCode, 422)
+  t.equal(res.json().code, 'GOVEX_ERR_INVALID_DOCUMENT')
+  const codes = res.json().problems.map((p: { code: string }) => p.code)
+  for (const code of ['consumer-is-provider', 'unknown-resource', 'unknown-field', 'duplicate-grant-id', 'consumer-not-agency']) t.ok(codes.includes(code), code)
+  t.equal((await h.app.inject({ method: 'GET', url: '/v1/plans', headers: op })).json().plans.length, 0, 'nothing stored')
+})
