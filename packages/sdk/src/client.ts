@@ -241,5 +241,5 @@ function loadKey (key: PrivateJwk | string): PrivateJwk {
 }
 
 function delay (ms: number): Promise<void> {
-  return new Promise(resolve => setTimeout(resolve, ms).unref())
+  return new Promise(resolve => setTimeout(resolve, ms))
 }

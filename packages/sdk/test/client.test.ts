@@ -1,0 +1,248 @@
+// The consumer client against a real gateway on a real socket: typed happy
+// path, every refusal as a GovexRequestError with its PROTOCOL.md code, one
+// token signature for many calls, safe retries (same envelope id, and the
+// replay guard proving there was no second exchange), no retry after a 4xx,
+// timeout and abort. Providers behind the gateway verify its calls with the SDK.
+import t from 'tap'
+import { createServer, connect, type Server, type Socket } from 'node:net'
+import type { AddressInfo } from 'node:net'
+import { randomUUID } from 'node:crypto'
+import { harness, auditRecords } from '../../gateway/test/helpers/gateway.js'
+import { answerData } from '../../gateway/test/helpers/provider.js'
+import { PURPOSE } from '../../gateway/test/helpers/deployment.js'
+import type { Actor } from '../../gateway/test/helpers/deployment.js'
+import { createClient, createGatewayVerifier, GovexRequestError, type GovexClient } from '../src/index.js'
+
+interface Resources {
+  'tj.psb:household-registration': { name: string, householdAddress: string, idNumber: string, birthDate: string }
+  [id: string]: Record<string, unknown>
+}
+
+const QUERY = { idNumber: '120101199001011234' }
+
+type Tap = typeof t
+
+async function setup (t: Tap) {
+  const h = await harness(t)
+  await h.app.listen({ port: 0, host: '127.0.0.1' })
+  const url = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`
+  const clientOf = (actor: Actor, options: { gatewayUrl?: string, timeoutMs?: number, retries?: number } = {}): GovexClient<Resources> => {
+    const client = createClient<Resources>({ gatewayUrl: options.gatewayUrl ?? url, memberId: actor.id, privateKey: actor.privateJwk, gatewayId: h.config.gatewayId, timeoutMs: options.timeoutMs, retries: options.retries })
+    t.teardown(() => client.close())
+    return client
+  }
+  return { h, url, clientOf }
+}
+
+async function refusal (p: Promise<unknown>): Promise<GovexRequestError> {
+  try {
+    await p
+  } catch (err) {
+    if (err instanceof GovexRequestError) return err
+    throw err
+  }
+  throw new Error('expected a refusal')
+}
+
+t.test('happy path, typed end to end; the provider verifies the gateway call with the SDK', async t => {
+  const { h, clientOf } = await setup(t)
+  const verify = createGatewayVerifier({ providerId: 'tj.psb', gatewayKeys: [{ gatewayId: h.config.gatewayId, key: h.actors.gateway.publicJwk }] })
+  const verified: boolean[] = []
+  const data = answerData({ name: 'Zhang San', householdAddress: 'Heping District', idNumber: '120101199001011234', birthDate: '1990-01-01' })
+  h.psb.behave((received, res, req) => {
+    const result = verify(received.headers, received.body)
+    verified.push(result.ok)
+    data(received, res, req)
+  })
+  const client = clientOf(h.actors.mca)
+  const res = await client.request('tj.psb:household-registration', { purpose: PURPOSE, fields: ['name'], query: QUERY, caseRef: 'MCA-1', userId: 'officer-1' })
+  t.equal(res.resource, 'tj.psb:household-registration')
+  t.equal(res.consumer, 'tj.mca')
+  t.same(res.fields, ['name'])
+  t.same(res.data, { name: 'Zhang San' })
+  const name: string | undefined = Array.isArray(res.data) || res.data === null ? undefined : res.data.name
+  t.equal(name, 'Zhang San')
+  t.match(res.digests.request, /^sha256:/)
+  t.ok(res.auditSeq > 0)
+  t.same(verified, [true], 'the provider accepted the genuine gateway call')
+})
+
+t.test('one token signature serves many calls', async t => {
+  const { h, clientOf } = await setup(t)
+  const client = clientOf(h.actors.mca)
+  for (let i = 0; i < 10; i++) await client.request('tj.psb:household-registration', { purpose: PURPOSE, query: QUERY, caseRef: 'MCA-1' })
+  await client.grantsMine()
+  await client.catalog()
+  t.equal(client.tokensSigned, 1)
+})
+
+t.test('every refusal surfaces as a GovexRequestError with its code', async t => {
+  const { h, clientOf } = await setup(t)
+  const mca = clientOf(h.actors.mca)
+  const cases: Array<[string, () => Promise<unknown>, string, number]> = [
+    ['no grant', () => clientOf(h.actors.hrss).request('tj.psb:household-registration', { purpose: PURPOSE, query: QUERY }), 'GOVEX_ERR_NO_GRANT', 403],
+    ['purpose', () => mca.request('tj.psb:household-registration', { purpose: 'curiosity', query: QUERY, caseRef: 'c' }), 'GOVEX_ERR_PURPOSE_NOT_GRANTED', 403],
+    ['fields', () => mca.request('tj.psb:household-registration', { purpose: PURPOSE, fields: ['name', 'idNumber'], query: QUERY, caseRef: 'c' }), 'GOVEX_ERR_FIELDS_NOT_GRANTED', 403],
+    ['condition', () => mca.request('tj.psb:household-registration', { purpose: PURPOSE, query: QUERY }), 'GOVEX_ERR_CONDITION_UNMET', 403],
+    ['query', () => mca.request('tj.psb:household-registration', { purpose: PURPOSE, caseRef: 'c' }), 'GOVEX_ERR_BAD_REQUEST', 400],
+    ['unknown resource', () => mca.request('tj.psb:nothing-here', { purpose: PURPOSE }), 'GOVEX_ERR_NOT_FOUND', 404],
+    ['zone', () => mca.request('tj.psb:case-files', { purpose: PURPOSE }), 'GOVEX_ERR_ZONE', 403],
+    ['role', () => clientOf(h.actors.operator).request('tj.psb:household-registration', { purpose: PURPOSE }), 'GOVEX_ERR_FORBIDDEN_ROLE', 403],
+    ['bad purpose form', () => mca.request('tj.psb:household-registration', { purpose: 'Not A Token' }), 'GOVEX_ERR_BAD_REQUEST', 400]
+  ]
+  for (const [name, call, code, status] of cases) {
+    const err = await refusal(call())
+    t.equal(err.code, code, name)
+    t.equal(err.statusCode, status, name)
+    t.ok(err.requestId, `${name}: carries the request id`)
+  }
+  const bad = await refusal(mca.request('tj.psb:household-registration', { purpose: 'Not A Token' }))
+  t.ok(bad.problems !== undefined && bad.problems.length > 0, '400 lists its problems')
+
+  const forged = createClient({ gatewayUrl: `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`, memberId: 'tj.mca', privateKey: h.actors.hrss.privateJwk, gatewayId: h.config.gatewayId })
+  t.teardown(() => forged.close())
+  t.equal((await refusal(forged.catalog())).code, 'GOVEX_ERR_UNAUTHENTICATED')
+
+  const quota: string[] = []
+  for (let i = 0; i < 3; i++) {
+    await mca.request('tj.hrss:social-insurance', { purpose: PURPOSE, query: QUERY }).then(() => quota.push('ok'), (e: GovexRequestError) => quota.push(e.code))
+  }
+  t.same(quota, ['ok', 'ok', 'GOVEX_ERR_QUOTA'])
+
+  h.psb.behave((_r, res) => { res.writeHead(500); res.end('stack trace of the provider') })
+  const upstream = await refusal(mca.request('tj.psb:household-registration', { purpose: PURPOSE, query: QUERY, caseRef: 'c' }))
+  t.equal(upstream.code, 'GOVEX_ERR_UPSTREAM')
+  t.notMatch(upstream.message, /stack trace/)
+
+  h.psb.behave(() => {})
+  const slow = await refusal(mca.request('tj.psb:household-registration', { purpose: PURPOSE, query: QUERY, caseRef: 'c', timeoutMs: 5000 }))
+  t.equal(slow.code, 'GOVEX_ERR_UPSTREAM_TIMEOUT')
+  t.equal(slow.statusCode, 504)
+})
+
+t.test('the same envelope id twice is a replay', async t => {
+  const { h, clientOf } = await setup(t)
+  const client = clientOf(h.actors.mca)
+  const id = randomUUID()
+  await client.request('tj.psb:household-registration', { id, purpose: PURPOSE, query: QUERY, caseRef: 'c' })
+  const err = await refusal(client.request('tj.psb:household-registration', { id, purpose: PURPOSE, query: QUERY, caseRef: 'c' }))
+  t.equal(err.code, 'GOVEX_ERR_REPLAY')
+  t.equal(err.requestId, id)
+})
+
+/** A TCP proxy in front of the gateway that misbehaves on its first `drops` connections. */
+async function flakyProxy (t: Tap, target: string, mode: 'refuse-first' | 'drop-answer', drops = 1): Promise<{ url: string, connections: () => number }> {
+  const { port } = new URL(target)
+  let connections = 0
+  const server: Server = createServer((client: Socket) => {
+    connections++
+    if (mode === 'refuse-first' && connections <= drops) {
+      client.resetAndDestroy()
+      return
+    }
+    const upstream = createConnectionTo(Number(port))
+    client.pipe(upstream)
+    if (mode === 'drop-answer' && connections <= drops) {
+      // the gateway gets the request and answers; the client never sees the answer
+      upstream.once('data', () => { client.destroy(); upstream.destroy() })
+    } else {
+      upstream.pipe(client)
+    }
+    client.on('error', () => upstream.destroy())
+    upstream.on('error', () => client.destroy())
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>(resolve => server.close(() => resolve())))
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, connections: () => connections }
+}
+
+function createConnectionTo (port: number): Socket {
+  return connect(port, '127.0.0.1')
+}
+
+t.test('a connection reset before any answer is retried with the same envelope id', async t => {
+  const { h, url, clientOf } = await setup(t)
+  const proxy = await flakyProxy(t, url, 'refuse-first')
+  const client = clientOf(h.actors.mca, { gatewayUrl: proxy.url })
+  const id = randomUUID()
+  const res = await client.request('tj.psb:household-registration', { id, purpose: PURPOSE, query: QUERY, caseRef: 'c' })
+  t.equal(res.requestId, id)
+  t.ok(proxy.connections() >= 2, 'the client connected again')
+  const records = (await auditRecords(h)).filter(r => r.id === id)
+  t.same(records.map(r => r.outcome), ['allowed'], 'exactly one exchange')
+})
+
+t.test('an answer lost after the gateway processed it: the retry meets the replay guard, never a second exchange', async t => {
+  const { h, url, clientOf } = await setup(t)
+  const proxy = await flakyProxy(t, url, 'drop-answer')
+  const client = clientOf(h.actors.mca, { gatewayUrl: proxy.url })
+  const id = randomUUID()
+  const err = await refusal(client.request('tj.psb:household-registration', { id, purpose: PURPOSE, query: QUERY, caseRef: 'c' }))
+  t.equal(err.code, 'GOVEX_ERR_REPLAY', 'the first attempt was processed; its outcome is unknown to the client')
+  const records = (await auditRecords(h)).filter(r => r.id === id)
+  t.same(records.map(r => r.outcome), ['allowed', 'denied'], 'one exchange, one refused replay')
+  t.equal(h.psb.received.filter(r => r.body.toString().includes(id)).length, 1, 'the provider was asked once')
+})
+
+t.test('no retry after a 4xx', async t => {
+  const { h, url, clientOf } = await setup(t)
+  const proxy = await flakyProxy(t, url, 'refuse-first', 0)
+  const client = clientOf(h.actors.mca, { gatewayUrl: proxy.url })
+  const id = randomUUID()
+  const err = await refusal(client.request('tj.psb:household-registration', { id, purpose: 'curiosity', query: QUERY }))
+  t.equal(err.code, 'GOVEX_ERR_PURPOSE_NOT_GRANTED')
+  t.equal((await auditRecords(h)).filter(r => r.id === id).length, 1, 'one request reached the gateway')
+})
+
+t.test('an unreachable gateway fails with a network code after the retries', async t => {
+  const server = createServer()
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
+  await new Promise<void>(resolve => server.close(() => resolve()))
+  const { privateJwk } = (await import('@govex/core')).generateKeyPair('k')
+  const client = createClient({ gatewayUrl: `http://127.0.0.1:${port}`, memberId: 'tj.mca', privateKey: privateJwk, gatewayId: 'gw', retries: 1 })
+  t.teardown(() => client.close())
+  t.equal((await refusal(client.catalog())).code, 'GOVEX_ERR_CLIENT_NETWORK')
+})
+
+t.test('timeout and abort', async t => {
+  const { h, clientOf } = await setup(t)
+  h.psb.behave(() => {})
+  const client = clientOf(h.actors.mca, { timeoutMs: 150 })
+  const timedOut = await refusal(client.request('tj.psb:household-registration', { purpose: PURPOSE, query: QUERY, caseRef: 'c' }))
+  t.equal(timedOut.code, 'GOVEX_ERR_CLIENT_TIMEOUT')
+  const controller = new AbortController()
+  setTimeout(() => controller.abort(), 50)
+  const aborted = await refusal(clientOf(h.actors.mca).request('tj.psb:household-registration', { purpose: PURPOSE, query: QUERY, caseRef: 'c', signal: controller.signal }))
+  t.equal(aborted.code, 'GOVEX_ERR_CLIENT_ABORTED')
+})
+
+t.test('discovery: catalog, resource, grants and the dry run', async t => {
+  const { h, clientOf } = await setup(t)
+  const client = clientOf(h.actors.mca)
+  const catalog = await client.catalog({ provider: 'tj.psb' })
+  t.ok(catalog.some(r => r.id === 'tj.psb:household-registration'))
+  t.ok(catalog.every(r => r.endpoint === undefined), 'no endpoints for a consumer')
+  t.equal((await client.resource('tj.psb:household-registration')).id, 'tj.psb:household-registration')
+  t.ok((await client.grantsMine()).some(g => g.id === 'mca-household'))
+  t.same(await client.can('tj.psb:household-registration', { purpose: PURPOSE, fields: ['name'] }).then(r => r.allowed), true)
+  t.equal((await client.can('tj.psb:household-registration', { purpose: PURPOSE, fields: ['idNumber'] })).code, 'GOVEX_ERR_FIELDS_NOT_GRANTED')
+  t.equal((await client.can('tj.psb:household-registration', { purpose: 'x' })).code, 'GOVEX_ERR_PURPOSE_NOT_GRANTED')
+  t.equal((await client.can('tj.hrss:nothing', { purpose: PURPOSE })).code, 'GOVEX_ERR_NO_GRANT')
+})
+
+t.test('options are checked at construction with a coded error', async t => {
+  const { privateJwk } = (await import('@govex/core')).generateKeyPair('k')
+  const base = { gatewayUrl: 'http://127.0.0.1:1', memberId: 'tj.mca', privateKey: privateJwk, gatewayId: 'gw' }
+  for (const [name, opts] of [
+    ['url', { ...base, gatewayUrl: 'ftp://x' }],
+    ['member', { ...base, memberId: '' }],
+    ['gateway', { ...base, gatewayId: '' }],
+    ['ttl', { ...base, tokenTtlS: 600 }],
+    ['key', { ...base, privateKey: { kty: 'RSA' } }],
+    ['key file', { ...base, privateKey: '/nonexistent/key.json' }],
+    ['timeout', { ...base, timeoutMs: -1 }]
+  ] as const) {
+    t.throws(() => createClient(opts as never), { code: 'GOVEX_ERR_CLIENT_OPTIONS' }, name)
+  }
+})
