@@ -59,7 +59,7 @@ if (await needRedis(t)) {
     await a.audit.append(exchange('tj.mca', 'tj.psb', 1))
     // b still believes the chain is empty: its seq 1 clashes with a's
     await t.rejects(b.audit.append(exchange('tj.mca', 'tj.psb', 2)), { code: 'GOVEX_ERR_UNAVAILABLE', message: /own gatewayId/ })
-    t.equal(errors.length, 1, 'reported')
+    t.equal(errors.filter(e => /own gatewayId/.test(e.message)).length, 1, 'reported')
     const after = await b.audit.append(exchange('tj.mca', 'tj.psb', 3))
     t.equal(after.seq, 2, 'continues from what Redis holds')
     t.same(await a.audit.verify(), { ok: true, checked: 2 })
