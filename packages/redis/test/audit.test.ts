@@ -2,7 +2,10 @@
 // continuity across reopen, the per-agency indexes, and verify naming the
 // first bad record of a stream changed behind the log's back.
 import t from 'tap'
-import { compareRecords, recordHash, ZERO_DIGEST, type AuditRecord } from '@govex/core'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { compareRecords, recordHash, sealLine, ZERO_DIGEST, type AuditRecord } from '@govex/core'
 import { appendRecords } from '../src/audit-append.js'
 import { needRedis, rawClient, scope } from './helpers/redis.js'
 import { admin, exchange } from './helpers/fixtures.js'
@@ -137,6 +140,29 @@ if (await needRedis(t)) {
       cursor = page.nextCursor ?? undefined
     } while (cursor !== undefined)
     t.same(pages.map(r => r.seq), records.map(r => r.seq))
+  })
+
+  t.test('a spool torn by a crash: the whole lines replay, the torn one is dropped', async t => {
+    const s = scope(t)
+    const dir = await mkdtemp(join(tmpdir(), 'govex-spool-'))
+    t.teardown(() => rm(dir, { recursive: true, force: true }))
+    const lines: string[] = []
+    let prevHash = ZERO_DIGEST
+    for (let seq = 1; seq <= 3; seq++) {
+      const { record, line } = sealLine(exchange('tj.mca', 'tj.psb', seq), { gatewayId: 'tj.gw.test-1', seq, ts: new Date().toISOString(), prevHash })
+      lines.push(line)
+      prevHash = record.hash
+    }
+    const spoolFile = join(dir, 'tj.gw.test-1.jsonl')
+    await writeFile(spoolFile, lines[0] + '\n' + lines[1] + '\n' + (lines[2] as string).slice(0, 40))
+    const stores = await s.open({ spoolDir: dir })
+    t.equal(stores.audit.head().seq, 2, 'the torn record never resolved: the chain ends before it')
+    await stores.audit.flush()
+    const raw = await rawClient(t)
+    t.equal(await raw.xlen(`${s.prefix}{govex}:audit:tj.gw.test-1`), 2)
+    t.equal(await readFile(spoolFile, 'utf8'), '', 'the spool is emptied once Redis holds it')
+    t.equal((await stores.audit.append(admin('tj.it-office'))).seq, 3)
+    t.same(await stores.audit.verify(), { ok: true, checked: 3 })
   })
 
   t.test('verify names the first record removed, changed or cut off', async t => {

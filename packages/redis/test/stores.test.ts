@@ -133,6 +133,17 @@ if (await needRedis(t)) {
     t.same(seen[1], { kind: 'member', id: 'tj.psb' })
   })
 
+  t.test('a listener that throws is reported and does not stop the others', async t => {
+    const errors: Error[] = []
+    const stores = await scope(t).open({ onError: err => errors.push(err) })
+    const seen: StoreChange[] = []
+    stores.subscribe(() => { throw new Error('listener bug') })
+    stores.subscribe(change => seen.push(change))
+    await stores.members.put(member('tj.psb'))
+    await eventually(1000, () => seen.length, n => n === 1)
+    t.ok(errors.some(e => e.message === 'listener bug'))
+  })
+
   t.test('options are checked at open', async t => {
     const { openRedisStores } = await import('../src/index.js')
     await t.rejects(openRedisStores({ url: 'http://x', gatewayId: 'tj.gw.a' }), { code: 'GOVEX_ERR_BAD_REQUEST', message: /redis:\/\// })
