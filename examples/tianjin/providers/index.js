@@ -1,9 +1,11 @@
 // Starts the three fake agency data services of the example (tj.psb on 4101,
 // tj.mca on 4102, tj.hrss on 4103), the endpoints named in ../directories/.
 // `node examples/tianjin/providers/index.js` runs them until Ctrl-C.
-import { resolve } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { resolve, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createProviderServer } from './server.js'
+import { EXAMPLE_DIR } from '../setup.js'
 import { psb } from './psb.js'
 import { mca } from './mca.js'
 import { hrss } from './hrss.js'
@@ -17,10 +19,10 @@ export const PROVIDERS = [psb, mca, hrss]
  * until every server listens — so both `startProviders().close()` and
  * `(await startProviders()).close()` work.
  */
-export function startProviders ({ log = console.log, host = '127.0.0.1', ports = {} } = {}) {
+export function startProviders ({ log = console.log, host = '127.0.0.1', ports = {}, verifierFor } = {}) {
   let closing
   const write = typeof log === 'function' ? log : log.info.bind(log)
-  const servers = PROVIDERS.map(p => ({ provider: p, port: ports[p.agency] ?? p.port, server: createProviderServer({ ...p, log: write }) }))
+  const servers = PROVIDERS.map(p => ({ provider: p, port: ports[p.agency] ?? p.port, server: createProviderServer({ ...p, log: write, verify: verifierFor?.(p.agency) }) }))
   // `ports` holds the configured ports until each server listens, then the bound one (for port 0).
   const handle = { close, ready: undefined, ports: Object.fromEntries(servers.map(({ provider, port }) => [provider.agency, port])) }
   const ready = Promise.all(servers.map(({ provider, port, server }) => new Promise((resolveListen, reject) => {
@@ -32,7 +34,9 @@ export function startProviders ({ log = console.log, host = '127.0.0.1', ports =
       resolveListen()
     })
   }))).then(() => {
-    write('providers do not verify the gateway JWT here: that is the job of the @govex/sdk provider plugin; they only require a Bearer token')
+    write(verifierFor === undefined
+      ? 'providers do NOT verify the gateway JWT (no verifierFor given); they only require a Bearer token'
+      : 'providers verify every gateway call (JWT, aud, digest of the body) with @govex/sdk')
   })
   handle.ready = ready
   // A server that failed to listen must not leave its siblings running.
@@ -49,8 +53,22 @@ export function startProviders ({ log = console.log, host = '127.0.0.1', ports =
   return { ...handle, then: (onReady, onError) => ready.then(() => handle).then(onReady, onError) }
 }
 
+/**
+ * A `verifierFor(agency)` that trusts the keys of every member with role
+ * `gateway` in data-seed/members.json (written by setup.js), built with the
+ * given `createGatewayVerifier` of @govex/sdk.
+ */
+export function gatewayVerifiers (createGatewayVerifier, dir = EXAMPLE_DIR) {
+  const members = JSON.parse(readFileSync(join(dir, 'data-seed', 'members.json'), 'utf8'))
+  const gatewayKeys = members
+    .filter(m => m.roles.includes('gateway'))
+    .flatMap(m => m.keys.map(key => ({ gatewayId: m.id, key })))
+  return agency => createGatewayVerifier({ providerId: agency, gatewayKeys })
+}
+
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const providers = startProviders()
+  const { createGatewayVerifier } = await import('@govex/sdk')
+  const providers = startProviders({ verifierFor: gatewayVerifiers(createGatewayVerifier) })
   providers.ready.catch(err => {
     console.error(`cannot start the providers: ${err.message}`)
     process.exitCode = 1

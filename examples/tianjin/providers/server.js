@@ -15,18 +15,26 @@ const SLOW_MS = 3000
  * Creates (does not start) the server of one agency.
  * `resources` maps a resource name (the endpoint path) to query => data.
  */
-export function createProviderServer ({ agency, resources, log }) {
+export function createProviderServer ({ agency, resources, log, verify }) {
   const handlers = new Map(Object.entries(resources))
   const server = createServer((req, res) => {
     const name = req.url === undefined ? '' : req.url.split('?', 1)[0].slice(1)
     const handler = handlers.get(name)
     if (handler === undefined) return reply(res, 404, { error: `${agency} serves no resource at ${req.url}` })
     if (req.method !== 'POST') return reply(res, 405, { error: 'use POST' }, { allow: 'POST' })
-    // The gateway signs each call (Bearer JWT, PROTOCOL.md); verifying it is the SDK
-    // provider plugin's job. Here we only refuse calls that carry no token at all.
-    if (!/^Bearer \S+$/.test(req.headers.authorization ?? '')) return reply(res, 401, { error: 'a gateway token is required' })
-    readJson(req, (err, body) => {
+    // The gateway signs each call (Bearer JWT, PROTOCOL.md). With `verify` (from
+    // @govex/sdk's createGatewayVerifier) the exact body bytes are checked against it;
+    // without, only calls carrying no token at all are refused.
+    if (!/^Bearer \S+$/.test(req.headers.authorization ?? '')) return reply(res, 401, { code: 'GOVEX_ERR_UNAUTHENTICATED', error: 'a gateway token is required' })
+    readJson(req, (err, body, raw) => {
       if (err !== null) return reply(res, 400, { error: err.message })
+      if (verify !== undefined) {
+        const checked = verify(req.headers, raw)
+        if (!checked.ok) {
+          log(`${agency}: refused a call: ${checked.message}`)
+          return reply(res, 401, { code: checked.code, error: checked.message })
+        }
+      }
       const query = isObject(body) && isObject(body.query) ? body.query : {}
       if (query.simulate === 'error') return reply(res, 500, { error: 'simulated provider failure' })
       let data
@@ -69,8 +77,9 @@ function readJson (req, done) {
   })
   req.on('end', () => {
     if (failed) return
+    const raw = Buffer.concat(chunks)
     try {
-      done(null, JSON.parse(Buffer.concat(chunks).toString('utf8')))
+      done(null, JSON.parse(raw.toString('utf8')), raw)
     } catch {
       done(new Error('body is not JSON'))
     }

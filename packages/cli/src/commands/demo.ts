@@ -2,6 +2,7 @@
 // its providers and a gateway on a fresh data folder, walks the plan through
 // draft → approved → active as operator and approver, runs allowed and refused
 // exchanges, verifies the audit chain, then prints curl lines to try by hand.
+import { createGatewayVerifier } from '@govex/sdk'
 import { randomUUID } from 'node:crypto'
 import { access, rm } from 'node:fs/promises'
 import { join, sep } from 'node:path'
@@ -30,9 +31,11 @@ interface ExampleSetup {
   setupExample (options: { dir: string, log: (line: string) => void }): Promise<{ members: Member[], generated: string[], keysDir: string }>
 }
 interface ProvidersHandle { close (): Promise<void>, ports: Record<string, number> }
+type CallVerifier = ReturnType<typeof createGatewayVerifier>
 interface ExampleProviders {
   PROVIDERS: Array<{ agency: string, port: number }>
-  startProviders (options: { log: (line: string) => void }): PromiseLike<ProvidersHandle>
+  startProviders (options: { log: (line: string) => void, verifierFor?: (agency: string) => CallVerifier }): PromiseLike<ProvidersHandle>
+  gatewayVerifiers?: (factory: typeof createGatewayVerifier, dir: string) => (agency: string) => CallVerifier
 }
 
 export interface DemoOptions {
@@ -101,7 +104,9 @@ export async function runDemo (ctx: Context, opts: DemoOptions): Promise<void> {
   }
 
   const providerLog = opts.verbose === true ? (line: string) => { say('  [provider] ' + line) } : () => {}
-  const providers = await providersModule.startProviders({ log: providerLog })
+  // the example's providers verify every gateway call with @govex/sdk, as real ones would
+  const verifierFor = providersModule.gatewayVerifiers?.(createGatewayVerifier, dir)
+  const providers = await providersModule.startProviders({ log: providerLog, verifierFor })
   let gateway: Awaited<ReturnType<typeof startGateway>> | undefined
   try {
     say(`  providers  ${Object.entries(providers.ports).map(([agency, p]) => `${agency} :${p}`).join(', ')}`)
