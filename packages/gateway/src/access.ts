@@ -4,7 +4,7 @@
 // The audit trail starts here, right after authentication, so that every
 // refusal from this point on is audited.
 import { parseResourceId } from '@govex/core'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyRequest, onRequestHookHandler } from 'fastify'
 import type { Authenticator, Principal } from './auth.js'
 import { httpError } from './errors.js'
 import type { AdminTrail, ExchangeTrail } from './request-state.js'
@@ -33,7 +33,7 @@ function adminTarget (request: FastifyRequest, param: string | undefined): strin
 }
 
 function allowed (principal: Principal, request: FastifyRequest): boolean {
-  const { roles, ownAgencyParam } = request.routeOptions.config
+  const { roles, ownAgencyParam } = request.govex.config
   if (roles === undefined) return true
   for (const role of roles) if (principal.roles.has(role)) return true
   if (ownAgencyParam !== undefined && principal.roles.has('agency')) {
@@ -43,22 +43,22 @@ function allowed (principal: Principal, request: FastifyRequest): boolean {
 }
 
 function refusal (principal: Principal, request: FastifyRequest): string {
-  const { roles, ownAgencyParam } = request.routeOptions.config
+  const { roles, ownAgencyParam } = request.govex.config
   const needed = (roles ?? []).join(' or ')
-  const route = `${request.method} ${request.routeOptions.url ?? ''}`
+  const route = `${request.method} ${request.govex.route}`
   if (ownAgencyParam !== undefined) {
     return `${principal.id} may not call ${route} for ${String((request.params as Record<string, unknown>)[ownAgencyParam])}: an agency acts only on its own, otherwise the ${needed} role is needed`
   }
   return `${route} needs the ${needed} role; ${principal.id} has ${[...principal.roles].join(', ')}`
 }
 
-/** Adds the authentication and role hook to every route of `scope`. */
-export function requireMember (scope: FastifyInstance, authenticator: Authenticator): void {
-  scope.addHook('onRequest', (request, _reply, done) => {
+/** The authentication and role hook of a /v1 route. */
+export function memberHook (authenticator: Authenticator): onRequestHookHandler {
+  return function requireMember (request, _reply, done) {
     const settle = (principal: Principal): void => {
       const state = request.govex
       state.principal = principal
-      const { audit, auditTarget } = request.routeOptions.config
+      const { audit, auditTarget } = state.config
       if (audit === 'exchange') state.trail = exchangeTrail(request)
       else if (audit !== undefined) state.trail = { kind: 'admin', action: audit, target: adminTarget(request, auditTarget), digest: null } satisfies AdminTrail
       if (!allowed(principal, request)) {
@@ -76,5 +76,5 @@ export function requireMember (scope: FastifyInstance, authenticator: Authentica
     }
     if (result instanceof Promise) result.then(settle, (err: Error) => { done(err) })
     else settle(result)
-  })
+  }
 }

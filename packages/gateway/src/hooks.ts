@@ -4,24 +4,49 @@
 // audit fallback for anything answered outside a route handler.
 import { randomUUID } from 'node:crypto'
 import type { ErrorCode } from '@govex/core'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyContextConfig, FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import { errorBody, mapError } from './errors.js'
 import type { MappedError } from './errors.js'
 import type { GatewayContext } from './context.js'
-import { outcomeOf } from './metrics.js'
 import './request-state.js'
+
+/** The id every log line of a request carries: the envelope id once known. */
+export function requestIdOf (request: FastifyRequest): string {
+  return request.govex?.requestId ?? request.id
+}
+
+/** Whether the request's logger writes info lines: skip building a line nobody reads. */
+function logsInfo (request: FastifyRequest): boolean {
+  const log = request.log as { isLevelEnabled?: (level: string) => boolean }
+  return typeof log.isLevelEnabled === 'function' ? log.isLevelEnabled('info') : true
+}
 
 /** The govex code an answer carried, kept on the request for metrics and logs. */
 function codeOf (request: FastifyRequest): ErrorCode | null {
   return request.govex?.code ?? null
 }
 
-export function installHooks (app: FastifyInstance, ctx: GatewayContext): void {
+function asArray<T> (value: T | T[] | undefined): T[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value]
+}
+
+/**
+ * Installs the shared hooks. Each route gets its own first onRequest hook that
+ * knows the route's URL and config (read once here: `request.routeOptions`
+ * builds a new object on every access), and /v1 routes the member hook next.
+ */
+export function installHooks (app: FastifyInstance, ctx: GatewayContext, member: onRequestHookHandler): void {
   app.decorateRequest('govex', null as never)
 
-  app.addHook('onRequest', (request, _reply, done) => {
-    request.govex = { requestId: request.id, start: performance.now(), principal: null, trail: null, audited: false, code: null }
-    done()
+  app.addHook('onRoute', route => {
+    const url = route.url ?? route.path ?? 'unknown'
+    const config = (route.config ?? {}) as FastifyContextConfig
+    const start: onRequestHookHandler = function startRequest (request, _reply, done) {
+      request.govex = { requestId: request.id, start: performance.now(), route: url, config, principal: null, trail: null, audited: false, code: null }
+      done()
+    }
+    const own = asArray(route.onRequest)
+    route.onRequest = url.startsWith('/v1/') && config.public !== true ? [start, member, ...own] : [start, ...own]
   })
 
   app.addHook('onSend', (request, reply, payload, done) => {
@@ -33,13 +58,15 @@ export function installHooks (app: FastifyInstance, ctx: GatewayContext): void {
     const state = request.govex
     const status = reply.statusCode
     const code = codeOf(request)
-    const route = request.routeOptions.url ?? 'unknown'
-    ctx.metrics.requests.inc({ route, method: request.method, outcome: outcomeOf(status), code: code ?? '' })
-    const ms = Math.round((performance.now() - (state?.start ?? 0)) * 1000) / 1000
-    request.log.info({ requestId: state?.requestId ?? request.id, method: request.method, route, status, code, member: state?.principal?.id ?? null, ms }, 'request')
+    const route = state?.route ?? 'unknown'
+    ctx.metrics.countRequest(route, request.method, status, code)
+    if (logsInfo(request)) {
+      const ms = Math.round((performance.now() - (state?.start ?? 0)) * 1000) / 1000
+      request.log.info({ reqId: requestIdOf(request), method: request.method, route, status, code, member: state?.principal?.id ?? null, ms }, 'request')
+    }
     // Anything answered without going through a handler or the error handler still owes its record.
     if (state !== null && state.trail !== null && state.principal !== null && !state.audited) {
-      ctx.audit.record(request, status, code).catch(err => { request.log.error({ err }, 'could not append the audit record of an answered request') })
+      ctx.audit.record(request, status, code).catch(err => { request.log.error({ reqId: requestIdOf(request), err }, 'could not append the audit record of an answered request') })
     }
     done()
   })
@@ -53,7 +80,7 @@ export function installHooks (app: FastifyInstance, ctx: GatewayContext): void {
       try {
         await ctx.audit.record(request, mapped.status, mapped.code)
       } catch (auditErr) {
-        request.log.error({ err: auditErr }, 'could not append the audit record of a refused request')
+        request.log.error({ reqId: requestIdOf(request), err: auditErr }, 'could not append the audit record of a refused request')
       }
     }
     const retryAfter = (err as { retryAfterS?: unknown }).retryAfterS
@@ -77,12 +104,12 @@ export function installHooks (app: FastifyInstance, ctx: GatewayContext): void {
 
 function logError (request: FastifyRequest, err: unknown, mapped: MappedError): void {
   if (mapped.internal) {
-    request.log.error({ err }, 'request failed inside the gateway')
+    request.log.error({ reqId: requestIdOf(request), err }, 'request failed inside the gateway')
   } else if (mapped.code === 'GOVEX_ERR_UNAUTHENTICATED') {
-    request.log.warn({ code: mapped.code, reason: mapped.message, ip: request.ip }, 'authentication failed')
+    request.log.warn({ reqId: requestIdOf(request), code: mapped.code, reason: mapped.message, ip: request.ip }, 'authentication failed')
   } else if (mapped.status >= 500) {
     const upstreamCode = (err as { upstreamCode?: unknown }).upstreamCode
-    request.log.warn({ code: mapped.code, reason: mapped.message, upstreamCode }, 'request failed')
+    request.log.warn({ reqId: requestIdOf(request), code: mapped.code, reason: mapped.message, upstreamCode }, 'request failed')
   }
 }
 

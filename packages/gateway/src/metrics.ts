@@ -5,22 +5,42 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export interface GatewayMetrics {
   readonly registry: Registry
   readonly requests: Counter<'route' | 'method' | 'outcome' | 'code'>
+  /** counts one answered request; cheap: a Map entry, turned into the counter at scrape time */
+  countRequest (route: string, method: string, status: number, code: string | null): void
   readonly upstream: Histogram<'provider' | 'outcome'>
   readonly auditAppend: Histogram<'kind'>
   readonly activePlanVersion: Gauge<'plan'>
 }
 
+interface Tally {
+  labels: { route: string, method: string, outcome: string, code: string }
+  count: number
+}
+
 export function createMetrics (options: { defaultMetrics?: boolean } = {}): GatewayMetrics {
   const registry = new Registry()
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'govex_process_' })
+  // prom-client hashes a label set on every inc(); per request we only bump a Map entry.
+  const tallies = new Map<string, Tally>()
+  const requests = new Counter({
+    name: 'govex_requests_total',
+    help: 'Requests answered, by route, method, outcome (allowed, denied, error) and govex error code',
+    labelNames: ['route', 'method', 'outcome', 'code'],
+    registers: [registry],
+    collect () {
+      this.reset()
+      for (const tally of tallies.values()) this.inc(tally.labels, tally.count)
+    }
+  })
   return {
     registry,
-    requests: new Counter({
-      name: 'govex_requests_total',
-      help: 'Requests answered, by route, method, outcome (allowed, denied, error) and govex error code',
-      labelNames: ['route', 'method', 'outcome', 'code'],
-      registers: [registry]
-    }),
+    requests,
+    countRequest (route, method, status, code) {
+      const key = route + ' ' + method + ' ' + status + ' ' + (code ?? '')
+      const tally = tallies.get(key)
+      if (tally !== undefined) tally.count++
+      else tallies.set(key, { labels: { route, method, outcome: outcomeOf(status), code: code ?? '' }, count: 1 })
+    },
     upstream: new Histogram({
       name: 'govex_upstream_duration_seconds',
       help: 'Time from forwarding an exchange to the provider\'s complete answer',

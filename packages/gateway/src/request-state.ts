@@ -2,6 +2,7 @@
 // id (the envelope id once the body shows one), the caller, and the audit trail
 // it must leave. Typed onto Fastify's request and route config here.
 import type { AdminAction, ErrorCode, ExchangeDigests, PlanRef, Role } from '@govex/core'
+import type { FastifyContextConfig } from 'fastify'
 import type { Principal } from './auth.js'
 // The OpenAPI keywords (summary, tags) that route schemas carry.
 import type {} from '@fastify/swagger'
@@ -29,6 +30,10 @@ export interface AdminTrail {
 }
 
 export interface RequestState {
+  /** the route's URL pattern, for metrics and logs ('unknown' when no route matched) */
+  route: string
+  /** the route's config, read once when the route was registered */
+  config: FastifyContextConfig
   /** x-request-id and the error body's requestId: the envelope id when the body has one */
   requestId: string
   /** performance.now() at arrival */

@@ -115,7 +115,7 @@ t.test('logs: JSON, request ids, and no tokens, keys or payloads', async t => {
   t.notMatch(all, '120101199001011234', 'no query values in the logs')
   t.notMatch(all, d.actors.gateway.privateJwk.d, 'no key in the logs')
   const parsed = lines.map(l => JSON.parse(l))
-  const done = parsed.find(l => l.msg === 'request' && l.requestId === body.id)
+  const done = parsed.find(l => l.msg === 'request' && l.reqId === body.id)
   t.match(done, { status: 200, member: 'tj.mca', route: '/v1/exchange/:resourceId' }, 'one line per request, with the envelope id')
   t.ok(parsed.some(l => l.msg === 'authentication failed' && l.code === 'GOVEX_ERR_UNAUTHENTICATED'), 'failed authentication is logged')
 })

@@ -13,6 +13,7 @@ import { ResourceParams, errorResponses } from '../http-schemas.js'
 import { minimise, providerData } from '../minimise.js'
 import { PROVIDER_TOKEN_TTL_S } from '../gateway-key.js'
 import type { ExchangeTrail } from '../request-state.js'
+import { requestIdOf } from '../hooks.js'
 
 function missingQueryProblems (required: readonly string[], query: Record<string, unknown> | undefined): Problem[] {
   const problems: Problem[] = []
@@ -39,10 +40,7 @@ export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOption
     // The envelope id becomes the request id as soon as the body is parsed, valid or not.
     preValidation: (request, _reply, done) => {
       const id = (request.body as { id?: unknown } | undefined)?.id
-      if (isEnvelopeId(id)) {
-        request.govex.requestId = id
-        request.log = request.log.child({ requestId: id })
-      }
+      if (isEnvelopeId(id)) request.govex.requestId = id
       done()
     }
   }, async (request, reply) => {
@@ -164,7 +162,7 @@ export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOption
     try {
       await stores.replay.release(id)
     } catch (err) {
-      request.log.warn({ err }, 'could not give back a replay claim; the envelope id stays used')
+      request.log.warn({ reqId: requestIdOf(request), err }, 'could not give back a replay claim; the envelope id stays used')
     }
   }
 }
