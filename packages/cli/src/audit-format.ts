@@ -5,7 +5,7 @@ import type { AuditRecord } from '@govex/core'
 export const CSV_COLUMNS = [
   'gatewayId', 'seq', 'ts', 'kind', 'id', 'consumer', 'provider', 'resource', 'userId', 'purpose', 'caseRef',
   'planId', 'planVersion', 'grantId', 'fields', 'actor', 'action', 'target', 'digest',
-  'outcome', 'code', 'status', 'latencyMs', 'requestDigest', 'responseDigest', 'prevHash', 'hash'
+  'outcome', 'code', 'status', 'latencyMs', 'requestDigest', 'responseDigest', 'headSeq', 'headHash', 'kid', 'signature', 'prevHash', 'hash'
 ] as const
 
 type Column = typeof CSV_COLUMNS[number]
@@ -18,6 +18,8 @@ function cell (r: AuditRecord, column: Column): unknown {
     case 'fields': return r.kind === 'exchange' ? r.fields?.join(' ') : undefined
     case 'requestDigest': return r.kind === 'exchange' ? r.digests?.request : undefined
     case 'responseDigest': return r.kind === 'exchange' ? r.digests?.response : undefined
+    case 'headSeq': return r.kind === 'checkpoint' ? r.head.seq : undefined
+    case 'headHash': return r.kind === 'checkpoint' ? r.head.hash : undefined
     default: return rec[column]
   }
 }
@@ -45,6 +47,9 @@ export function ndjsonRow (r: AuditRecord): string {
 const TABLE_HEAD = ['TS', 'GATEWAY:SEQ', 'KIND', 'WHO', 'WHAT', 'OUTCOME', 'STATUS', 'CODE']
 
 function tableCells (r: AuditRecord): string[] {
+  if (r.kind === 'checkpoint') {
+    return [r.ts, `${r.gatewayId}:${r.seq}`, 'checkpoint', r.kid, `signs seq ${r.head.seq}`, '', '', '']
+  }
   const code = r.code === null ? '' : r.code.replace(/^GOVEX_ERR_/, '')
   if (r.kind === 'exchange') {
     return [r.ts, `${r.gatewayId}:${r.seq}`, 'exchange', r.consumer, r.resource ?? '', r.outcome, String(r.status), code]

@@ -66,6 +66,8 @@ export function indexKeysOf (record: AuditRecord, keys: KeyLayout): string[] {
     out.push(keys.auditIndex('consumer', record.consumer))
     if (record.provider !== null) out.push(keys.auditIndex('provider', record.provider))
     if (record.resource !== null) out.push(keys.auditIndex('resource', record.resource))
+  } else if (record.kind === 'checkpoint') {
+    out.push(keys.auditIndex('checkpoint', record.gatewayId))
   }
   return out
 }

@@ -4,8 +4,8 @@
 // it is fsync'd to the local spool instead and replayed, in order, as soon as
 // Redis is ready again; the chain goes on in the spool, so it stays valid.
 import type { Redis } from 'ioredis'
-import { GovexError, sealLine, ZERO_DIGEST } from '@govex/core'
-import type { AuditEntry, AuditFilter, AuditLog, AuditPage, AuditRecord, AuditVerifyResult, ChainHead } from '@govex/core'
+import { checkCheckpointOptions, checkpointAfter, GovexError, sealLine, ZERO_DIGEST } from '@govex/core'
+import type { AuditEntry, AuditFilter, AuditLog, AuditPage, AuditRecord, AuditStats, AuditStatsBy, AuditVerifyOptions, AuditVerifyResult, ChainHead, CheckpointOptions } from '@govex/core'
 import { guarded, toGovexError } from './connection.js'
 import { appendRecords, CHAIN_ERROR, lastRecord, type Sealed } from './audit-append.js'
 import { AuditReader } from './audit-read.js'
@@ -22,6 +22,8 @@ export interface RedisAuditLogOptions {
   maxBatch?: number | undefined
   /** told of failures no caller awaits (spool replay) */
   onError?: ((err: Error) => void) | undefined
+  /** append a signed checkpoint every `every` records */
+  checkpoint?: CheckpointOptions | undefined
 }
 
 interface Pending {
@@ -46,6 +48,7 @@ export class RedisAuditLog implements AuditLog {
   readonly #maxBatch: number
   readonly #onError: (err: Error) => void
   readonly #reader: AuditReader
+  readonly #checkpoint: CheckpointOptions | undefined
   #head: Head
   #pending: Pending[] = []
   /** in the spool file, not yet acknowledged by Redis; while any, new records go to the spool too */
@@ -73,11 +76,13 @@ export class RedisAuditLog implements AuditLog {
     this.#onError = options.onError ?? (() => {})
     this.#head = head
     this.#reader = new AuditReader(options.client, options.keys)
+    this.#checkpoint = options.checkpoint
     this.#client.on('ready', this.#onReady)
   }
 
   /** Reads the chain head from Redis and the spool left by an earlier run, which it starts replaying. */
   static async open (options: RedisAuditLogOptions): Promise<RedisAuditLog> {
+    checkCheckpointOptions(options.checkpoint)
     const last = await guarded(`reading the audit chain head of ${options.gatewayId}`, () => lastRecord(options.client, options.keys, options.gatewayId))
     let head: Head = last === undefined ? { seq: 0, hash: ZERO_DIGEST, tsMs: 0 } : headOf(last)
     let spool: Spool | undefined
@@ -126,8 +131,12 @@ export class RedisAuditLog implements AuditLog {
     return this.#reader.scan(filter)
   }
 
-  async verify (): Promise<AuditVerifyResult> {
-    return await this.#reader.verify()
+  async verify (options?: AuditVerifyOptions): Promise<AuditVerifyResult> {
+    return await this.#reader.verify(options)
+  }
+
+  async statistics (by: AuditStatsBy, filter?: AuditFilter): Promise<AuditStats> {
+    return await this.#reader.statistics(by, filter)
   }
 
   async flush (): Promise<void> {
@@ -183,12 +192,12 @@ export class RedisAuditLog implements AuditLog {
         return
       }
     }
-    const records = this.#seal(batch)
+    const { records, results } = this.#seal(batch)
     if (this.#spooled.length === 0) {
       try {
         await appendRecords(this.#client, this.#keys, this.gatewayId, records)
         this.#batches++
-        this.#commit(batch, records)
+        this.#commit(batch, records, results)
         return
       } catch (err) {
         if (isChainError(err)) {
@@ -211,10 +220,10 @@ export class RedisAuditLog implements AuditLog {
         this.#replayAfter = Date.now() + RETRY_MS
       }
     }
-    await this.#toSpool(batch, records)
+    await this.#toSpool(batch, records, results)
   }
 
-  async #toSpool (batch: Pending[], records: Sealed[]): Promise<void> {
+  async #toSpool (batch: Pending[], records: Sealed[], results: AuditRecord[]): Promise<void> {
     const spool = this.#spool
     if (spool === undefined) return
     try {
@@ -227,7 +236,7 @@ export class RedisAuditLog implements AuditLog {
       return
     }
     for (const record of records) this.#spooled.push(record)
-    this.#commit(batch, records)
+    this.#commit(batch, records, results)
     this.#scheduleRetry()
   }
 
@@ -269,23 +278,32 @@ export class RedisAuditLog implements AuditLog {
     this.#retryTimer.unref()
   }
 
-  #seal (batch: Pending[]): Sealed[] {
+  /** Seals a batch: `records` to store (checkpoints included, right after the record each signs), `results` one per pending append. */
+  #seal (batch: Pending[]): { records: Sealed[], results: AuditRecord[] } {
     let { seq, hash, tsMs } = this.#head
     const records: Sealed[] = []
+    const results: AuditRecord[] = []
     for (const p of batch) {
       // ts never goes back within a chain, whatever the clock does
       tsMs = Math.max(Date.now(), tsMs)
       const sealed = sealLine(p.entry, { gatewayId: this.gatewayId, seq: ++seq, ts: new Date(tsMs).toISOString(), prevHash: hash })
       hash = sealed.record.hash
       records.push(sealed)
+      results.push(sealed.record)
+      const checkpoint = checkpointAfter(sealed.record, this.#checkpoint)
+      if (checkpoint !== undefined) {
+        seq = checkpoint.record.seq
+        hash = checkpoint.record.hash
+        records.push(checkpoint)
+      }
     }
-    return records
+    return { records, results }
   }
 
-  #commit (batch: Pending[], records: Sealed[]): void {
+  #commit (batch: Pending[], records: Sealed[], results: AuditRecord[]): void {
     const last = records[records.length - 1]
     if (last !== undefined) this.#head = headOf(last.record)
-    for (let i = 0; i < batch.length; i++) (batch[i] as Pending).resolve((records[i] as Sealed).record)
+    for (let i = 0; i < batch.length; i++) (batch[i] as Pending).resolve(results[i] as AuditRecord)
   }
 }
 

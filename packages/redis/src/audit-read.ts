@@ -3,8 +3,8 @@
 // every record) in (ts, gatewayId, seq) order and fetch the records from the
 // gateways' streams; verify walks every gateway's stream against its stored head.
 import type { Redis } from 'ioredis'
-import { ChainVerifier, checkLimit, compareRecords, decodeCursor, encodeCursor, matchesFilter, normalizeFilter, readRecordLine, verifyResult } from '@govex/core'
-import type { AuditFilter, AuditPage, AuditRecord, AuditVerifyResult, ChainHead } from '@govex/core'
+import { ChainVerifier, checkLimit, compareRecords, decodeCursor, encodeCursor, inspectLine, matchesFilter, normalizeFilter, pushLine, statsFilter, statsOf, verifyResult } from '@govex/core'
+import type { AuditFilter, AuditPage, AuditRecord, AuditStats, AuditStatsBy, AuditVerifyOptions, AuditVerifyResult, ChainHead } from '@govex/core'
 import { guarded, toGovexError } from './connection.js'
 import { parseIndexMember, type KeyLayout } from './keys.js'
 
@@ -15,7 +15,7 @@ interface Position {
 }
 
 const CHUNK = 256
-const VERIFY_CHUNK = 1000
+const VERIFY_CHUNK = 5000
 
 export class AuditReader {
   constructor (private readonly client: Redis, private readonly keys: KeyLayout) {}
@@ -42,7 +42,19 @@ export class AuditReader {
     return this.#walk(normalizeFilter(filter), undefined, CHUNK)
   }
 
-  async verify (): Promise<AuditVerifyResult> {
+  /** Stats of the matching exchange records, read through the narrowest index. */
+  async statistics (by: AuditStatsBy, filter: AuditFilter = {}): Promise<AuditStats> {
+    const normal = statsFilter(filter)
+    return await statsOf(this.#walk(normal, undefined, CHUNK), by, normal)
+  }
+
+  /**
+   * Walks every gateway's stream against its stored head; with `from`, each
+   * from its last checkpoint before that instant (per-gateway checkpoint
+   * index), with `to` up to its first record at or after it.
+   */
+  async verify (options: AuditVerifyOptions = {}): Promise<AuditVerifyResult> {
+    const { from, to } = normalizeFilter({ from: options.from, to: options.to })
     const [gateways, rawHeads] = await guarded('reading audit chain heads from Redis', () => Promise.all([
       this.client.smembers(this.keys.auditGateways),
       this.client.hgetall(this.keys.auditHeads)
@@ -56,22 +68,38 @@ export class AuditReader {
     let checked = 0
     const chains: ChainVerifier[] = []
     for (const gatewayId of ids) {
-      const chain = new ChainVerifier(gatewayId, heads.get(gatewayId))
-      chains.push(chain)
-      for await (const line of this.#lines(gatewayId)) {
-        // the stored line is checked by hashing its bytes: no re-serialising
-        const { record, sealed } = readRecordLine(line)
+      const startSeq = from === undefined ? undefined : await this.#checkpointBefore(gatewayId, from)
+      let chain: ChainVerifier | undefined
+      for await (const line of this.#lines(gatewayId, startSeq)) {
+        // the stored line is checked by hashing its text: no parsing or re-serialising
+        const facts = inspectLine(line)
+        if (to !== undefined && facts.sealed && typeof facts.ts === 'string' && facts.ts >= to) break
+        // a walk from a checkpoint trusts it only as far as its signature holds
+        chain ??= new ChainVerifier(gatewayId, to === undefined ? heads.get(gatewayId) : undefined, {
+          keys: options.keys,
+          start: startSeq !== undefined && typeof facts.seq === 'number' ? { seq: facts.seq - 1, hash: String(facts.prevHash) } : undefined
+        })
         checked++
-        if (!chain.push(record?.seq, record?.prevHash, record?.hash, sealed)) return verifyResult(checked, [chain])
+        if (facts.gatewayId !== gatewayId) facts.sealed = false
+        if (!pushLine(chain, facts)) return verifyResult(checked, [chain])
       }
+      chains.push(chain ?? new ChainVerifier(gatewayId, to === undefined ? heads.get(gatewayId) : undefined))
     }
     return verifyResult(checked, chains)
   }
 
+  /** seq of the gateway's last checkpoint before `from`, if any. */
+  async #checkpointBefore (gatewayId: string, from: string): Promise<number | undefined> {
+    const reply = await guarded('reading the audit checkpoint index in Redis', () =>
+      this.client.zrange(this.keys.auditIndex('checkpoint', gatewayId), '(' + String(Date.parse(from)), '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, 1))
+    const member = reply[0]
+    return member === undefined ? undefined : parseIndexMember(member).seq
+  }
+
   /** The stored lines of a gateway's chain, in stream (seq) order. */
-  async * #lines (gatewayId: string): AsyncGenerator<string> {
+  async * #lines (gatewayId: string, fromSeq?: number): AsyncGenerator<string> {
     const stream = this.keys.auditStream(gatewayId)
-    let start = '-'
+    let start = fromSeq === undefined ? '-' : `${fromSeq}-1`
     for (;;) {
       const entries = await guarded(`reading the audit chain of ${gatewayId}`, () => this.client.xrange(stream, start, '+', 'COUNT', VERIFY_CHUNK))
       for (const [, fields] of entries) yield fieldOf(fields, 'r') ?? ''

@@ -29,7 +29,8 @@ export interface KeyLayout {
   auditIndex (field: AuditIndexField, value: string): string
 }
 
-export type AuditIndexField = 'all' | 'consumer' | 'provider' | 'resource'
+/** `checkpoint` is per gateway (value: its id): where a range verification starts */
+export type AuditIndexField = 'all' | 'consumer' | 'provider' | 'resource' | 'checkpoint'
 
 export const DEFAULT_PREFIX = 'govex:'
 

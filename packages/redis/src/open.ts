@@ -2,7 +2,7 @@
 // together, for any number of stateless gateway processes.
 import type { Redis } from 'ioredis'
 import { GovexError, isMemberId } from '@govex/core'
-import type { StoreChange, Stores } from '@govex/core'
+import type { CheckpointOptions, StoreChange, Stores } from '@govex/core'
 import { RedisAuditLog } from './audit-log.js'
 import { ChangeFeed } from './changes.js'
 import { connect, createClient, guarded, MAX_COMMAND_TIMEOUT_MS, redactUrl } from './connection.js'
@@ -26,6 +26,8 @@ export interface RedisStoresOptions {
   commandTimeoutMs?: number | undefined
   /** most audit records in one round trip (default 256) */
   maxBatch?: number | undefined
+  /** append a signed checkpoint to this gateway's chain every `every` records */
+  checkpoint?: CheckpointOptions | undefined
   /** told of failures no caller awaits: connection loss, spool replay, a throwing listener */
   onError?: ((err: Error) => void) | undefined
 }
@@ -104,7 +106,7 @@ export async function openRedisStores (options: RedisStoresOptions): Promise<Red
     for (const warning of await serverWarnings(client)) onError(new Error(warning))
     const feed = new ChangeFeed(sub, keys.changes, onError)
     await guarded('subscribing to store changes in Redis', () => feed.start())
-    const audit = await RedisAuditLog.open({ client, keys, gatewayId, spoolDir: options.spoolDir, maxBatch: options.maxBatch, onError })
+    const audit = await RedisAuditLog.open({ client, keys, gatewayId, spoolDir: options.spoolDir, maxBatch: options.maxBatch, checkpoint: options.checkpoint, onError })
     return new RedisStores(client, sub, keys, feed, audit)
   } catch (err) {
     client.disconnect()

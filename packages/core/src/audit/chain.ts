@@ -3,7 +3,7 @@
 // the previous record's hash (ZERO_DIGEST for seq 1), seq from 1 without gaps.
 import { sha256, ZERO_DIGEST } from '../canonical.js'
 import { GovexError } from '../codes.js'
-import type { AuditEntry, AuditRecord } from '../schemas/audit.js'
+import type { AuditEntry, AuditRecord, CheckpointAuditEntry } from '../schemas/audit.js'
 import type { ChainHead } from '../store/types.js'
 import { recordBody, recordLine } from './record-json.js'
 
@@ -30,7 +30,7 @@ export function recordHash (record: object): string {
 }
 
 /** Seals an entry and returns it with its stored line, serialising once. */
-export function sealLine (entry: AuditEntry, chain: ChainPosition): SealedRecord {
+export function sealLine (entry: AuditEntry | CheckpointAuditEntry, chain: ChainPosition): SealedRecord {
   // Chain fields first and `hash` last: the order MODEL.md shows; the hash
   // itself does not depend on key order.
   const unsealed = { gatewayId: chain.gatewayId, seq: chain.seq, ts: chain.ts, ...entry, prevHash: chain.prevHash }

@@ -7,14 +7,15 @@ import type { AuditFilter } from '../store/types.js'
 /** The most records one page may hold (PROTOCOL.md: `limit` ≤ 1000). */
 export const AUDIT_PAGE_MAX = 1000
 
-/** The fields filters and ordering look at; every AuditRecord has them (admin records lack the exchange ones). */
+/** The fields filters and ordering look at (admin records lack the exchange ones, checkpoints all but the chain's). */
 export interface AuditKeyFields {
   ts: string
   gatewayId: string
   seq: number
   kind: string
-  outcome: string
-  code: string | null
+  /** absent on checkpoints */
+  outcome?: string
+  code?: string | null
   consumer?: string | null
   provider?: string | null
   resource?: string | null

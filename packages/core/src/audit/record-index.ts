@@ -83,6 +83,18 @@ export class AuditIndex<E extends AuditKeyFields> {
     return best
   }
 
+  /** Every matching entry in listing order (stats: nothing read from disk). `filter` is normalised. */
+  * matching (filter: AuditFilter): Generator<E> {
+    const list = this.candidates(filter)
+    const from = filter.from
+    const to = filter.to
+    for (let i = from === undefined ? 0 : lowerBound(list, e => e.ts < from); i < list.length; i++) {
+      const entry = list[i] as E
+      if (to !== undefined && entry.ts >= to) return
+      if (matchesFilter(entry, filter)) yield entry
+    }
+  }
+
   /** Up to `limit` matching entries after `after`, in listing order. `filter` is normalised. */
   select (filter: AuditFilter, after: AuditPosition | undefined, limit: number): Selection<E> {
     const list = this.candidates(filter)

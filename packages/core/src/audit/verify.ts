@@ -1,12 +1,19 @@
 // Walking hash chains (ARCHITECTURE.md "Trust": verify names the first record
-// that was changed, removed or reordered). One ChainVerifier per gateway chain,
-// fed records in stored order with constant memory; verifyChain groups any
-// stream of records (an export is ordered by ts, not by chain) by gatewayId.
+// that was changed, removed or reordered, and checkpoints prove, with the
+// gateway's public key, that nothing before them was rewritten). One
+// ChainVerifier per gateway chain, fed records in stored order with constant
+// memory; ChainSet groups any stream of records (an export is ordered by ts,
+// not by chain) by gatewayId.
+import type { KeyObject } from 'node:crypto'
 import { ZERO_DIGEST } from '../canonical.js'
-import type { AuditRecord } from '../schemas/audit.js'
-import type { AuditVerifyResult, ChainHead } from '../store/types.js'
-import { recordHash } from './chain.js'
-import { lineSealed } from './record-json.js'
+import type { AuditRecord, CheckpointAuditRecord } from '../schemas/audit.js'
+import type { AuditVerifyResult, ChainHead, CheckpointKeys } from '../store/types.js'
+import { checkpointFault } from './checkpoint.js'
+import { inspectLine, type LineFacts } from './line-scan.js'
+import { isSealed } from './verify-record.js'
+
+export { isSealed, readRecordLine } from './verify-record.js'
+export { inspectLine, type LineFacts } from './line-scan.js'
 
 /**
  * - `changed`: a record's content does not match its hash, or the next record
@@ -14,9 +21,11 @@ import { lineSealed } from './record-json.js'
  * - `missing`: a seq never appears (a record was removed);
  * - `reordered`: a seq appears out of place (records moved or swapped);
  * - `truncated`: the chain ends before the head the store knows, or its last
- *   line is torn.
+ *   line is torn;
+ * - `forged-checkpoint`: a checkpoint does not sign the record before it with
+ *   a key of its gateway (the chain before it was rewritten, or the checkpoint made up).
  */
-export type ChainFault = 'changed' | 'missing' | 'reordered' | 'truncated'
+export type ChainFault = 'changed' | 'missing' | 'reordered' | 'truncated' | 'forged-checkpoint'
 
 export interface BadRecord {
   gatewayId: string
@@ -24,12 +33,20 @@ export interface BadRecord {
   reason: ChainFault
 }
 
+export interface ChainVerifierOptions {
+  /** checkpoint keys; without them checkpoints are checked for their place only */
+  keys?: CheckpointKeys | undefined
+  /** start after this record (a trusted checkpoint) instead of at seq 1 */
+  start?: ChainHead | undefined
+}
+
 export class ChainVerifier {
   readonly gatewayId: string
   private readonly head: ChainHead | undefined
+  private readonly keys: CheckpointKeys | undefined
   /** the seq the next record should have */
-  private expected = 1
-  private prevHash = ZERO_DIGEST
+  private expected: number
+  private prevHash: string
   /**
    * The first seq skipped. Whether it is missing or comes later (reordered)
    * is known only further on, so records after it are only watched for it:
@@ -38,10 +55,17 @@ export class ChainVerifier {
   private gap: number | null = null
   private bad: BadRecord | null = null
   private headHash: string | undefined
+  /** checkpoint signatures checked */
+  signatures = 0
+  /** seq of the last checkpoint whose signature was checked */
+  lastSigned: number | null = null
 
-  constructor (gatewayId: string, head?: ChainHead) {
+  constructor (gatewayId: string, head?: ChainHead, options: ChainVerifierOptions = {}) {
     this.gatewayId = gatewayId
     this.head = head
+    this.keys = options.keys
+    this.expected = (options.start?.seq ?? 0) + 1
+    this.prevHash = options.start?.hash ?? ZERO_DIGEST
   }
 
   /** true once the first bad record is known; feeding more changes nothing */
@@ -56,9 +80,10 @@ export class ChainVerifier {
 
   /**
    * Feeds the next stored record. `sealed` says whether its content matches its
-   * hash. Returns false once the result is final.
+   * hash; `checkpoint` is the parsed record when it is a checkpoint. Returns
+   * false once the result is final.
    */
-  push (seq: unknown, prevHash: unknown, hash: unknown, sealed: boolean): boolean {
+  push (seq: unknown, prevHash: unknown, hash: unknown, sealed: boolean, checkpoint?: Partial<CheckpointAuditRecord>): boolean {
     if (this.bad !== null) return false
     if (this.gap !== null) {
       if (seq === this.gap) return this.fail(this.gap, 'reordered')
@@ -72,8 +97,11 @@ export class ChainVerifier {
     }
     if (seq === this.expected) {
       // The record is intact but does not link to the one before: that one was
-      // rewritten (with a recomputed hash), or seq 1 was re-rooted.
-      if (prevHash !== this.prevHash) return this.fail(Math.max(1, seq - 1), 'changed')
+      // rewritten (with a recomputed hash), or seq 1 was re-rooted. A
+      // checkpoint that does not link is forged outright: it was made for
+      // another chain.
+      if (prevHash !== this.prevHash) return this.fail(checkpoint !== undefined ? seq : Math.max(1, seq - 1), checkpoint !== undefined ? 'forged-checkpoint' : 'changed')
+      if (checkpoint !== undefined && !this.checkpointHolds(checkpoint)) return this.fail(seq, 'forged-checkpoint')
       this.prevHash = hash
       this.expected = seq + 1
       if (this.head !== undefined && seq === this.head.seq) this.headHash = hash
@@ -84,6 +112,16 @@ export class ChainVerifier {
       return true
     }
     return this.fail(seq, 'reordered')
+  }
+
+  private checkpointHolds (record: Partial<CheckpointAuditRecord>): boolean {
+    const key = typeof record.kid === 'string' ? this.keys?.(this.gatewayId, record.kid) : this.keys === undefined ? undefined : null
+    if (checkpointFault(record, key) !== null) return false
+    if (key !== undefined) {
+      this.signatures++
+      this.lastSigned = record.seq as number
+    }
+    return true
   }
 
   /** The stored chain ends in a torn or unreadable line. */
@@ -106,39 +144,104 @@ export class ChainVerifier {
   }
 }
 
-/** Whether a record's content matches the hash it carries; false for anything that is not a record. */
-export function isSealed (record: unknown): boolean {
-  if (typeof record !== 'object' || record === null) return false
-  const hash = (record as { hash?: unknown }).hash
-  if (typeof hash !== 'string') return false
-  try {
-    return recordHash(record) === hash
-  } catch {
-    return false
-  }
-}
-
-/**
- * A stored line parsed and checked: a line in the form the log writes is
- * checked by hashing its text (no re-serialising); any other line by the
- * definition. `record` is undefined for a line that is not a JSON object.
- */
-export function readRecordLine (line: string): { record: Partial<AuditRecord> | undefined, sealed: boolean } {
-  let record: unknown
-  try {
-    record = JSON.parse(line)
-  } catch {
-    return { record: undefined, sealed: false }
-  }
-  if (typeof record !== 'object' || record === null || Array.isArray(record)) return { record: undefined, sealed: false }
-  const hash = (record as { hash?: unknown }).hash
-  const sealed = typeof hash === 'string' && (lineSealed(line, hash) || isSealed(record))
-  return { record: record as Partial<AuditRecord>, sealed }
+/** Feeds a checked line to its chain; false once the chain's result is final. */
+export function pushLine (chain: ChainVerifier, facts: LineFacts): boolean {
+  const checkpoint = facts.kind === 'checkpoint' && facts.record !== undefined ? facts.record as Partial<CheckpointAuditRecord> : undefined
+  return chain.push(facts.seq, facts.prevHash, facts.hash, facts.sealed, checkpoint)
 }
 
 export interface VerifyChainOptions {
   /** chain heads the store knows: a chain that stops short of its head is truncated */
   heads?: ReadonlyMap<string, ChainHead>
+  /** checkpoint keys by gateway and kid (see checkpointKeysOf) */
+  keys?: CheckpointKeys
+  /** one key for every chain's checkpoints (a verifier holding only the gateway's public key) */
+  publicKey?: KeyObject
+  /**
+   * resume from this checkpoint: its signature is checked first, then its
+   * chain from the record after it (earlier records of that chain are skipped)
+   */
+  from?: Partial<CheckpointAuditRecord>
+  /** ISO 8601 (in records' form), exclusive: each chain stops at its first record at or after it */
+  to?: string
+}
+
+/** Records (or checked lines) of several chains, each fed to its own verifier. */
+export class ChainSet {
+  private readonly chains = new Map<string, ChainVerifier>()
+  private readonly keys: CheckpointKeys | undefined
+  /** chains past `to` */
+  private readonly ended = new Set<string>()
+  private failed: ChainVerifier | undefined
+  checked = 0
+
+  private readonly heads: ReadonlyMap<string, ChainHead> | undefined
+
+  constructor (private readonly options: VerifyChainOptions = {}) {
+    // a range stops before the head: the head cannot be checked then
+    this.heads = options.to === undefined ? options.heads : undefined
+    const publicKey = options.publicKey
+    this.keys = options.keys ?? (publicKey !== undefined ? () => publicKey : undefined)
+    const from = options.from
+    if (from !== undefined) {
+      const gatewayId = typeof from.gatewayId === 'string' ? from.gatewayId : ''
+      const chain = new ChainVerifier(gatewayId, this.heads?.get(gatewayId), { keys: this.keys, start: { seq: Number(from.seq) - 1, hash: String(from.prevHash) } })
+      this.chains.set(gatewayId, chain)
+      const sealed = from.kind === 'checkpoint' && isSealed(from)
+      if (!chain.push(from.seq, from.prevHash, from.hash, sealed, sealed ? from : undefined)) {
+        this.failed = chain
+      }
+    }
+  }
+
+  get done (): boolean {
+    return this.failed !== undefined
+  }
+
+  private chainOf (gatewayId: string): ChainVerifier {
+    let chain = this.chains.get(gatewayId)
+    if (chain === undefined) {
+      chain = new ChainVerifier(gatewayId, this.heads?.get(gatewayId), { keys: this.keys })
+      this.chains.set(gatewayId, chain)
+    }
+    return chain
+  }
+
+  /** Feeds a record or a checked line; false once the result is final. */
+  feed (facts: LineFacts): boolean {
+    if (this.failed !== undefined) return false
+    const gatewayId = typeof facts.gatewayId === 'string' ? facts.gatewayId : ''
+    if (this.ended.has(gatewayId)) return true
+    const from = this.options.from
+    if (from !== undefined && gatewayId === from.gatewayId && typeof facts.seq === 'number' && facts.seq <= Number(from.seq)) return true
+    const to = this.options.to
+    if (to !== undefined && typeof facts.ts === 'string' && facts.ts >= to && facts.sealed) {
+      this.ended.add(gatewayId)
+      return true
+    }
+    this.checked++
+    const chain = this.chainOf(gatewayId)
+    if (pushLine(chain, facts)) return true
+    this.failed = chain
+    return false
+  }
+
+  /** Feeds a parsed record. */
+  feedRecord (record: Partial<AuditRecord>): boolean {
+    const r = typeof record === 'object' && record !== null ? record : {}
+    return this.feed({
+      gatewayId: r.gatewayId, seq: r.seq, prevHash: r.prevHash, hash: r.hash, ts: r.ts, kind: r.kind,
+      sealed: isSealed(record), record: r
+    })
+  }
+
+  result (): AuditVerifyResult {
+    if (this.failed === undefined) {
+      // a chain the store knows of but that yielded nothing is truncated
+      for (const gatewayId of this.heads?.keys() ?? []) this.chainOf(gatewayId)
+    }
+    return verifyResult(this.checked, this.failed !== undefined ? [this.failed] : this.chains.values())
+  }
 }
 
 type RecordSource = Iterable<Partial<AuditRecord>> | AsyncIterable<Partial<AuditRecord>>
@@ -149,39 +252,40 @@ type RecordSource = Iterable<Partial<AuditRecord>> | AsyncIterable<Partial<Audit
  * ts). Stops at the first record known to be bad.
  */
 export async function verifyChain (records: RecordSource, options: VerifyChainOptions = {}): Promise<AuditVerifyResult> {
-  const chains = new Map<string, ChainVerifier>()
-  let checked = 0
-  let failed: ChainVerifier | undefined
-  const feed = (record: Partial<AuditRecord>): boolean => {
-    checked++
-    const gatewayId = typeof record === 'object' && record !== null && typeof record.gatewayId === 'string' ? record.gatewayId : ''
-    let chain = chains.get(gatewayId)
-    if (chain === undefined) {
-      chain = new ChainVerifier(gatewayId, options.heads?.get(gatewayId))
-      chains.set(gatewayId, chain)
-    }
-    if (chain.push(record?.seq, record?.prevHash, record?.hash, isSealed(record))) return true
-    failed = chain
-    return false
-  }
+  const set = new ChainSet(options)
   if (Symbol.iterator in records) {
-    for (const record of records) if (!feed(record)) break
+    for (const record of records) if (!set.feedRecord(record)) break
   } else {
-    for await (const record of records) if (!feed(record)) break
+    for await (const record of records) if (!set.feedRecord(record)) break
   }
-  if (failed === undefined) {
-    for (const [gatewayId, head] of options.heads ?? []) {
-      if (!chains.has(gatewayId)) chains.set(gatewayId, new ChainVerifier(gatewayId, head))
-    }
+  return set.result()
+}
+
+/**
+ * verifyChain over stored lines (a log file, an NDJSON export): each line is
+ * checked by hashing its text when it is in the written form, so no record is
+ * parsed or re-serialised on the way.
+ */
+export async function verifyLines (lines: Iterable<string> | AsyncIterable<string>, options: VerifyChainOptions = {}): Promise<AuditVerifyResult> {
+  const set = new ChainSet(options)
+  const feed = (line: string): boolean => line === '' || set.feed(inspectLine(line))
+  if (Symbol.iterator in lines) {
+    for (const line of lines) if (!feed(line)) break
+  } else {
+    for await (const line of lines) if (!feed(line)) break
   }
-  return verifyResult(checked, failed !== undefined ? [failed] : chains.values())
+  return set.result()
 }
 
 /** The result for chains walked to their end (or to their first bad record). */
 export function verifyResult (checked: number, chains: Iterable<ChainVerifier>): AuditVerifyResult {
+  let signatures = 0
+  const lastCheckpoint: Record<string, number> = {}
   for (const chain of chains) {
     const firstBad = chain.finish()
     if (firstBad !== null) return { ok: false, checked, firstBad }
+    signatures += chain.signatures
+    if (chain.lastSigned !== null) lastCheckpoint[chain.gatewayId] = chain.lastSigned
   }
-  return { ok: true, checked }
+  return signatures > 0 ? { ok: true, checked, checkpoints: signatures, lastCheckpoint } : { ok: true, checked }
 }

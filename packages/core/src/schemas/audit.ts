@@ -60,13 +60,40 @@ export const AdminAuditRecord = Type.Object({
 }, { additionalProperties: false })
 export type AdminAuditRecord = Static<typeof AdminAuditRecord>
 
-export const AuditRecord = Type.Union([ExchangeAuditRecord, AdminAuditRecord], { $id: 'AuditRecord' })
+/**
+ * A checkpoint: the gateway's Ed25519 signature (detached JWS, payload the
+ * head hash) over the chain head just before it, appended by the log itself
+ * every N records. Whoever holds the gateway's public key can then prove that
+ * nothing up to `head.seq` was altered, and resume verification from here.
+ */
+export const CheckpointAuditRecord = Type.Object({
+  ...chainFields,
+  kind: Type.Literal('checkpoint'),
+  id: Type.String(),
+  /** the record before this one: its seq and hash (equal to this record's prevHash) */
+  head: Type.Object({ seq: Type.Integer({ minimum: 1 }), hash: Digest }, { additionalProperties: false }),
+  /** the signing key's kid, one of the gateway member's keys */
+  kid: Type.String(),
+  /** detached JWS `<b64url(header)>..<b64url(signature)>` over the ASCII bytes of head.hash */
+  signature: Type.String()
+}, { additionalProperties: false })
+export type CheckpointAuditRecord = Static<typeof CheckpointAuditRecord>
+
+export const AuditRecord = Type.Union([ExchangeAuditRecord, AdminAuditRecord, CheckpointAuditRecord], { $id: 'AuditRecord' })
 export type AuditRecord = Static<typeof AuditRecord>
+
+/** The record kinds, as the `kind` filter takes them. */
+export const AUDIT_KINDS = ['exchange', 'admin', 'checkpoint'] as const
+export type AuditKind = typeof AUDIT_KINDS[number]
 
 type ChainKeys = 'gatewayId' | 'seq' | 'ts' | 'prevHash' | 'hash'
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
 
-/** What a caller hands to AuditLog.append(): the log adds gatewayId, seq, ts, prevHash and hash. */
-export type AuditEntry = DistributiveOmit<AuditRecord, ChainKeys>
+/**
+ * What a caller hands to AuditLog.append(): the log adds gatewayId, seq, ts,
+ * prevHash and hash. Checkpoints are the log's own, never a caller's.
+ */
+export type AuditEntry = DistributiveOmit<ExchangeAuditRecord | AdminAuditRecord, ChainKeys>
+export type CheckpointAuditEntry = Omit<CheckpointAuditRecord, ChainKeys>
 export type ExchangeAuditEntry = Omit<ExchangeAuditRecord, ChainKeys>
 export type AdminAuditEntry = Omit<AdminAuditRecord, ChainKeys>

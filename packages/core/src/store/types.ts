@@ -5,6 +5,7 @@ import type { Member } from '../schemas/member.js'
 import type { Directory } from '../schemas/directory.js'
 import type { DisclosureCatalog } from '../schemas/disclosure.js'
 import type { PlanState, PlanStatus } from '../schemas/plan.js'
+import type { KeyObject } from 'node:crypto'
 import type { AuditEntry, AuditRecord, Outcome } from '../schemas/audit.js'
 
 export interface MemberRegistry {
@@ -74,7 +75,7 @@ export interface AuditFilter {
   provider?: string | undefined
   resource?: string | undefined
   outcome?: Outcome | undefined
-  kind?: 'exchange' | 'admin' | undefined
+  kind?: 'exchange' | 'admin' | 'checkpoint' | undefined
   /** ISO 8601, inclusive */
   from?: string | undefined
   /** ISO 8601, exclusive */
@@ -96,6 +97,57 @@ export interface AuditVerifyResult {
   ok: boolean
   checked: number
   firstBad?: { gatewayId: string, seq: number, reason: string }
+  /** checkpoint signatures checked with the gateways' keys (absent when none were) */
+  checkpoints?: number
+  /**
+   * per chain, the seq of its last checkpoint whose signature was checked:
+   * nothing before it can have been rewritten (absent when none were checked)
+   */
+  lastCheckpoint?: Record<string, number>
+}
+
+/**
+ * The key a checkpoint of `gatewayId` signed with `kid` must verify with:
+ * undefined when the gateway is unknown (its checkpoints cannot be checked),
+ * null when the gateway is known but has no such key (the checkpoint is forged).
+ */
+export type CheckpointKeys = (gatewayId: string, kid: string) => KeyObject | null | undefined
+
+export interface AuditVerifyOptions {
+  /**
+   * ISO 8601: check each chain from its last checkpoint before this instant
+   * (or from its start when there is none), so the records from here on are
+   * proven without walking the whole log
+   */
+  from?: string | undefined
+  /** ISO 8601, exclusive: stop each chain at its first record at or after it */
+  to?: string | undefined
+  /** check checkpoint signatures with these keys */
+  keys?: CheckpointKeys | undefined
+}
+
+export const AUDIT_STATS_BY = ['consumer', 'provider', 'resource', 'outcome'] as const
+export type AuditStatsBy = typeof AUDIT_STATS_BY[number]
+
+export interface AuditStatsGroup {
+  /** the consumer, provider, resource or outcome; null for records without one (a refused unknown resource) */
+  key: string | null
+  count: number
+  allowed: number
+  denied: number
+  error: number
+  /** nearest-rank percentiles of latencyMs; null for an empty group */
+  latencyMs: { p50: number | null, p95: number | null, p99: number | null }
+}
+
+export interface AuditStats {
+  by: AuditStatsBy
+  from: string | null
+  to: string | null
+  /** exchange records counted */
+  total: number
+  /** by count, largest first (then by key) */
+  groups: AuditStatsGroup[]
 }
 
 export interface ChainHead {
@@ -117,8 +169,10 @@ export interface AuditLog {
   query (filter: AuditFilter, limit: number, cursor?: string): Promise<AuditPage>
   /** every matching record, oldest first, streamed */
   scan (filter: AuditFilter): AsyncIterable<AuditRecord>
-  /** walks every chain, naming the first bad record */
-  verify (): Promise<AuditVerifyResult>
+  /** walks every chain (or the part of each a time range needs), naming the first bad record */
+  verify (options?: AuditVerifyOptions): Promise<AuditVerifyResult>
+  /** counts and latency percentiles of exchange records per group; `filter` as for query */
+  statistics (by: AuditStatsBy, filter?: AuditFilter): Promise<AuditStats>
   /** waits for pending appends to be durable */
   flush (): Promise<void>
   close (): Promise<void>

@@ -11,13 +11,15 @@ import { ZERO_DIGEST } from '../../canonical.js'
 import { GovexError } from '../../codes.js'
 import { isMemberId } from '../../ids.js'
 import type { AuditEntry, AuditRecord } from '../../schemas/audit.js'
-import type { AuditFilter, AuditLog, AuditPage, AuditVerifyResult, ChainHead } from '../types.js'
-import { nextTimestamp, sealLine } from '../../audit/chain.js'
-import { ChainVerifier, readRecordLine, verifyResult } from '../../audit/verify.js'
+import type { AuditFilter, AuditLog, AuditPage, AuditStats, AuditStatsBy, AuditVerifyOptions, AuditVerifyResult, ChainHead } from '../types.js'
+import { nextTimestamp, sealLine, type SealedRecord } from '../../audit/chain.js'
+import { checkCheckpointOptions, checkpointAfter, type CheckpointOptions } from '../../audit/checkpoint.js'
+import { ChainVerifier, inspectLine, pushLine, verifyResult } from '../../audit/verify.js'
 import { AuditIndex } from '../../audit/record-index.js'
 import { queryIndex, scanIndex } from '../../audit/paging.js'
-import type { AuditKeyFields } from '../../audit/query.js'
-import { readLines } from '../../audit/lines.js'
+import { normalizeFilter, type AuditKeyFields } from '../../audit/query.js'
+import { readLineBatches, readLines } from '../../audit/lines.js'
+import { statsFilter, statsOf } from '../../audit/stats.js'
 
 export interface FileAuditLogOptions {
   /** the store's data folder; the log lives in its `audit` folder */
@@ -27,16 +29,27 @@ export interface FileAuditLogOptions {
   maxBatch?: number
   /** clock in ms (tests) */
   now?: () => number
+  /** append a signed checkpoint every `every` records */
+  checkpoint?: CheckpointOptions | undefined
+}
+
+/** Where a checkpoint's line is: range verification starts there. */
+interface CheckpointMark {
+  ts: string
+  offset: number
 }
 
 interface ChainFile {
   gatewayId: string
   path: string
   fh: FileHandle
+  /** in file order (so by ts: ts never goes back within a chain) */
+  checkpoints: CheckpointMark[]
 }
 
-/** What the index keeps of a record: its filter fields and where its line is. */
+/** What the index keeps of a record: its filter fields, latency (stats) and where its line is. */
 interface FileEntry extends AuditKeyFields {
+  latencyMs: number | null
   file: ChainFile
   offset: number
   bytes: number
@@ -99,8 +112,9 @@ function entryOf (r: Partial<AuditRecord> & Record<string, unknown>, file: Chain
     gatewayId: strings.of(r.gatewayId),
     seq: r.seq,
     kind: strings.of(String(r.kind)),
-    outcome: strings.of(String(r.outcome)),
+    outcome: strings.of(str(r.outcome) ?? undefined),
     code: strings.of(str(r.code)),
+    latencyMs: typeof r.latencyMs === 'number' ? r.latencyMs : null,
     consumer: strings.of(str(r.consumer)),
     provider: strings.of(str(r.provider)),
     resource: strings.of(str(r.resource)),
@@ -124,6 +138,7 @@ export class FileAuditLog implements AuditLog {
   readonly stats: FileAuditLogStats = { records: 0, batches: 0 }
   private readonly maxBatch: number
   private readonly now: () => number
+  private readonly checkpoint: CheckpointOptions | undefined
   private readonly own: ChainFile
   /** every chain in the folder, by gatewayId */
   private readonly files: ChainFile[]
@@ -144,13 +159,14 @@ export class FileAuditLog implements AuditLog {
   private broken: GovexError | null = null
 
   private constructor (init: {
-    gatewayId: string, maxBatch: number, now: () => number, own: ChainFile, files: ChainFile[],
+    gatewayId: string, maxBatch: number, now: () => number, checkpoint: CheckpointOptions | undefined, own: ChainFile, files: ChainFile[],
     index: AuditIndex<FileEntry>, strings: Interner, head: ChainHead, lastTs: string | undefined, size: number
   }) {
     this.gatewayId = init.gatewayId
     this.path = init.own.path
     this.maxBatch = init.maxBatch
     this.now = init.now
+    this.checkpoint = init.checkpoint
     this.own = init.own
     this.files = init.files
     this.index = init.index
@@ -170,6 +186,7 @@ export class FileAuditLog implements AuditLog {
    */
   static async open (options: FileAuditLogOptions): Promise<FileAuditLog> {
     const maxBatch = checkOptions(options)
+    const checkpoint = checkCheckpointOptions(options.checkpoint)
     const folder = join(options.dir, 'audit')
     const opened: FileHandle[] = []
     try {
@@ -182,7 +199,7 @@ export class FileAuditLog implements AuditLog {
         // a+ so this gateway's handle both appends (O_APPEND) and reads at offsets
         const fh = await open(path, gatewayId === options.gatewayId ? 'a+' : 'r')
         opened.push(fh)
-        files.push({ gatewayId, path, fh })
+        files.push({ gatewayId, path, fh, checkpoints: [] })
       }
       const own = files.find(f => f.gatewayId === options.gatewayId) as ChainFile
       const strings = new Interner()
@@ -211,7 +228,10 @@ export class FileAuditLog implements AuditLog {
             record = undefined
           }
           const entry = typeof record === 'object' && record !== null ? entryOf(record, file, line.offset, line.bytes, strings) : undefined
-          if (entry !== undefined) entries.push(entry)
+          if (entry !== undefined) {
+            entries.push(entry)
+            if (entry.kind === 'checkpoint') file.checkpoints.push({ ts: entry.ts, offset: line.offset })
+          }
           if (file === own) last = { record: entry === undefined ? undefined : record, line: lineNo }
         }
         if (file === own && last !== undefined) {
@@ -226,7 +246,7 @@ export class FileAuditLog implements AuditLog {
       const index = new AuditIndex<FileEntry>()
       index.load(entries)
       const now = options.now ?? Date.now
-      return new FileAuditLog({ gatewayId: options.gatewayId, maxBatch, now, own, files, index, strings, head, lastTs, size })
+      return new FileAuditLog({ gatewayId: options.gatewayId, maxBatch, now, checkpoint, own, files, index, strings, head, lastTs, size })
     } catch (err) {
       await Promise.allSettled(opened.map(async fh => { await fh.close() }))
       if (err instanceof GovexError) throw err
@@ -245,28 +265,40 @@ export class FileAuditLog implements AuditLog {
   append (entry: AuditEntry): Promise<AuditRecord> {
     if (this.broken !== null) return Promise.reject(this.broken)
     if (this.closed) return Promise.reject(unavailable(`the audit log ${this.path} is closed; open the store again`))
-    let sealed
+    let sealed: SealedRecord
+    let checkpoint: SealedRecord | undefined
     try {
       const ts = nextTimestamp(this.now(), this.assignedTs)
       sealed = sealLine(entry, { gatewayId: this.gatewayId, seq: this.assigned.seq + 1, ts, prevHash: this.assigned.hash })
+      checkpoint = checkpointAfter(sealed.record, this.checkpoint)
     } catch (err) {
       return Promise.reject(err)
     }
     const { record, line } = sealed
-    this.assigned = { seq: record.seq, hash: record.hash }
-    this.assignedTs = record.ts
+    const last = checkpoint?.record ?? record
+    this.assigned = { seq: last.seq, hash: last.hash }
+    this.assignedTs = last.ts
     return new Promise((resolve, reject) => {
-      const entry = entryOf(record, this.own, 0, 0, this.strings) as FileEntry
-      this.queue.push({ record, line, entry, hash: record.hash, resolve, reject })
+      this.enqueue(record, line, resolve, reject)
+      // the checkpoint goes out in the same write as the record it signs
+      if (checkpoint !== undefined) this.enqueue(checkpoint.record, checkpoint.line, () => {}, reject)
       // The first write waits one microtask, so appends made in the same tick
       // share it; later ones gather while it is in flight.
       this.writing ??= Promise.resolve().then(async () => { await this.drain() })
     })
   }
 
+  private enqueue (record: AuditRecord, line: string, resolve: (record: AuditRecord) => void, reject: (error: Error) => void): void {
+    const entry = entryOf(record, this.own, 0, 0, this.strings) as FileEntry
+    this.queue.push({ record, line, entry, hash: record.hash, resolve, reject })
+  }
+
   private async drain (): Promise<void> {
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch)
+      let size = this.maxBatch
+      // never split a record from its checkpoint: the caller's record is durable only with it
+      if (this.queue[size]?.record.kind === 'checkpoint') size++
+      const batch = this.queue.splice(0, size)
       await this.write(batch)
       if (this.broken !== null) {
         for (const p of this.queue.splice(0)) p.reject(this.broken)
@@ -295,6 +327,7 @@ export class FileAuditLog implements AuditLog {
       p.entry.offset = offset
       p.entry.bytes = Buffer.byteLength(p.line)
       this.index.add(p.entry)
+      if (p.entry.kind === 'checkpoint') this.own.checkpoints.push({ ts: p.entry.ts, offset })
       offset += p.entry.bytes + 1
     }
     const last = batch[batch.length - 1] as Pending
@@ -379,32 +412,67 @@ export class FileAuditLog implements AuditLog {
   }
 
   /**
-   * Walks every chain in the folder, line by line. This gateway's chain is
-   * checked up to its durable head, so removing its last records is caught too.
+   * Walks every chain in the folder, in large reads, each line checked by
+   * hashing its text. This gateway's chain is checked up to its durable head,
+   * so removing its last records is caught too. With `from`, each chain is
+   * walked from its last checkpoint before that instant; with `to`, up to it.
    */
-  async verify (): Promise<AuditVerifyResult> {
+  async verify (options: AuditVerifyOptions = {}): Promise<AuditVerifyResult> {
     this.checkOpen()
+    const { from, to } = normalizeFilter({ from: options.from, to: options.to })
     await this.flush()
     const ownEnd = this.durableSize
     const ownHead = this.durable
     let checked = 0
+    const chains: ChainVerifier[] = []
     for (const file of this.files) {
       const mine = file === this.own
-      const chain = new ChainVerifier(file.gatewayId, mine ? ownHead : undefined)
-      for await (const line of readLines(file.fh, 0, mine ? ownEnd : undefined)) {
-        if (!line.complete) {
-          chain.tornTail()
-          break
+      let offset = 0
+      if (from !== undefined) {
+        const marks = file.checkpoints
+        for (let i = marks.length - 1; i >= 0; i--) {
+          const mark = marks[i] as CheckpointMark
+          if (mark.ts < from) {
+            offset = mark.offset
+            break
+          }
         }
-        if (line.bytes === 0) continue
-        checked++
-        const { record, sealed } = readRecordLine(line.text)
-        const ours = sealed && record?.gatewayId === file.gatewayId
-        if (!chain.push(record?.seq, record?.prevHash, record?.hash, ours)) break
       }
+      let chain: ChainVerifier | undefined
+      const newChain = (start?: ChainHead): ChainVerifier =>
+        new ChainVerifier(file.gatewayId, mine && to === undefined ? ownHead : undefined, { keys: options.keys, start })
+      let ended = false
+      for await (const batch of readLineBatches(file.fh, offset, mine ? ownEnd : undefined)) {
+        for (const line of batch.lines) {
+          if (line === '') continue
+          const facts = inspectLine(line)
+          if (to !== undefined && facts.sealed && typeof facts.ts === 'string' && facts.ts >= to) {
+            ended = true
+            break
+          }
+          // a walk from a checkpoint trusts it only as far as its signature holds
+          chain ??= newChain(offset > 0 && typeof facts.seq === 'number' ? { seq: facts.seq - 1, hash: String(facts.prevHash) } : undefined)
+          checked++
+          if (facts.gatewayId !== file.gatewayId) facts.sealed = false
+          if (!pushLine(chain, facts)) return verifyResult(checked, [chain])
+        }
+        if (ended) break
+        if (batch.torn !== undefined) {
+          chain ??= newChain()
+          chain.tornTail()
+        }
+      }
+      chain ??= newChain()
       if (chain.finish() !== null) return verifyResult(checked, [chain])
+      chains.push(chain)
     }
-    return { ok: true, checked }
+    return verifyResult(checked, chains)
+  }
+
+  async statistics (by: AuditStatsBy, filter: AuditFilter = {}): Promise<AuditStats> {
+    this.checkOpen()
+    const normal = statsFilter(filter)
+    return await statsOf(this.index.matching(normal), by, normal)
   }
 
   /** Stops taking appends, waits for those in flight, and closes the files. */
