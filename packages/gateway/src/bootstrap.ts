@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises'
 import { randomUUID } from 'node:crypto'
 import { digestOf, parseDocument } from '@govex/core'
-import type { AdminAction, AuditLog, Problem, Stores } from '@govex/core'
+import type { AdminAction, AuditLog, Directory, DisclosureCatalog, Member, Problem, Stores } from '@govex/core'
 import type { FastifyBaseLogger } from 'fastify'
 import { ConfigError } from './config.js'
 import type { ResolvedConfig } from './config.js'
@@ -34,56 +34,61 @@ async function record (audit: AuditLog, actor: string, action: AdminAction, targ
   await audit.append({ kind: 'admin', id: randomUUID(), actor, action, target, digest, outcome: 'allowed', code: null, status: 200 })
 }
 
-/** Loads the configured bootstrap files into whichever stores are empty. */
+/**
+ * Loads the configured bootstrap files into whichever stores are empty. Every
+ * file is read and validated before anything is written, so a bad file leaves
+ * the store as it was.
+ */
 export async function runBootstrap (config: ResolvedConfig, stores: Stores, log: FastifyBaseLogger): Promise<BootstrapReport> {
-  const report: BootstrapReport = { members: 0, directories: 0, disclosures: 0 }
   const { bootstrap, gatewayId } = config
-  const actor = gatewayId
+  const [members, directories, disclosures] = await Promise.all([
+    bootstrap.members !== undefined ? stores.members.list() : [],
+    bootstrap.directories.length > 0 ? stores.directories.list() : [],
+    bootstrap.disclosures.length > 0 ? stores.disclosures.list() : []
+  ])
 
-  if (bootstrap.members !== undefined && (await stores.members.list()).length === 0) {
+  const newMembers: Member[] = []
+  if (bootstrap.members !== undefined && members.length === 0) {
     const file = bootstrap.members
     const result = parseDocument('members', await read(file, 'members'))
     if (!result.ok) fail(file, 'members', result.problems)
-    const self = result.value.find(m => m.id === gatewayId)
+    newMembers.push(...result.value)
+    const self = newMembers.find(m => m.id === gatewayId)
     if (self === undefined || !self.roles.includes('gateway')) {
       log.warn({ file }, `the bootstrap members do not include ${gatewayId} with role gateway; providers need its public key`)
     }
-    for (const member of result.value) {
-      await stores.members.put(member)
-      await record(stores.audit, actor, 'member.put', member.id, digestOf(member))
-    }
-    report.members = result.value.length
   }
-
-  if (bootstrap.directories.length > 0 && (await stores.directories.list()).length === 0) {
-    // Validate all first, so a bad file leaves the store as it was.
-    const directories = []
+  const newDirectories: Directory[] = []
+  if (directories.length === 0) {
     for (const file of bootstrap.directories) {
       const result = parseDocument('directory', await read(file, 'directory'), { allowHosts: config.upstream.allowHosts })
       if (!result.ok) fail(file, 'directory', result.problems)
-      directories.push(result.value)
+      newDirectories.push(result.value)
     }
-    for (const directory of directories) {
-      await stores.directories.put(directory)
-      await record(stores.audit, actor, 'directory.put', directory.agency, digestOf(directory))
-    }
-    report.directories = directories.length
   }
-
-  if (bootstrap.disclosures.length > 0 && (await stores.disclosures.list()).length === 0) {
-    const catalogs = []
+  const newDisclosures: DisclosureCatalog[] = []
+  if (disclosures.length === 0) {
     for (const file of bootstrap.disclosures) {
       const result = parseDocument('disclosure', await read(file, 'disclosure'))
       if (!result.ok) fail(file, 'disclosure', result.problems)
-      catalogs.push(result.value)
+      newDisclosures.push(result.value)
     }
-    for (const catalog of catalogs) {
-      await stores.disclosures.put(catalog)
-      await record(stores.audit, actor, 'disclosure.put', catalog.agency, digestOf(catalog))
-    }
-    report.disclosures = catalogs.length
   }
 
+  // Audited as admin actions of the gateway itself, so the log says where the first documents came from.
+  for (const member of newMembers) {
+    await stores.members.put(member)
+    await record(stores.audit, gatewayId, 'member.put', member.id, digestOf(member))
+  }
+  for (const directory of newDirectories) {
+    await stores.directories.put(directory)
+    await record(stores.audit, gatewayId, 'directory.put', directory.agency, digestOf(directory))
+  }
+  for (const catalog of newDisclosures) {
+    await stores.disclosures.put(catalog)
+    await record(stores.audit, gatewayId, 'disclosure.put', catalog.agency, digestOf(catalog))
+  }
+  const report: BootstrapReport = { members: newMembers.length, directories: newDirectories.length, disclosures: newDisclosures.length }
   if (report.members + report.directories + report.disclosures > 0) log.info({ bootstrap: report }, 'bootstrapped the empty store')
   return report
 }

@@ -11,7 +11,7 @@ export interface RunningGateway {
   app: FastifyInstance
   /** the base URL it listens on, e.g. http://127.0.0.1:8080 */
   url: string
-  /** stops it gracefully; idempotent */
+  /** stops it gracefully (and removes the signal handlers); idempotent */
   close (): Promise<void>
 }
 
@@ -32,12 +32,18 @@ export async function startGateway (config: ResolvedConfig, options: StartOption
     throw err
   }
   let closing: Promise<void> | null = null
+  let onSignal: ((signal: NodeJS.Signals) => void) | null = null
   const close = async (): Promise<void> => {
+    if (onSignal !== null) {
+      process.removeListener('SIGINT', onSignal)
+      process.removeListener('SIGTERM', onSignal)
+      onSignal = null
+    }
     closing ??= app.close().then(() => {})
     await closing
   }
   if (options.signals !== false) {
-    const onSignal = (signal: NodeJS.Signals): void => {
+    onSignal = (signal: NodeJS.Signals): void => {
       app.log.info({ signal }, 'stopping: finishing in-flight requests, flushing the audit log')
       close().then(() => {
         app.log.info('stopped')
@@ -47,12 +53,8 @@ export async function startGateway (config: ResolvedConfig, options: StartOption
         if (options.exit !== false) process.exit(1)
       })
     }
-    process.once('SIGINT', onSignal)
-    process.once('SIGTERM', onSignal)
-    app.addHook('onClose', async () => {
-      process.removeListener('SIGINT', onSignal)
-      process.removeListener('SIGTERM', onSignal)
-    })
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
   }
   app.log.info({ url, gatewayId: config.gatewayId, zone: config.zone, store: config.store.kind }, 'gateway listening')
   return { app, url, close }
