@@ -187,6 +187,7 @@ export class ChainSet {
       const gatewayId = typeof from.gatewayId === 'string' ? from.gatewayId : ''
       const chain = new ChainVerifier(gatewayId, this.heads?.get(gatewayId), { keys: this.keys, start: { seq: Number(from.seq) - 1, hash: String(from.prevHash) } })
       this.chains.set(gatewayId, chain)
+      this.checked = 1
       const sealed = from.kind === 'checkpoint' && isSealed(from)
       if (!chain.push(from.seq, from.prevHash, from.hash, sealed, sealed ? from : undefined)) {
         this.failed = chain

@@ -50,7 +50,9 @@ export const GatewayConfig = Type.Object({
   }, { additionalProperties: false })),
   audit: Type.Optional(Type.Object({
     /** records per fsync batch cap; the batch is whatever arrived while the last fsync ran */
-    maxBatch: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 }))
+    maxBatch: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+    /** a signed checkpoint after every this many records (default 1000; 0 turns checkpoints off) */
+    checkpointEvery: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000 }))
   }, { additionalProperties: false }))
 }, { additionalProperties: false, $id: 'GatewayConfig' })
 export type GatewayConfig = Static<typeof GatewayConfig>

@@ -13,6 +13,7 @@ import { planDocument, type PlanState, type PlanStatus } from '../schemas/plan.j
 import type { StoreChange, Stores } from './types.js'
 
 export { auditLogContract } from './audit-contract.js'
+export * from './audit-tamper.js'
 
 export interface StoreContractOptions {
   /**

@@ -19,9 +19,12 @@ import { FileDisclosureStore } from './file/disclosures.js'
 import { FilePlanStore } from './file/plans.js'
 import { FileAuditLog } from './file/audit-log.js'
 import { ensureFolder } from './file/atomic.js'
+import type { CheckpointOptions } from '../audit/checkpoint.js'
 
 export interface MemoryStoresOptions {
   gatewayId: string
+  /** append a signed checkpoint to the audit chain every `every` records */
+  checkpoint?: CheckpointOptions | undefined
 }
 
 export interface FileStoresOptions {
@@ -30,6 +33,8 @@ export interface FileStoresOptions {
   gatewayId: string
   /** most audit records per fsync batch */
   maxBatch?: number | undefined
+  /** append a signed checkpoint to the audit chain every `every` records */
+  checkpoint?: CheckpointOptions | undefined
 }
 
 export async function openMemoryStores (options: MemoryStoresOptions): Promise<Stores> {
@@ -41,7 +46,7 @@ export async function openMemoryStores (options: MemoryStoresOptions): Promise<S
     directories: new MemoryDirectoryStore({ onChange }),
     disclosures: new MemoryDisclosureStore({ onChange }),
     plans: new MemoryPlanStore({ onChange }),
-    audit: new MemoryAuditLog({ gatewayId: options.gatewayId })
+    audit: new MemoryAuditLog({ gatewayId: options.gatewayId, checkpoint: options.checkpoint })
   }, changes, async () => {})
 }
 
@@ -58,7 +63,7 @@ export async function openFileStores (options: FileStoresOptions): Promise<Store
     disclosures: await FileDisclosureStore.open({ dir, onChange }),
     plans: await FilePlanStore.open({ dir, onChange })
   }
-  const audit = await FileAuditLog.open({ dir, gatewayId: options.gatewayId, maxBatch: options.maxBatch })
+  const audit = await FileAuditLog.open({ dir, gatewayId: options.gatewayId, maxBatch: options.maxBatch, checkpoint: options.checkpoint })
   return assemble({ ...documents, audit }, changes, async () => {
     try {
       await stat(dir)
