@@ -90,29 +90,27 @@ export async function buildGateway (options: BuildGatewayOptions): Promise<Fasti
   const { config } = options
   const now = options.now ?? Date.now
   const key = options.key ?? await loadGatewayKey(config.keyFile)
+  const app = Fastify({
+    ...loggerOptions(options),
+    bodyLimit: config.limits.bodyBytes,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    genReqId: () => randomUUID(),
+    // No child logger per request (a pino child costs ~10 µs): each line names its request
+    // with reqId, which is the envelope id once the body shows one (hooks.ts requestIdOf).
+    childLoggerFactory: logger => logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    frameworkErrors,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle'
+  }) as unknown as FastifyInstance
   const ownStores = options.stores === undefined
-  const stores = options.stores ?? await openStores(config)
-
-  let app: FastifyInstance | undefined
   try {
-    app = Fastify({
-      ...loggerOptions(options),
-      bodyLimit: config.limits.bodyBytes,
-      routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
-      genReqId: () => randomUUID(),
-      // No child logger per request (a pino child costs ~10 µs): each line names its request
-      // with reqId, which is the envelope id once the body shows one (hooks.ts requestIdOf).
-      childLoggerFactory: logger => logger,
-      logController: new LogController({ disableRequestLogging: true }),
-      frameworkErrors,
-      return503OnClosing: true,
-      forceCloseConnections: 'idle'
-    }) as unknown as FastifyInstance
+    const stores = options.stores ?? await openStores(config, app.log)
+    // From here on, closing the app closes what it opened (the first onClose hook of assemble).
     await assemble(app, options, stores, key, now, ownStores)
     return app
   } catch (err) {
-    if (app !== undefined) await app.close().catch(() => {})
-    else if (ownStores) await stores.close().catch(() => {})
+    await app.close().catch(() => {})
     throw err
   }
 }

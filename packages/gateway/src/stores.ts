@@ -3,17 +3,33 @@
 // a Redis client.
 import { openFileStores } from '@govex/core'
 import type { Stores } from '@govex/core'
+import type { FastifyBaseLogger } from 'fastify'
 import type { ResolvedConfig } from './config.js'
 
 interface RedisModule {
-  openRedisStores (options: { url: string, prefix: string, gatewayId: string, spoolDir: string }): Promise<Stores>
+  openRedisStores (options: {
+    url: string
+    prefix: string
+    gatewayId: string
+    spoolDir: string
+    maxBatch?: number | undefined
+    onError?: (err: Error) => void
+  }): Promise<Stores>
 }
 
-export async function openStores (config: ResolvedConfig): Promise<Stores> {
+/** `log` hears of store failures no request awaits (a lost Redis connection, a spool replay). */
+export async function openStores (config: ResolvedConfig, log?: FastifyBaseLogger): Promise<Stores> {
   const store = config.store
   if (store.kind === 'file') {
     return await openFileStores({ dir: store.dir, gatewayId: config.gatewayId, maxBatch: config.audit.maxBatch })
   }
   const redis = await import('@govex/redis') as unknown as RedisModule
-  return await redis.openRedisStores({ url: store.url, prefix: store.prefix, gatewayId: config.gatewayId, spoolDir: store.spoolDir })
+  return await redis.openRedisStores({
+    url: store.url,
+    prefix: store.prefix,
+    gatewayId: config.gatewayId,
+    spoolDir: store.spoolDir,
+    maxBatch: config.audit.maxBatch,
+    onError: err => { log?.error({ err }, 'the Redis store reported a failure') }
+  })
 }
