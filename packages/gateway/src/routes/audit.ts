@@ -4,7 +4,7 @@
 import { Readable } from 'node:stream'
 import { normalizeFilter } from '@govex/core'
 import type { AuditFilter, AuditRecord } from '@govex/core'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import type { RouteOptions } from '../context.js'
 import { httpError } from '../errors.js'
 import { AuditExportQuery, AuditQuery, errorResponses } from '../http-schemas.js'

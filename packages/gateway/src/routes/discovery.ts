@@ -3,7 +3,7 @@
 // Endpoints are shown only to operators and to the resource's own provider.
 import { lintCatalog, publicResource } from '@govex/core'
 import type { CatalogEntry, Grant, Resource } from '@govex/core'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import type { Principal } from '../auth.js'
 import type { RouteOptions } from '../context.js'
 import { httpError } from '../errors.js'
