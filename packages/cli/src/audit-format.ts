@@ -1,5 +1,5 @@
 // How audit records are printed: a table for people, CSV and NDJSON for tools.
-import type { AuditRecord } from '@govex/core'
+import type { AuditRecord, AuditStats } from '@govex/core'
 
 /** Flat columns covering both record kinds; a column that does not apply is empty. */
 export const CSV_COLUMNS = [
@@ -62,4 +62,18 @@ export function formatTable (records: readonly AuditRecord[]): string {
   const rows = [TABLE_HEAD, ...records.map(tableCells)]
   const widths = TABLE_HEAD.map((_, i) => Math.max(...rows.map(row => (row[i] ?? '').length)))
   return rows.map(row => row.map((c, i) => i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n') + '\n'
+}
+
+const STATS_HEAD = ['COUNT', 'ALLOWED', 'DENIED', 'ERROR', 'P50 MS', 'P95 MS', 'P99 MS']
+
+/** Stats as a table: one row a group, largest first, numbers right-aligned. */
+export function formatStats (stats: AuditStats): string {
+  const ms = (v: number | null): string => v === null ? '-' : String(v)
+  const rows = [[stats.by.toUpperCase(), ...STATS_HEAD], ...stats.groups.map(g => [
+    g.key ?? '(none)', String(g.count), String(g.allowed), String(g.denied), String(g.error), ms(g.latencyMs.p50), ms(g.latencyMs.p95), ms(g.latencyMs.p99)
+  ])]
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map(row => (row[i] ?? '').length))) ?? []
+  const lines = rows.map(row => row.map((c, i) => i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)).join('  '))
+  const range = `${stats.from ?? 'start'} to ${stats.to ?? 'now'}`
+  return lines.join('\n') + `\n${stats.total} exchange records, ${range}\n`
 }

@@ -8,13 +8,15 @@
 // makes for it is removed on close.
 import { stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import { FileAuditLog, verifyChain } from '@govex/core'
-import type { AuditLog, AuditRecord, AuditVerifyResult } from '@govex/core'
+import { FileAuditLog, FileMemberRegistry, verifyFile } from '@govex/core'
+import type { AuditLog, AuditVerifyResult, CheckpointKeys, Member } from '@govex/core'
 import type { ResolvedConfig } from './config.js'
 import { CliError } from './errors.js'
 
 export interface AuditSource {
   audit: AuditLog
+  /** the store's members: the gateways' keys check their checkpoints */
+  members (): Promise<Member[]>
   close (): Promise<void>
 }
 
@@ -34,6 +36,7 @@ export async function openAuditSource (config: ResolvedConfig): Promise<AuditSou
     const audit = await FileAuditLog.open({ dir: store.dir, gatewayId: readerId })
     return {
       audit,
+      members: async () => await (await FileMemberRegistry.open({ dir: store.dir })).list(),
       close: async () => {
         await audit.close()
         const s = await stat(readerFile).catch(() => undefined)
@@ -44,10 +47,16 @@ export async function openAuditSource (config: ResolvedConfig): Promise<AuditSou
   // loaded only for Redis deployments
   const { openRedisStores } = await import('@govex/redis')
   const stores = await openRedisStores({ url: store.url, prefix: store.prefix, gatewayId: readerId })
-  return { audit: stores.audit, close: async () => { await stores.close() } }
+  return { audit: stores.audit, members: async () => await stores.members.list(), close: async () => { await stores.close() } }
 }
 
-/** Verifies records from anywhere (an exported file), per gateway chain. */
-export async function verifyRecords (records: AsyncIterable<AuditRecord>): Promise<AuditVerifyResult> {
-  return await verifyChain(records)
+/** Verifies an exported NDJSON file offline, every gateway chain in it. */
+export async function verifyExportFile (file: string, keys: CheckpointKeys | undefined, onLines?: (n: number) => void): Promise<AuditVerifyResult> {
+  try {
+    return await verifyFile(file, { keys }, onLines)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') throw new CliError(`cannot read ${file} (${code}); pass the path of an NDJSON export`)
+    throw e
+  }
 }

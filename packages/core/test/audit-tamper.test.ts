@@ -113,3 +113,23 @@ t.test('memory log records, as an export holds them', async t => {
     t.match(await verifyChain(tampering.lines.map(l => JSON.parse(l) as AuditRecord), { keys, heads }), want, `${tampering.name}: records`)
   }
 })
+
+t.test('verifyFile: an exported file, whole, tampered, or cut in the middle of a line', async t => {
+  const { verifyFile } = await import('../src/audit/verify-file.js')
+  const log = new MemoryAuditLog({ gatewayId: GW, checkpoint })
+  await fill(log)
+  const lines: string[] = []
+  for await (const r of log.scan({})) lines.push(JSON.stringify(r))
+  const path = join(root, 'export.ndjson')
+  await writeFile(path, lines.join('\n') + '\n')
+  let seen = 0
+  t.same(await verifyFile(path, { keys }, n => { seen += n }), { ok: true, checked: 44, checkpoints: 4, lastCheckpoint: { [GW]: 41 } })
+  t.equal(seen, 44)
+  await writeFile(path, swapRecords(lines, 7, 9).lines.join('\n') + '\n')
+  t.match(await verifyFile(path, { keys }), { ok: false, firstBad: { gatewayId: GW, seq: 7, reason: 'reordered' } })
+  await writeFile(path, lines.join('\n').slice(0, -30))
+  t.match(await verifyFile(path, { keys }), { ok: false, firstBad: { gatewayId: GW, seq: 44, reason: 'truncated' } }, 'a torn last line')
+  await writeFile(path, 'not json\n')
+  t.match(await verifyFile(path), { ok: false, firstBad: { gatewayId: '', seq: 1, reason: 'changed' } })
+  await t.rejects(verifyFile(join(root, 'nope.ndjson')), { code: 'ENOENT' })
+})

@@ -3,7 +3,8 @@
 import { createWriteStream } from 'node:fs'
 import type { Command } from 'commander'
 import { Option } from 'commander'
-import type { AuditFilter, AuditRecord, AuditVerifyResult } from '@govex/core'
+import { readFile } from 'node:fs/promises'
+import type { AuditFilter, AuditStats, AuditVerifyResult, CheckpointKeys, Member } from '@govex/core'
 import type { Context } from '../context.js'
 import { err, json, out, pathOf } from '../context.js'
 import { CliError } from '../errors.js'
@@ -12,7 +13,7 @@ import type { Output } from '../io.js'
 import { loadConfigFor } from '../config.js'
 import type { ResolvedConfig } from '../config.js'
 import type { AuditSource } from '../audit-source.js'
-import { csvHeader, csvRow, formatTable, ndjsonRow } from '../audit-format.js'
+import { csvHeader, csvRow, formatStats, formatTable, ndjsonRow } from '../audit-format.js'
 
 interface FilterOptions {
   consumer?: string
@@ -82,7 +83,18 @@ export class Progress {
 
   tick (): void {
     this.count++
-    if ((this.count & 1023) !== 0 || this.stderr.isTTY !== true) return
+    if ((this.count & 1023) !== 0) return
+    this.show()
+  }
+
+  /** Counts many at once (a batch of lines). */
+  add (n: number): void {
+    this.count += n
+    this.show()
+  }
+
+  private show (): void {
+    if (this.stderr.isTTY !== true) return
     const now = Date.now()
     if (now - this.started < 1000 || now - this.lastPrint < 250) return
     this.lastPrint = now
@@ -105,7 +117,29 @@ async function openSource (config: ResolvedConfig): Promise<AuditSource> {
   return await openAuditSource(config)
 }
 
-function printVerify (ctx: Context, result: AuditVerifyResult, asJson: boolean, what: string): void {
+/** Checkpoint keys: from `--members`, else from the store's members; undefined when no gateway member is known. */
+async function checkpointKeys (ctx: Context, membersFile: string | undefined, source?: AuditSource): Promise<CheckpointKeys | undefined> {
+  const core = await import('@govex/core')
+  let members: Member[] = []
+  if (membersFile !== undefined) {
+    const path = pathOf(ctx, membersFile)
+    let text: string
+    try {
+      text = await readFile(path, 'utf8')
+    } catch (e) {
+      throw new CliError(`cannot read --members ${membersFile} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pass the members JSON list (the config's bootstrap.members)`)
+    }
+    const parsed = core.parseDocument('members', text)
+    if (!parsed.ok) throw new CliError(`--members ${membersFile} is not a member list: ${parsed.problems.map(p => `${p.path} ${p.message}`).join('; ')}`)
+    members = parsed.value
+  } else if (source !== undefined) {
+    members = await source.members()
+  }
+  const gateways = members.filter(m => m.roles.includes('gateway'))
+  return gateways.length === 0 ? undefined : core.checkpointKeysOf(gateways)
+}
+
+function printVerify (ctx: Context, result: AuditVerifyResult, asJson: boolean, what: string, keysKnown: boolean): void {
   ctx.exitCode = result.ok ? 0 : 1
   if (asJson) {
     json(ctx, result)
@@ -113,6 +147,9 @@ function printVerify (ctx: Context, result: AuditVerifyResult, asJson: boolean, 
   }
   if (result.ok) {
     out(ctx, `ok: ${result.checked} records checked in ${what}, every chain intact`)
+    const last = Object.entries(result.lastCheckpoint ?? {}).map(([gw, seq]) => `${gw} up to seq ${seq}`)
+    if (last.length > 0) out(ctx, `signed checkpoints: ${result.checkpoints ?? 0} valid; proven by the gateways' keys: ${last.join(', ')}`)
+    else if (!keysKnown) err(ctx, 'checkpoint signatures not checked: no gateway member known (pass --members <members.json>)')
   } else {
     const bad = result.firstBad
     const where = bad === undefined ? 'a record' : `gateway ${bad.gatewayId} seq ${bad.seq}`
@@ -159,34 +196,70 @@ Examples:
     })
 
   audit.command('verify')
-    .description('walk every hash chain; exit 1 naming the gateway and seq of the first bad record')
+    .description('walk every hash chain and check checkpoint signatures; exit 1 naming the gateway and seq of the first bad record')
     .option('--config <file>', 'gateway config whose store to verify')
     .option('--file <export.ndjson>', 'verify an exported NDJSON file instead, offline (an unfiltered export)')
-    .option('--json', 'print { ok, checked, firstBad } as JSON')
+    .option('--from <iso>', 'verify from the last checkpoint before this instant (store only)')
+    .option('--to <iso>', 'verify up to this instant (store only)')
+    .option('--members <members.json>', 'member list whose gateway keys check the checkpoints (default: the store\'s members)')
+    .option('--json', 'print { ok, checked, firstBad, checkpoints, lastCheckpoint } as JSON')
     .addHelpText('after', `
 Examples:
   $ govex audit verify --config govex.config.json
   ok: 10432 records checked in the store, every chain intact
-  $ govex audit verify --file audit-2026-11.ndjson
+  signed checkpoints: 10 valid; proven by the gateways' keys: tj.gw.extranet-1 up to seq 10011
+  $ govex audit verify --config govex.config.json --from 2026-11-01 --to 2026-12-01
+  $ govex audit verify --file audit-2026-11.ndjson --members members.json
   broken: gateway tj.gw.extranet-1 seq 1042 changed (1042 records checked in audit-2026-11.ndjson)`)
-    .action(async (opts: { config?: string, file?: string, json?: boolean }) => {
+    .action(async (opts: { config?: string, file?: string, from?: string, to?: string, members?: string, json?: boolean }) => {
+      const from = instant('--from', opts.from)
+      const to = instant('--to', opts.to)
+      if (from !== undefined && to !== undefined && from > to) throw new CliError(`--from ${opts.from ?? ''} is later than --to ${opts.to ?? ''}; swap them`)
       if (opts.file !== undefined) {
         if (opts.config !== undefined) throw new CliError('pass either --config (verify the store) or --file (verify an export), not both')
+        if (from !== undefined || to !== undefined) throw new CliError('--from and --to apply to a store; an export file is verified whole')
         const file = pathOf(ctx, opts.file)
+        const keys = await checkpointKeys(ctx, opts.members)
         const progress = new Progress(ctx.io.stderr, 'verified')
-        const records = async function * (): AsyncGenerator<AuditRecord> {
-          const { readNdjson } = await import('../ndjson.js')
-          for await (const r of readNdjson(file)) { progress.tick(); yield r }
-        }
-        const { verifyRecords } = await import('../audit-source.js')
-        const result = await verifyRecords(records())
+        const { verifyExportFile } = await import('../audit-source.js')
+        const result = await verifyExportFile(file, keys, n => { progress.add(n) })
         progress.done()
-        printVerify(ctx, result, opts.json === true, opts.file)
+        if (result.firstBad?.gatewayId === '') {
+          // a line that is not a record at all: say which, as a reader would
+          const { readNdjson } = await import('../ndjson.js')
+          for await (const _ of readNdjson(file)) { /* throws at the first line that is not a record */ }
+        }
+        printVerify(ctx, result, opts.json === true, opts.file, keys !== undefined)
         return
       }
       const source = await openSource(await loadConfigFor(ctx, opts.config))
       try {
-        printVerify(ctx, await source.audit.verify(), opts.json === true, 'the store')
+        const keys = await checkpointKeys(ctx, opts.members, source)
+        const what = from === undefined && to === undefined ? 'the store' : `the store (${from ?? 'start'} to ${to ?? 'now'}, from the last checkpoint before)`
+        printVerify(ctx, await source.audit.verify({ from, to, keys }), opts.json === true, what, keys !== undefined)
+      } finally {
+        await source.close()
+      }
+    })
+
+  audit.command('stats')
+    .description('exchange records per consumer, provider, resource or outcome: counts and latency percentiles')
+    .requiredOption('--config <file>', 'gateway config whose store to read')
+    .addOption(new Option('--by <group>', 'what to group by').choices(['consumer', 'provider', 'resource', 'outcome']).default('consumer'))
+    .option('--from <iso>', 'at or after this instant (ISO 8601)')
+    .option('--to <iso>', 'before this instant (ISO 8601)')
+    .option('--json', 'print the stats as JSON')
+    .addHelpText('after', `
+Examples:
+  $ govex audit stats --config govex.config.json --by provider --from 2026-11-01 --to 2026-12-01`)
+    .action(async (opts: { config: string, by: 'consumer' | 'provider' | 'resource' | 'outcome', from?: string, to?: string, json?: boolean }) => {
+      const filter = filterOf({ from: opts.from, to: opts.to })
+      if (filter.from !== undefined && filter.to !== undefined && filter.from > filter.to) throw new CliError(`--from ${opts.from ?? ''} is later than --to ${opts.to ?? ''}; swap them`)
+      const source = await openSource(await loadConfigFor(ctx, opts.config))
+      try {
+        const stats = await source.audit.statistics(opts.by, filter)
+        if (opts.json === true) json(ctx, stats)
+        else ctx.io.stdout.write(formatStats(stats))
       } finally {
         await source.close()
       }

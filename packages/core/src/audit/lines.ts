@@ -2,6 +2,7 @@
 // log's index points into the file), in fixed-size chunks so memory stays flat
 // whatever the file's size.
 import type { FileHandle } from 'node:fs/promises'
+import { isAscii } from 'node:buffer'
 
 export interface FileLine {
   text: string
@@ -51,25 +52,31 @@ const BATCH_CHUNK = 4 << 20
 /**
  * Lines of `fh` from byte `start` to `end`, many at a time: each large read is
  * decoded once and split natively, which is what makes verify fast (no
- * per-line generator step or decode call).
+ * per-line generator step or decode call). An all-ASCII read (the usual
+ * case: ids, digests, timestamps) is decoded as latin1, a plain copy; any other
+ * as UTF-8.
  */
 export async function * readLineBatches (fh: FileHandle, start = 0, end?: number): AsyncGenerator<LineBatch> {
   const stop = end ?? (await fh.stat()).size
   let carry: Buffer = Buffer.alloc(0)
   let position = start
   while (position < stop) {
-    const chunk = Buffer.allocUnsafe(Math.min(BATCH_CHUNK, stop - position))
-    const { bytesRead } = await fh.read(chunk, 0, chunk.length, position)
+    // the carried partial line goes in front, the read lands right after it: no copy of the chunk
+    const want = Math.min(BATCH_CHUNK, stop - position)
+    const buf = Buffer.allocUnsafe(carry.length + want)
+    carry.copy(buf, 0)
+    const { bytesRead } = await fh.read(buf, carry.length, want, position)
     if (bytesRead === 0) break
     position += bytesRead
-    const buf = carry.length === 0 ? chunk.subarray(0, bytesRead) : Buffer.concat([carry, chunk.subarray(0, bytesRead)])
-    const last = buf.lastIndexOf(10)
+    const filled = carry.length + bytesRead
+    const last = buf.lastIndexOf(10, filled - 1)
     if (last === -1) {
-      carry = buf
+      carry = buf.subarray(0, filled)
       continue
     }
-    carry = Buffer.from(buf.subarray(last + 1))
-    yield { lines: buf.toString('utf8', 0, last).split('\n') }
+    const text = buf.subarray(0, last)
+    carry = Buffer.from(buf.subarray(last + 1, filled))
+    yield { lines: text.toString(isAscii(text) ? 'latin1' : 'utf8').split('\n') }
   }
   if (carry.length > 0) yield { lines: [], torn: carry.toString('utf8') }
 }

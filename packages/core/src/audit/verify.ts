@@ -227,6 +227,14 @@ export class ChainSet {
     return false
   }
 
+  /** The source ends in a line cut short, of this chain (or of an unknown one: ''). */
+  tornTail (gatewayId: string): void {
+    if (this.failed !== undefined || this.ended.has(gatewayId)) return
+    const chain = this.chainOf(gatewayId)
+    chain.tornTail()
+    this.failed = chain
+  }
+
   /** Feeds a parsed record. */
   feedRecord (record: Partial<AuditRecord>): boolean {
     const r = typeof record === 'object' && record !== null ? record : {}

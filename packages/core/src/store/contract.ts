@@ -12,7 +12,7 @@ import type { DisclosureCatalog } from '../schemas/disclosure.js'
 import { planDocument, type PlanState, type PlanStatus } from '../schemas/plan.js'
 import type { StoreChange, Stores } from './types.js'
 
-export { auditLogContract } from './audit-contract.js'
+export { auditLogContract, exchangeEntry, adminEntry } from './audit-contract.js'
 export * from './audit-tamper.js'
 
 export interface StoreContractOptions {
