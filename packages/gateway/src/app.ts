@@ -105,7 +105,7 @@ export async function buildGateway (options: BuildGatewayOptions): Promise<Fasti
   }) as unknown as FastifyInstance
   const ownStores = options.stores === undefined
   try {
-    const stores = options.stores ?? await openStores(config, app.log)
+    const stores = options.stores ?? await openStores(config, app.log, key.signCheckpoint)
     // From here on, closing the app closes what it opened (the first onClose hook of assemble).
     await assemble(app, options, stores, key, now, ownStores)
     return app

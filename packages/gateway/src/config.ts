@@ -4,7 +4,7 @@
 // MODEL.md defaults in code (never into the file).
 import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
-import { CONFIG_DEFAULTS, GatewayConfig, GovexError, allowHostsProblems, validateSchema } from '@govex/core'
+import { CONFIG_DEFAULTS, DEFAULT_CHECKPOINT_EVERY, GatewayConfig, GovexError, allowHostsProblems, validateSchema } from '@govex/core'
 import type { Problem } from '@govex/core'
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
@@ -52,7 +52,7 @@ export interface ResolvedConfig {
   bootstrap: { members: string | undefined, directories: string[], disclosures: string[] }
   limits: ResolvedLimits
   log: { level: LogLevel, redact: string[] }
-  audit: { maxBatch: number | undefined }
+  audit: { maxBatch: number | undefined, /** 0: no checkpoints */ checkpointEvery: number }
 }
 
 export const DEFAULT_REDIS_PREFIX = 'govex:'
@@ -201,7 +201,7 @@ export function resolveConfig (raw: unknown, options: ResolveOptions): ResolvedC
       replayWindowS: limits.replayWindowS ?? CONFIG_DEFAULTS.replayWindowS
     },
     log: { level: (config.log?.level ?? DEFAULT_LOG_LEVEL) as LogLevel, redact: [...(config.log?.redact ?? [])] },
-    audit: { maxBatch: config.audit?.maxBatch }
+    audit: { maxBatch: config.audit?.maxBatch, checkpointEvery: config.audit?.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY }
   }
 }
 

@@ -4,8 +4,8 @@
 // encoded and signed.
 import { readFile } from 'node:fs/promises'
 import { sign, type KeyObject } from 'node:crypto'
-import { PrivateJwk, GovexError, b64url, privateKeyFromJwk, publicJwkOf, validateSchema } from '@govex/core'
-import type { PublicJwk } from '@govex/core'
+import { PrivateJwk, GovexError, b64url, checkpointSigner, privateKeyFromJwk, publicJwkOf, validateSchema } from '@govex/core'
+import type { CheckpointSign, PublicJwk } from '@govex/core'
 
 /** What a provider checks in the gateway's JWT. */
 export interface ProviderClaims {
@@ -28,6 +28,8 @@ export interface GatewayKey {
   readonly publicJwk: PublicJwk
   /** a compact JWT over the claims, header `{ alg: EdDSA, kid }` */
   sign (claims: ProviderClaims): string
+  /** signs the audit chain's checkpoints (a detached JWS over the head hash) */
+  signCheckpoint?: CheckpointSign
 }
 
 export function gatewayKeyFromJwk (jwk: PrivateJwk): GatewayKey {
@@ -39,7 +41,8 @@ export function gatewayKeyFromJwk (jwk: PrivateJwk): GatewayKey {
     sign (claims) {
       const input = header + Buffer.from(JSON.stringify(claims), 'utf8').toString('base64url')
       return input + '.' + sign(null, Buffer.from(input, 'latin1'), key).toString('base64url')
-    }
+    },
+    signCheckpoint: checkpointSigner(jwk)
   }
 }
 

@@ -26,7 +26,7 @@ const AuditFilterProperties = {
   provider: Type.Optional(MemberId),
   resource: Type.Optional(ResourceId),
   outcome: Type.Optional(Type.Union([Type.Literal('allowed'), Type.Literal('denied'), Type.Literal('error')])),
-  kind: Type.Optional(Type.Union([Type.Literal('exchange'), Type.Literal('admin')])),
+  kind: Type.Optional(Type.Union([Type.Literal('exchange'), Type.Literal('admin'), Type.Literal('checkpoint')])),
   from: Type.Optional(Type.String({ minLength: 1, maxLength: 40, description: 'ISO 8601, inclusive' })),
   to: Type.Optional(Type.String({ minLength: 1, maxLength: 40, description: 'ISO 8601, exclusive' })),
   userId: Type.Optional(Text128),
@@ -36,6 +36,17 @@ const AuditFilterProperties = {
 }
 
 export const AuditExportQuery = Type.Object(AuditFilterProperties, { additionalProperties: false })
+
+export const AuditVerifyQuery = Type.Object({
+  from: AuditFilterProperties.from,
+  to: AuditFilterProperties.to
+}, { additionalProperties: false })
+
+export const AuditStatsQuery = Type.Object({
+  by: Type.Union([Type.Literal('consumer'), Type.Literal('provider'), Type.Literal('resource'), Type.Literal('outcome')], { description: 'what to group exchange records by' }),
+  from: AuditFilterProperties.from,
+  to: AuditFilterProperties.to
+}, { additionalProperties: false })
 
 export const AuditQuery = Type.Object({
   ...AuditFilterProperties,

@@ -2,7 +2,7 @@
 // @govex/redis, imported only when asked for so a file-store gateway never loads
 // a Redis client.
 import { openFileStores } from '@govex/core'
-import type { Stores } from '@govex/core'
+import type { CheckpointOptions, Stores } from '@govex/core'
 import type { FastifyBaseLogger } from 'fastify'
 import type { ResolvedConfig } from './config.js'
 
@@ -13,15 +13,22 @@ interface RedisModule {
     gatewayId: string
     spoolDir: string
     maxBatch?: number | undefined
+    checkpoint?: CheckpointOptions | undefined
     onError?: (err: Error) => void
   }): Promise<Stores>
 }
 
-/** `log` hears of store failures no request awaits (a lost Redis connection, a spool replay). */
-export async function openStores (config: ResolvedConfig, log?: FastifyBaseLogger): Promise<Stores> {
+/**
+ * `log` hears of store failures no request awaits (a lost Redis connection, a
+ * spool replay); `signCheckpoint` (the gateway key's) signs a checkpoint into
+ * the audit chain every `audit.checkpointEvery` records.
+ */
+export async function openStores (config: ResolvedConfig, log?: FastifyBaseLogger, signCheckpoint?: CheckpointOptions['sign']): Promise<Stores> {
   const store = config.store
+  const every = config.audit.checkpointEvery
+  const checkpoint = signCheckpoint !== undefined && every > 0 ? { every, sign: signCheckpoint } : undefined
   if (store.kind === 'file') {
-    return await openFileStores({ dir: store.dir, gatewayId: config.gatewayId, maxBatch: config.audit.maxBatch })
+    return await openFileStores({ dir: store.dir, gatewayId: config.gatewayId, maxBatch: config.audit.maxBatch, checkpoint })
   }
   const redis = await import('@govex/redis') as unknown as RedisModule
   return await redis.openRedisStores({
@@ -30,6 +37,7 @@ export async function openStores (config: ResolvedConfig, log?: FastifyBaseLogge
     gatewayId: config.gatewayId,
     spoolDir: store.spoolDir,
     maxBatch: config.audit.maxBatch,
+    checkpoint,
     onError: err => { log?.error({ err }, 'the Redis store reported a failure') }
   })
 }

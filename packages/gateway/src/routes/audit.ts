@@ -1,13 +1,15 @@
 // The audit log for auditors (PROTOCOL.md "Audit"): a page of records by
-// filter, the chain check, and an NDJSON export. Filters are checked strictly:
-// an unknown filter, a malformed date, from > to or a bad limit is a 400.
+// filter, the chain check (whole or over a time range, checkpoints checked
+// with the gateway members' keys), statistics, and an NDJSON export. Filters
+// are checked strictly: an unknown filter, a malformed date, from > to or a bad
+// limit is a 400.
 import { Readable } from 'node:stream'
-import { normalizeFilter } from '@govex/core'
-import type { AuditFilter, AuditRecord } from '@govex/core'
+import { checkpointKeysOf, normalizeFilter } from '@govex/core'
+import type { AuditFilter, AuditRecord, AuditStatsBy, CheckpointKeys } from '@govex/core'
 import type { FastifyInstance } from 'fastify'
 import type { RouteOptions } from '../context.js'
 import { httpError } from '../errors.js'
-import { AuditExportQuery, AuditQuery, errorResponses } from '../http-schemas.js'
+import { AuditExportQuery, AuditQuery, AuditStatsQuery, AuditVerifyQuery, errorResponses } from '../http-schemas.js'
 
 export const DEFAULT_AUDIT_LIMIT = 100
 export const MAX_AUDIT_LIMIT = 1000
@@ -64,10 +66,38 @@ export async function auditRoutes (app: FastifyInstance, { ctx }: RouteOptions):
     return await stores.audit.query(filter, limit, request.query.cursor)
   })
 
-  app.get('/v1/audit/verify', {
+  /** The gateways' keys, from the member registry as the gateway knows it now. */
+  const checkpointKeys = (): CheckpointKeys => {
+    const gateways = []
+    for (const member of ctx.runtime.state.memberDocs.values()) if (member.roles.includes('gateway')) gateways.push(member)
+    return checkpointKeysOf(gateways)
+  }
+
+  app.get<{ Querystring: { from?: string, to?: string } }>('/v1/audit/verify', {
     config: { roles: ['auditor'] },
-    schema: { summary: 'Walk every gateway\'s hash chain and name the first bad record', tags: ['audit'], response: errorResponses(401, 403) }
-  }, async () => await stores.audit.verify())
+    schema: {
+      summary: 'Walk every gateway\'s hash chain (from the last checkpoint before `from`, up to `to`), check checkpoint signatures, and name the first bad record',
+      tags: ['audit'],
+      querystring: AuditVerifyQuery,
+      response: errorResponses(400, 401, 403)
+    }
+  }, async request => {
+    const { from, to } = filterOf(request.query)
+    return await stores.audit.verify({ from, to, keys: checkpointKeys() })
+  })
+
+  app.get<{ Querystring: { by: AuditStatsBy, from?: string, to?: string } }>('/v1/audit/stats', {
+    config: { roles: ['auditor', 'operator'] },
+    schema: {
+      summary: 'Exchange records per consumer, provider, resource or outcome: counts and latency percentiles (p50, p95, p99)',
+      tags: ['audit'],
+      querystring: AuditStatsQuery,
+      response: errorResponses(400, 401, 403)
+    }
+  }, async request => {
+    const { by, ...range } = request.query
+    return await stores.audit.statistics(by, filterOf(range))
+  })
 
   app.get<{ Querystring: AuditQueryString }>('/v1/audit/export', {
     config: { roles: ['auditor'] },
