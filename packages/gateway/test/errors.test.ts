@@ -11,7 +11,8 @@ import { errorBody, errorConstructor, httpError, mapError } from '../src/index.j
 const limits = { bodyBytes: 1024 }
 
 t.test('docs/errors.md lists every code with its status, and only those', async t => {
-  const doc = await readFile(fileURLToPath(new URL('../../../docs/errors.md', import.meta.url)), 'utf8')
+  // the SDK's client-side codes have their own section, checked by the SDK's tests
+  const doc = (await readFile(fileURLToPath(new URL('../../../docs/errors.md', import.meta.url)), 'utf8')).split('\n## Codes the SDK adds')[0]!
   const rows = new Map<string, number>()
   for (const match of doc.matchAll(/^\| `(GOVEX_ERR_[A-Z_]+)` \| (\d{3}) \|(.+)\|(.+)\|$/gm)) {
     t.notOk(rows.has(match[1]!), `${match[1]} documented once`)
