@@ -71,7 +71,7 @@ t.test('two gateways on one Redis', { skip: CLI_BUILT ? false : 'packages/cli/di
   t.teardown(async () => {
     await Promise.all(gateways.map(g => g.stop()))
     await new Promise<void>(resolve => provider.close(() => resolve()))
-    await deletePrefix(prefix)
+    await deletePrefix(REDIS_URL, prefix)
     await rm(dir, { recursive: true, force: true })
   })
 
