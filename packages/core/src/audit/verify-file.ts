@@ -3,8 +3,8 @@
 // by hashing its text, memory flat whatever the file's size.
 import { open } from 'node:fs/promises'
 import type { AuditVerifyResult } from '../store/types.js'
-import { readLineBatches } from './lines.js'
-import { inspectLine } from './line-scan.js'
+import { readLineChunks } from './lines.js'
+import { eachLine } from './line-scan.js'
 import { ChainSet, type VerifyChainOptions } from './verify.js'
 
 const GATEWAY_ID = /"gatewayId":"([^"\\]+)"/
@@ -14,14 +14,13 @@ export async function verifyFile (path: string, options: VerifyChainOptions = {}
   const fh = await open(path, 'r')
   try {
     const set = new ChainSet(options)
-    for await (const batch of readLineBatches(fh)) {
-      for (const line of batch.lines) {
-        if (line !== '' && !set.feed(inspectLine(line))) return set.result()
-      }
-      onLines?.(batch.lines.length)
-      if (batch.torn !== undefined) {
+    for await (const { buf, torn } of readLineChunks(fh)) {
+      const lines = eachLine(buf, facts => set.feed(facts))
+      onLines?.(lines)
+      if (set.done) return set.result()
+      if (torn !== undefined) {
         // a last line cut short: its chain is truncated there
-        set.tornTail(GATEWAY_ID.exec(batch.torn)?.[1] ?? '')
+        set.tornTail(GATEWAY_ID.exec(torn.toString('utf8'))?.[1] ?? '')
       }
     }
     return set.result()

@@ -3,7 +3,9 @@
 // durable by group commit — appends that arrive while a write + fsync is in
 // flight go out together in the next one, so the cost of fsync is shared
 // (ARCHITECTURE.md: "fsync'd in small batches"). Reads cover every chain in the
-// folder through an in-memory index built at open and kept up on append; only
+// folder through an in-memory index built on the first query (not at open:
+// a gateway starts at once, and an export streams the files without it) and
+// kept up on append; only
 // the records a page returns are read from disk.
 import { mkdir, open, readdir, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -14,11 +16,12 @@ import type { AuditEntry, AuditRecord } from '../../schemas/audit.js'
 import type { AuditFilter, AuditLog, AuditPage, AuditStats, AuditStatsBy, AuditVerifyOptions, AuditVerifyResult, ChainHead } from '../types.js'
 import { nextTimestamp, sealLine, type SealedRecord } from '../../audit/chain.js'
 import { checkCheckpointOptions, checkpointAfter, type CheckpointOptions } from '../../audit/checkpoint.js'
-import { ChainVerifier, inspectLine, pushLine, verifyResult } from '../../audit/verify.js'
+import { ChainVerifier, pushLine, verifyResult } from '../../audit/verify.js'
+import { eachLine } from '../../audit/line-scan.js'
 import { AuditIndex } from '../../audit/record-index.js'
 import { queryIndex, scanIndex } from '../../audit/paging.js'
-import { normalizeFilter, type AuditKeyFields } from '../../audit/query.js'
-import { readLineBatches, readLines } from '../../audit/lines.js'
+import { compareRecords, matchesFilter, normalizeFilter, type AuditKeyFields } from '../../audit/query.js'
+import { readLineBatches, readLineChunks, readLines } from '../../audit/lines.js'
 import { statsFilter, statsOf } from '../../audit/stats.js'
 
 export interface FileAuditLogOptions {
@@ -131,6 +134,70 @@ function unavailable (message: string, cause?: unknown): GovexError {
   return new GovexError('GOVEX_ERR_UNAVAILABLE', message, { cause })
 }
 
+/** A chain file's records that match `filter`, in file order (so in listing order within the chain). */
+async function * fileRecords (file: ChainFile, end: number | undefined, filter: AuditFilter): AsyncGenerator<AuditRecord, undefined> {
+  for await (const batch of readLineBatches(file.fh, 0, end)) {
+    for (const line of batch.lines) {
+      if (line === '') continue
+      let record: unknown
+      try {
+        record = JSON.parse(line)
+      } catch {
+        continue
+      }
+      const r = record as Partial<AuditRecord>
+      // what the index would skip, the stream skips too
+      if (typeof r !== 'object' || r === null || typeof r.ts !== 'string' || typeof r.gatewayId !== 'string' || typeof r.seq !== 'number') continue
+      if (matchesFilter(r as AuditRecord, filter)) yield r as AuditRecord
+    }
+  }
+  return undefined
+}
+
+const TAIL_WINDOW = 1 << 16
+
+/**
+ * The head of a chain from its file's last lines, read from the end: opening
+ * costs the same at 10 records or 10 million. A torn last line (a crash in
+ * the middle of a write, never acknowledged) is cut off, and the chain goes
+ * on from the last whole record.
+ */
+async function chainTail (file: ChainFile): Promise<{ head: ChainHead, lastTs: string | undefined, size: number }> {
+  let size = (await file.fh.stat()).size
+  for (let window = TAIL_WINDOW; ; window *= 4) {
+    const from = Math.max(0, size - window)
+    const buf = Buffer.allocUnsafe(size - from)
+    const { bytesRead } = await file.fh.read(buf, 0, buf.length, from)
+    let end = bytesRead
+    if (end > 0 && buf[end - 1] !== 10) {
+      const nl = buf.lastIndexOf(10, end - 1)
+      if (nl === -1 && from > 0) continue
+      end = nl + 1
+      size = from + end
+      await file.fh.truncate(size)
+      await file.fh.datasync()
+    }
+    let e = end
+    while (e > 0 && buf[e - 1] === 10) e--
+    if (e === 0) {
+      if (from > 0) continue
+      return { head: { seq: 0, hash: ZERO_DIGEST }, lastTs: undefined, size }
+    }
+    const s = buf.lastIndexOf(10, e - 1) + 1
+    if (s === 0 && from > 0) continue
+    let record: Partial<AuditRecord> | undefined
+    try {
+      record = JSON.parse(buf.toString('utf8', s, e)) as Partial<AuditRecord>
+    } catch {
+      record = undefined
+    }
+    if (typeof record !== 'object' || record === null || typeof record.seq !== 'number' || typeof record.hash !== 'string' || typeof record.ts !== 'string') {
+      throw unavailable(`the last record of ${file.path} (at byte ${from + s}) is unreadable, so its chain cannot go on; run \`govex audit verify\` and restore the file from a backup`)
+    }
+    return { head: { seq: record.seq, hash: record.hash }, lastTs: record.ts, size }
+  }
+}
+
 export class FileAuditLog implements AuditLog {
   readonly gatewayId: string
   /** this gateway's chain file */
@@ -142,7 +209,13 @@ export class FileAuditLog implements AuditLog {
   private readonly own: ChainFile
   /** every chain in the folder, by gatewayId */
   private readonly files: ChainFile[]
-  private readonly index: AuditIndex<FileEntry>
+  /** null until the first query needs it */
+  private index: AuditIndex<FileEntry> | null = null
+  private indexing: Promise<AuditIndex<FileEntry>> | null = null
+  /** entries made durable while the index is being built */
+  private pendingEntries: FileEntry[] | null = null
+  /** how long the index took to build, in ms (a figure for operators and the bench) */
+  indexBuildMs: number | null = null
   private readonly strings: Interner
   /** head of the chain as assigned: records queued or in flight included */
   private assigned: ChainHead
@@ -160,7 +233,7 @@ export class FileAuditLog implements AuditLog {
 
   private constructor (init: {
     gatewayId: string, maxBatch: number, now: () => number, checkpoint: CheckpointOptions | undefined, own: ChainFile, files: ChainFile[],
-    index: AuditIndex<FileEntry>, strings: Interner, head: ChainHead, lastTs: string | undefined, size: number
+    strings: Interner, head: ChainHead, lastTs: string | undefined, size: number
   }) {
     this.gatewayId = init.gatewayId
     this.path = init.own.path
@@ -169,7 +242,6 @@ export class FileAuditLog implements AuditLog {
     this.checkpoint = init.checkpoint
     this.own = init.own
     this.files = init.files
-    this.index = init.index
     this.strings = init.strings
     this.assigned = init.head
     this.durable = init.head
@@ -202,51 +274,9 @@ export class FileAuditLog implements AuditLog {
         files.push({ gatewayId, path, fh, checkpoints: [] })
       }
       const own = files.find(f => f.gatewayId === options.gatewayId) as ChainFile
-      const strings = new Interner()
-      const entries: FileEntry[] = []
-      let head: ChainHead = { seq: 0, hash: ZERO_DIGEST }
-      let lastTs: string | undefined
-      let size = 0
-      for (const file of files) {
-        let last: { record: Partial<AuditRecord> | undefined, line: number } | undefined
-        let lineNo = 0
-        for await (const line of readLines(file.fh)) {
-          if (!line.complete) {
-            if (file === own) {
-              await own.fh.truncate(line.offset)
-              await own.fh.datasync()
-            }
-            break
-          }
-          lineNo++
-          if (file === own) size = line.offset + line.bytes + 1
-          if (line.bytes === 0) continue
-          let record: (Partial<AuditRecord> & Record<string, unknown>) | undefined
-          try {
-            record = JSON.parse(line.text) as Partial<AuditRecord> & Record<string, unknown>
-          } catch {
-            record = undefined
-          }
-          const entry = typeof record === 'object' && record !== null ? entryOf(record, file, line.offset, line.bytes, strings) : undefined
-          if (entry !== undefined) {
-            entries.push(entry)
-            if (entry.kind === 'checkpoint') file.checkpoints.push({ ts: entry.ts, offset: line.offset })
-          }
-          if (file === own) last = { record: entry === undefined ? undefined : record, line: lineNo }
-        }
-        if (file === own && last !== undefined) {
-          const { record } = last
-          if (record === undefined || typeof record.seq !== 'number' || typeof record.hash !== 'string') {
-            throw unavailable(`the last record of ${own.path} (line ${last.line}) is unreadable, so its chain cannot go on; run \`govex audit verify\` and restore the file from a backup`)
-          }
-          head = { seq: record.seq, hash: record.hash }
-          lastTs = record.ts
-        }
-      }
-      const index = new AuditIndex<FileEntry>()
-      index.load(entries)
+      const { head, lastTs, size } = await chainTail(own)
       const now = options.now ?? Date.now
-      return new FileAuditLog({ gatewayId: options.gatewayId, maxBatch, now, checkpoint, own, files, index, strings, head, lastTs, size })
+      return new FileAuditLog({ gatewayId: options.gatewayId, maxBatch, now, checkpoint, own, files, strings: new Interner(), head, lastTs, size })
     } catch (err) {
       await Promise.allSettled(opened.map(async fh => { await fh.close() }))
       if (err instanceof GovexError) throw err
@@ -326,8 +356,9 @@ export class FileAuditLog implements AuditLog {
     for (const p of batch) {
       p.entry.offset = offset
       p.entry.bytes = Buffer.byteLength(p.line)
-      this.index.add(p.entry)
-      if (p.entry.kind === 'checkpoint') this.own.checkpoints.push({ ts: p.entry.ts, offset })
+      // before the index is built, the build reads these lines from the file
+      if (this.index !== null) this.addEntry(this.index, p.entry)
+      else this.pendingEntries?.push(p.entry)
       offset += p.entry.bytes + 1
     }
     const last = batch[batch.length - 1] as Pending
@@ -358,6 +389,78 @@ export class FileAuditLog implements AuditLog {
     }
   }
 
+  private addEntry (index: AuditIndex<FileEntry>, entry: FileEntry): void {
+    index.add(entry)
+    if (entry.kind === 'checkpoint') entry.file.checkpoints.push({ ts: entry.ts, offset: entry.offset })
+  }
+
+  private async ensureIndex (): Promise<AuditIndex<FileEntry>> {
+    if (this.index !== null) return this.index
+    this.indexing ??= this.buildIndex().finally(() => { this.indexing = null })
+    return await this.indexing
+  }
+
+  /**
+   * Reads every chain in the folder into the index: this gateway's up to what
+   * is durable now (lines written meanwhile are added as their writes end).
+   */
+  private async buildIndex (): Promise<AuditIndex<FileEntry>> {
+    const started = Date.now()
+    this.pendingEntries = []
+    try {
+      const ownEnd = this.durableSize
+      const entries: FileEntry[] = []
+      for (const file of this.files) {
+        file.checkpoints = []
+        let end = 0
+        for await (const line of readLines(file.fh, 0, file === this.own ? ownEnd : undefined)) {
+          if (!line.complete) break
+          end = line.offset + line.bytes + 1
+          if (line.bytes === 0) continue
+          let record: (Partial<AuditRecord> & Record<string, unknown>) | undefined
+          try {
+            record = JSON.parse(line.text) as Partial<AuditRecord> & Record<string, unknown>
+          } catch {
+            record = undefined
+          }
+          const entry = typeof record === 'object' && record !== null ? entryOf(record, file, line.offset, line.bytes, this.strings) : undefined
+          if (entry !== undefined) {
+            entries.push(entry)
+            if (entry.kind === 'checkpoint') file.checkpoints.push({ ts: entry.ts, offset: entry.offset })
+          }
+        }
+        if (file === this.own && end < ownEnd) throw unavailable(`the audit log ${file.path} is shorter than its index; it was changed while the gateway ran — run \`govex audit verify\``)
+      }
+      const index = new AuditIndex<FileEntry>()
+      index.load(entries)
+      for (const entry of this.pendingEntries) this.addEntry(index, entry)
+      this.index = index
+      this.indexBuildMs = Date.now() - started
+      return index
+    } finally {
+      this.pendingEntries = null
+    }
+  }
+
+  /** Every matching record of every chain, read straight from the files and merged in listing order. */
+  private async * stream (filter: AuditFilter): AsyncGenerator<AuditRecord> {
+    const normal = normalizeFilter(filter)
+    this.checkOpen()
+    const ownEnd = this.durableSize
+    const sources = this.files.map(file => fileRecords(file, file === this.own ? ownEnd : undefined, normal))
+    const heads = await Promise.all(sources.map(async source => (await source.next()).value))
+    for (;;) {
+      let min = -1
+      for (let i = 0; i < heads.length; i++) {
+        const head = heads[i]
+        if (head !== undefined && (min === -1 || compareRecords(head, heads[min] as AuditRecord) < 0)) min = i
+      }
+      if (min === -1) return
+      yield heads[min] as AuditRecord
+      heads[min] = (await (sources[min] as AsyncGenerator<AuditRecord>).next()).value ?? undefined
+    }
+  }
+
   async flush (): Promise<void> {
     while (this.writing !== null) await this.writing
   }
@@ -368,11 +471,14 @@ export class FileAuditLog implements AuditLog {
 
   async query (filter: AuditFilter, limit: number, cursor?: string): Promise<AuditPage> {
     this.checkOpen()
-    return await queryIndex(this.index, async entries => await this.read(entries), filter, limit, cursor)
+    const index = await this.ensureIndex()
+    return await queryIndex(index, async entries => await this.read(entries), filter, limit, cursor)
   }
 
   scan (filter: AuditFilter): AsyncIterable<AuditRecord> {
     this.checkOpen()
+    // without an index (a fresh reader: `govex audit export`), stream the files: memory stays flat
+    if (this.index === null) return this.stream(filter)
     return scanIndex(this.index, async entries => await this.read(entries), filter)
   }
 
@@ -421,6 +527,8 @@ export class FileAuditLog implements AuditLog {
     this.checkOpen()
     const { from, to } = normalizeFilter({ from: options.from, to: options.to })
     await this.flush()
+    // where each chain's checkpoints are is known from the index
+    if (from !== undefined) await this.ensureIndex()
     const ownEnd = this.durableSize
     const ownHead = this.durable
     let checked = 0
@@ -442,22 +550,23 @@ export class FileAuditLog implements AuditLog {
       const newChain = (start?: ChainHead): ChainVerifier =>
         new ChainVerifier(file.gatewayId, mine && to === undefined ? ownHead : undefined, { keys: options.keys, start })
       let ended = false
-      for await (const batch of readLineBatches(file.fh, offset, mine ? ownEnd : undefined)) {
-        for (const line of batch.lines) {
-          if (line === '') continue
-          const facts = inspectLine(line)
+      for await (const { buf, torn } of readLineChunks(file.fh, offset, mine ? ownEnd : undefined)) {
+        let failed = false
+        eachLine(buf, facts => {
           if (to !== undefined && facts.sealed && typeof facts.ts === 'string' && facts.ts >= to) {
             ended = true
-            break
+            return false
           }
           // a walk from a checkpoint trusts it only as far as its signature holds
           chain ??= newChain(offset > 0 && typeof facts.seq === 'number' ? { seq: facts.seq - 1, hash: String(facts.prevHash) } : undefined)
           checked++
           if (facts.gatewayId !== file.gatewayId) facts.sealed = false
-          if (!pushLine(chain, facts)) return verifyResult(checked, [chain])
-        }
+          failed = !pushLine(chain, facts)
+          return !failed
+        })
+        if (failed && chain !== undefined) return verifyResult(checked, [chain])
         if (ended) break
-        if (batch.torn !== undefined) {
+        if (torn !== undefined) {
           chain ??= newChain()
           chain.tornTail()
         }
@@ -472,7 +581,7 @@ export class FileAuditLog implements AuditLog {
   async statistics (by: AuditStatsBy, filter: AuditFilter = {}): Promise<AuditStats> {
     this.checkOpen()
     const normal = statsFilter(filter)
-    return await statsOf(this.index.matching(normal), by, normal)
+    return await statsOf((await this.ensureIndex()).matching(normal), by, normal)
   }
 
   /** Stops taking appends, waits for those in flight, and closes the files. */
