@@ -1,13 +1,100 @@
-// Canonical JSON (RFC 8785, via the `canonicalize` package) and the
-// `sha256:<hex>` digests that plans, approvals and audit records are built on.
+// Canonical JSON (RFC 8785) and the `sha256:<hex>` digests that plans,
+// approvals and audit records are built on.
+//
+// RFC 8785 serialises strings and numbers exactly as ECMAScript's JSON.stringify
+// does and orders object members by UTF-16 code units. So for plain JSON data a
+// copy with every object's keys inserted in sorted order, handed to the native
+// JSON.stringify, gives the canonical bytes ~10× faster than walking the value in
+// JS (a plan of 100,000 grants: seconds → a few hundred ms). Anything that copy
+// cannot carry faithfully — keys V8 would reorder (array indices), `__proto__`,
+// toJSON, boxed primitives, non-finite numbers, lone surrogates, cycles, very
+// deep nesting — goes to the `canonicalize` package, which stays the reference
+// (test/canonical.test.ts proves both byte-identical on generated documents).
 import { createHash } from 'node:crypto'
 import canonicalize from 'canonicalize'
 
 export const ZERO_DIGEST = 'sha256:' + '0'.repeat(64)
 export const DIGEST_PATTERN = '^sha256:[0-9a-f]{64}$'
 
+/** Thrown inside the fast path when the value needs the reference serialiser. */
+const SLOW: unique symbol = Symbol('slow')
+
+const MAX_DEPTH = 1000
+
+/** Whether V8 treats `key` as an array index (enumerated first, in numeric order, whatever the insertion order). */
+function isIndexKey (key: string): boolean {
+  const first = key.charCodeAt(0)
+  if (first < 48 || first > 57 || key.length > 10) return false
+  if (first === 48) return key.length === 1
+  for (let i = 1; i < key.length; i++) {
+    const c = key.charCodeAt(i)
+    if (c < 48 || c > 57) return false
+  }
+  return Number(key) < 4294967295
+}
+
+// String.prototype.isWellFormed is in Node 20 but not in the ES2023 lib we compile against.
+type WellFormed = string & { isWellFormed (): boolean }
+
+function checkString (value: string): void {
+  if (!(value as WellFormed).isWellFormed()) throw SLOW
+}
+
+function sortedCopy (value: unknown, depth: number): unknown {
+  switch (typeof value) {
+    case 'string':
+      checkString(value)
+      return value
+    case 'number':
+      if (!Number.isFinite(value)) throw SLOW
+      return value
+    case 'boolean':
+      return value
+    case 'object':
+      break
+    default:
+      // undefined, functions and symbols: JSON.stringify drops or nulls them as canonicalize does
+      if (typeof value === 'bigint') throw SLOW
+      return value
+  }
+  if (value === null) return null
+  if (depth > MAX_DEPTH) throw SLOW
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length)
+    for (let i = 0; i < value.length; i++) out[i] = sortedCopy(value[i], depth + 1)
+    return out
+  }
+  const proto: unknown = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) throw SLOW
+  const object = value as Record<string, unknown>
+  if (typeof object.toJSON === 'function') throw SLOW
+  const keys = Object.keys(object).sort()
+  const out: Record<string, unknown> = {}
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string
+    if (isIndexKey(key) || key === '__proto__') throw SLOW
+    checkString(key)
+    out[key] = sortedCopy(object[key], depth + 1)
+  }
+  return out
+}
+
 /** RFC 8785 canonical JSON of a JSON value. Throws a TypeError on values JSON cannot hold. */
 export function canonicalJson (value: unknown): string {
+  let text: string | undefined
+  try {
+    text = JSON.stringify(sortedCopy(value, 0))
+  } catch (err) {
+    // a cycle or a stack overflow also lands here; the reference serialiser says what is wrong
+    if (err !== SLOW && !(err instanceof RangeError) && !(err instanceof TypeError)) throw err
+    text = canonicalize(value)
+  }
+  if (text === undefined) throw new TypeError('value has no JSON form')
+  return text
+}
+
+/** The reference serialiser alone (the `canonicalize` package), for tests and benchmarks. */
+export function canonicalJsonReference (value: unknown): string {
   const text = canonicalize(value)
   if (text === undefined) throw new TypeError('value has no JSON form')
   return text
