@@ -13,6 +13,7 @@
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { compileCatalog, createPlanState, buildPlanIndex, authorize } from '../../packages/core/dist/index.js'
+import { SMOKE, report } from '../lib/common.js'
 
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc')
@@ -21,7 +22,7 @@ const PROVIDERS = 100
 const RESOURCES_PER_PROVIDER = 20
 const ITEMS = 20
 const NOW = Date.parse('2026-06-01T00:00:00Z')
-const RUN_MS = Number(process.env.BENCH_MS ?? 1500)
+const RUN_MS = Number(process.env.BENCH_MS ?? (SMOKE ? 30 : 1500))
 
 // A deterministic PRNG, so every run benches the same plan and requests.
 let seed = 0x9e3779b9
@@ -142,7 +143,7 @@ function cpuMicros () {
 function warm (index, list) {
   // let the optimiser settle on the real shapes
   let allowed = 0
-  for (let i = 0; i < 200_000; i++) if (authorize(index, catalog, list[i & 8191]).allow) allowed++
+  for (let i = 0; i < (SMOKE ? 5000 : 200_000); i++) if (authorize(index, catalog, list[i & 8191]).allow) allowed++
   return allowed
 }
 
@@ -177,7 +178,7 @@ function outcomesOf (index, list) {
 
 const fmt = n => Math.round(n).toLocaleString('en-US')
 const us = n => (1e6 / n).toFixed(3)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (SMOKE ? 1 : 3))
 
 const hot = makeGrants('consumer', 10, 10)
 // the 99,900 other grants: consumers of their own, so the hot grants stay as they are
@@ -233,3 +234,8 @@ for (const name of Object.keys(small.best)) {
   console.log(`${name.padEnd(27)} 100: ${fmt(a).padStart(10)}/s (${us(a)} µs)   100,000: ${fmt(b).padStart(10)}/s (${us(b)} µs)   ratio ${ratio.toFixed(2)}x`)
 }
 console.log(`same-traffic ratio ${worst.toFixed(2)}x: ${worst < 1.5 ? 'ok (< 1.5x)' : 'NOT MET (>= 1.5x)'}`)
+report('authorize', {
+  resources: catalog.size,
+  plans: shapes.map(s => ({ grants: s.grants.length, createPlanStateMs: s.digestMs, buildIndexMs: s.buildMs, buildIndexCpuMs: s.buildCpuMs, heapMb: s.heap, decisionsPerSecond: s.best })),
+  sameTrafficRatio: worst
+})

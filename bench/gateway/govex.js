@@ -2,10 +2,12 @@
 // in batches), real EdDSA JWTs, an active plan approved through the API,
 // authorize(), replay guard, gateway-signed forward, minimisation, audit, reply.
 // Built from packages/*/dist (run `npx tsc -b` first).
+// argv: upstream URL, auth (lean | fastify-jwt), log level, store (file | memory | redis[=url]).
+// IPC: 'token' → { token } a fresh consumer token (they live 300 s); 'stop'.
 import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { generateKeyPair, signJwt, signApproval, openMemoryStores } from '../../packages/core/dist/index.js'
 import { buildGateway, loadConfig } from '../../packages/gateway/dist/index.js'
 import { serveCpuAccounting } from './proxy-common.js'
@@ -14,7 +16,10 @@ const upstream = process.argv[2]
 const auth = process.argv[3] ?? 'lean'
 const logLevel = process.argv[4] ?? 'warn'
 // 'memory' skips the data folder (and its fsync): to separate the store's cost from the pipeline's
-const storeKind = process.argv[5] ?? 'file'
+const storeArg = process.argv[5] ?? 'file'
+const storeKind = storeArg.split('=')[0]
+const redisUrl = storeArg.includes('=') ? storeArg.slice(storeArg.indexOf('=') + 1) : 'redis://127.0.0.1:6379'
+const redisPrefix = `govex-bench-${randomBytes(4).toString('hex')}:`
 const dir = await mkdtemp(join(tmpdir(), 'govex-bench-'))
 const gatewayId = 'tj.gw.bench'
 const keys = Object.fromEntries(['gw', 'op', 'gov', 'psb', 'mca'].map(k => [k, generateKeyPair(k + '-k1')]))
@@ -64,7 +69,7 @@ await writeFile(join(dir, 'govex.config.json'), JSON.stringify({
   zone: 'extranet',
   port: 0,
   keyFile: './seed/gw.key.json',
-  store: { kind: 'file', dir: './data' },
+  store: storeKind === 'redis' ? { kind: 'redis', url: redisUrl, prefix: redisPrefix } : { kind: 'file', dir: './data' },
   bootstrap: { members: './seed/members.json', directories: ['./seed/psb.json'] },
   log: { level: logLevel }
 }))
@@ -89,9 +94,25 @@ serveCpuAccounting()
 const url = await app.listen({ host: '127.0.0.1', port: 0 })
 process.send({ ready: true, url, authorization: token(keys.mca, 'tj.mca') })
 process.on('message', async msg => {
+  if (msg === 'token') process.send({ token: token(keys.mca, 'tj.mca') })
   if (msg === 'stop') {
     await app.close()
+    if (storeKind === 'redis') await dropRedisKeys()
     await rm(dir, { recursive: true, force: true })
     process.exit(0)
   }
 })
+
+/** Removes every key the run left under its random prefix. */
+async function dropRedisKeys () {
+  const { Redis } = await import('ioredis')
+  const redis = new Redis(redisUrl, { lazyConnect: true })
+  await redis.connect()
+  let cursor = '0'
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', redisPrefix + '*', 'COUNT', 1000)
+    cursor = next
+    if (keys.length > 0) await redis.del(...keys)
+  } while (cursor !== '0')
+  await redis.quit()
+}
