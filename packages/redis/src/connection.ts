@@ -7,6 +7,12 @@ import { Redis, type RedisOptions } from 'ioredis'
 import { GovexError, type ErrorCode } from '@govex/core'
 
 export const MAX_COMMAND_TIMEOUT_MS = 1000
+/**
+ * The default deadline of one Redis call. An exchange makes up to two calls in
+ * a row before it can answer 503 (replay claim, then the audit append of the
+ * refusal), so each must stay well under 1 s for the 2 s of ARCHITECTURE.md.
+ */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 600
 
 export interface ConnectionOptions {
   url: string

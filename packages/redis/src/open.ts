@@ -5,7 +5,7 @@ import { GovexError, isMemberId } from '@govex/core'
 import type { CheckpointOptions, StoreChange, Stores } from '@govex/core'
 import { RedisAuditLog } from './audit-log.js'
 import { ChangeFeed } from './changes.js'
-import { connect, createClient, guarded, MAX_COMMAND_TIMEOUT_MS, redactUrl } from './connection.js'
+import { connect, createClient, guarded, DEFAULT_COMMAND_TIMEOUT_MS, MAX_COMMAND_TIMEOUT_MS, redactUrl } from './connection.js'
 import { RedisDirectoryStore, RedisDisclosureStore, RedisMemberRegistry } from './documents.js'
 import { DEFAULT_PREFIX, keyLayout, type KeyLayout } from './keys.js'
 import { RedisPlanStore } from './plans.js'
@@ -22,7 +22,7 @@ export interface RedisStoresOptions {
   gatewayId: string
   /** where audit records go while Redis is unreachable (`<spoolDir>/<gatewayId>.jsonl`); without it such appends reject */
   spoolDir?: string | undefined
-  /** deadline of every Redis call, 1 to 1000 ms (default 1000) */
+  /** deadline of every Redis call, 1 to 1000 ms (default 600, so a refusal needing two calls still answers 503 within 2 s) */
   commandTimeoutMs?: number | undefined
   /** most audit records in one round trip (default 256) */
   maxBatch?: number | undefined
@@ -88,7 +88,7 @@ export async function openRedisStores (options: RedisStoresOptions): Promise<Red
   if (!isMemberId(gatewayId)) {
     throw new GovexError('GOVEX_ERR_BAD_REQUEST', `gatewayId must be a member id such as tj.gw.extranet-1, got ${JSON.stringify(gatewayId)}`)
   }
-  const commandTimeoutMs = options.commandTimeoutMs ?? MAX_COMMAND_TIMEOUT_MS
+  const commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS
   if (!Number.isInteger(commandTimeoutMs) || commandTimeoutMs < 1 || commandTimeoutMs > MAX_COMMAND_TIMEOUT_MS) {
     throw new GovexError('GOVEX_ERR_BAD_REQUEST', `commandTimeoutMs must be an integer from 1 to ${MAX_COMMAND_TIMEOUT_MS}, got ${String(commandTimeoutMs)}`)
   }
