@@ -24,6 +24,7 @@ import { memberHook } from './access.js'
 import { frameworkErrors, installHooks } from './hooks.js'
 import { runBootstrap } from './bootstrap.js'
 import { httpError } from './errors.js'
+import { unrepresentable } from './json-values.js'
 import type { GatewayContext } from './context.js'
 import { exchangeRoutes } from './routes/exchange.js'
 import { discoveryRoutes } from './routes/discovery.js'
@@ -35,6 +36,16 @@ import { operationRoutes } from './routes/operations.js'
 
 /** Longer than any legal id (a resource id is at most 193 characters). */
 export const MAX_PARAM_LENGTH = 256
+
+/**
+ * Server timeouts against slow clients (slowloris): a request's headers and body
+ * must arrive within REQUEST_TIMEOUT_MS (bodies are at most limits.bodyBytes),
+ * and a socket silent for CONNECTION_TIMEOUT_MS is closed — longer than the
+ * longest provider deadline a directory may set (endpoint.timeoutMs ≤ 600 s),
+ * so a slow provider never costs the caller its connection.
+ */
+export const REQUEST_TIMEOUT_MS = 30_000
+export const CONNECTION_TIMEOUT_MS = 660_000
 
 /** Log paths never written: credentials, keys, and any payload. */
 export const REDACT_PATHS = [
@@ -93,6 +104,8 @@ export async function buildGateway (options: BuildGatewayOptions): Promise<Fasti
   const app = Fastify({
     ...loggerOptions(options),
     bodyLimit: config.limits.bodyBytes,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    connectionTimeout: CONNECTION_TIMEOUT_MS,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     genReqId: () => randomUUID(),
     // No child logger per request (a pino child costs ~10 µs): each line names its request
@@ -163,8 +176,14 @@ async function assemble (app: FastifyInstance, options: BuildGatewayOptions, sto
       return
     }
     parseJson(request, text, (err, value) => {
-      if (err === null) done(null, value)
-      else done(jsonProblem(text))
+      if (err !== null) {
+        done(jsonProblem(text))
+        return
+      }
+      // Lone surrogates and overflowing numbers parse, but no digest or audit record can hold them.
+      const odd = unrepresentable(text, value)
+      if (odd === undefined) done(null, value)
+      else done(httpError('GOVEX_ERR_BAD_REQUEST', `the body cannot be used: ${odd.path === '' ? 'it' : odd.path} ${odd.message}`, [{ code: 'unrepresentable', path: odd.path, message: odd.message }]))
     })
   })
 

@@ -7,6 +7,15 @@ import type { FastifyRequest } from 'fastify'
 import type { GatewayMetrics } from './metrics.js'
 import { outcomeOf } from './metrics.js'
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
+
+function wellFormed<T extends AuditEntry> (entry: T): T {
+  const fix = (value: unknown): unknown => typeof value === 'string' ? value.replace(LONE_SURROGATE, '\uFFFD') : Array.isArray(value) ? value.map(fix) : value
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(entry)) out[key] = fix(value)
+  return out as T
+}
+
 export class AuditWriter {
   readonly #log: AuditLog
   readonly #metrics: GatewayMetrics
@@ -64,9 +73,15 @@ export class AuditWriter {
     try {
       record = await this.#log.append(entry)
     } catch (err) {
-      // Not recorded: let the error answer that follows try again with its own status.
-      state.audited = false
-      throw err
+      try {
+        if ((err as { code?: unknown }).code !== 'GOVEX_ERR_BAD_REQUEST') throw err
+        // The entry could not be sealed (a lone surrogate in a string): record it with U+FFFD in its place rather than not at all.
+        record = await this.#log.append(wellFormed(entry))
+      } catch (final) {
+        // Not recorded: let the error answer that follows try again with its own status.
+        state.audited = false
+        throw final
+      }
     }
     this.#metrics.auditAppend.observe({ kind: trail.kind }, (performance.now() - started) / 1000)
     return record

@@ -139,7 +139,14 @@ export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOption
       metrics.upstream.observe({ provider, outcome: upstreamOutcome === 'ok' ? 'ok' : upstreamOutcome === 'GOVEX_ERR_UPSTREAM_TIMEOUT' ? 'timeout' : 'error' }, (performance.now() - started) / 1000)
     }
     const minimised = minimise(data, fields)
-    const digests = { request: requestDigest, response: digestOf(minimised) }
+    let responseDigest: string
+    try {
+      responseDigest = digestOf(minimised)
+    } catch {
+      // JSON.parse takes 1e400 (Infinity) and "\ud800"; canonical JSON takes neither: the provider's fault, a 502.
+      throw httpError('GOVEX_ERR_UPSTREAM', `${provider} did not answer as a govex provider (its data holds a number too large for JSON or a lone UTF-16 surrogate); its agency has been told in the gateway log`)
+    }
+    const digests = { request: requestDigest, response: responseDigest }
     trail.digests = digests
     const record = await audit.record(request, 200, null)
     reply.type('application/json; charset=utf-8')

@@ -13,6 +13,13 @@ import { httpError } from '../errors.js'
 import { PlanParams, VersionQuery, errorResponses } from '../http-schemas.js'
 import type { AdminTrail } from '../request-state.js'
 
+/** The first `max` UTF-16 units, never ending on half a surrogate pair (an audit record cannot hold one). */
+function wellFormedSlice (text: string, max: number): string {
+  const cut = text.slice(0, max)
+  const last = cut.charCodeAt(cut.length - 1)
+  return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut
+}
+
 type PlanRequest = FastifyRequest<{ Params: { id: string }, Querystring: { version?: string } }>
 
 export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): Promise<void> {
@@ -55,7 +62,7 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
     preValidation: (request, _reply, done) => {
       const body = request.body as { id?: unknown, version?: unknown } | undefined
       if (typeof body?.id === 'string') {
-        (request.govex.trail as AdminTrail).target = body.id.slice(0, 128) + (Number.isSafeInteger(body.version) ? '@' + String(body.version) : '')
+        (request.govex.trail as AdminTrail).target = wellFormedSlice(body.id, 128) + (Number.isSafeInteger(body.version) ? '@' + String(body.version) : '')
       }
       done()
     }

@@ -1,0 +1,54 @@
+// JSON that parses but cannot be digested or audited: a lone UTF-16 surrogate
+// (`"\ud800"`: not Unicode text, and RFC 8785 canonical JSON refuses it) or a
+// number beyond a double (`1e400` parses as Infinity, which JSON cannot carry
+// back). The body parser refuses both with a 400 naming where they are, so no
+// document, envelope or audit record downstream ever meets one. The text is
+// scanned first and the value walked only when the text could hold one.
+
+/** A `\uD800`-`\uDFFF` escape (may be a well-formed pair: the walk decides). */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F][0-9a-fA-F]{2}/
+/** An exponent of three digits or more, or a run of 309+ digits: a number that may overflow. */
+const HUGE_NUMBER = /[eE]\+?[0-9]{3}|[0-9]{309}/
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+function escapePointer (key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1')
+}
+
+function describe (text: string): string {
+  return text.replace(/[\uD800-\uDFFF]/g, c => '\\u' + c.charCodeAt(0).toString(16).toUpperCase())
+}
+
+export interface ValueProblem {
+  path: string
+  message: string
+}
+
+function walk (value: unknown, path: string, depth: number): ValueProblem | undefined {
+  if (typeof value === 'string') {
+    return LONE_SURROGATE.test(value) ? { path, message: `holds a lone UTF-16 surrogate (${describe(value.slice(0, 40))}), which is not Unicode text; send well-formed text` } : undefined
+  }
+  if (typeof value === 'number') {
+    return Number.isFinite(value) ? undefined : { path, message: 'is a number too large for JSON to carry; send a smaller number or a string' }
+  }
+  if (typeof value !== 'object' || value === null || depth > 64) return undefined
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = walk(value[i], path + '/' + String(i), depth + 1)
+      if (found !== undefined) return found
+    }
+    return undefined
+  }
+  for (const key of Object.keys(value)) {
+    if (LONE_SURROGATE.test(key)) return { path: path + '/' + escapePointer(describe(key)), message: 'is a key holding a lone UTF-16 surrogate, which is not Unicode text' }
+    const found = walk((value as Record<string, unknown>)[key], path + '/' + escapePointer(key), depth + 1)
+    if (found !== undefined) return found
+  }
+  return undefined
+}
+
+/** The first value of a parsed body that JSON text cannot faithfully hold, or undefined. */
+export function unrepresentable (text: string, value: unknown): ValueProblem | undefined {
+  if (!SURROGATE_ESCAPE.test(text) && !HUGE_NUMBER.test(text)) return undefined
+  return walk(value, '', 0)
+}
