@@ -142,8 +142,10 @@ export function authorize (index: PlanIndex | null, catalog: Catalog, request: A
 
 /**
  * The denial when no grant listing the purpose is in force now. Validity comes
- * before purpose: with no grant for (consumer, resource) in force the answer is
- * NO_GRANT; with some in force, none listing the purpose, PURPOSE_NOT_GRANTED.
+ * before purpose (PROTOCOL.md: NO_GRANT when "the grant is outside its
+ * validity"): with no grant for (consumer, resource) in force, or with the grant
+ * that lists the purpose out of its validity, the answer is NO_GRANT; only when
+ * no grant at all lists the purpose is it PURPOSE_NOT_GRANTED.
  * Only denials come here, and `all` holds the few grants of one (consumer, resource).
  */
 function purposeOrValidity (
@@ -153,21 +155,21 @@ function purposeOrValidity (
   const { consumer, resourceId, purpose, now } = request
   const inForce = all.filter(g => within(g, now))
   const expiredForPurpose = forPurpose?.[0]
-  if (inForce.length === 0) {
+  if (inForce.length === 0 || expiredForPurpose !== undefined) {
     const first = expiredForPurpose ?? all[0] as IndexedGrant
+    const what = inForce.length === 0 ? '' : ` for purpose ${purpose}`
     return {
       allow: false,
       code: 'GOVEX_ERR_NO_GRANT',
-      message: `${consumer} has no active grant for ${resourceId} now: grant ${first.grant.id} is valid ${windowOf(first)}`,
+      message: `${consumer} has no active grant for ${resourceId}${what} now: grant ${first.grant.id} is valid ${windowOf(first)}`,
       entry, grant: first.grant, plan
     }
   }
   const purposes = [...new Set(inForce.flatMap(g => g.grant.purposes))].join(', ')
-  const note = expiredForPurpose === undefined ? '' : `; grant ${expiredForPurpose.grant.id} lists it but is valid ${windowOf(expiredForPurpose)}`
   return {
     allow: false,
     code: 'GOVEX_ERR_PURPOSE_NOT_GRANTED',
-    message: `${consumer}'s grants for ${resourceId} do not list purpose ${purpose}; they allow ${purposes}${note}`,
+    message: `${consumer}'s grants for ${resourceId} do not list purpose ${purpose}; they allow ${purposes}`,
     entry, grant: (inForce[0] as IndexedGrant).grant, plan
   }
 }

@@ -102,12 +102,13 @@ t.test('validity windows: the plan\'s by default, the grant\'s own, inclusive bo
   t.match(hrss('pension', Date.parse('2026-04-01T00:00:00Z')), { allow: true, grant: { id: 'hrss-household-spring' } })
   t.match(hrss('pension', Date.parse('2026-03-01T00:00:00Z')), { allow: true })
   t.match(hrss('pension', Date.parse('2026-05-31T23:59:59Z')), { allow: true })
-  // outside the grant's own window while another grant of the pair is in force: validity before purpose
+  // the grant listing the purpose is outside its window while another grant of the pair is in force:
+  // "the grant is outside its validity" is NO_GRANT (PROTOCOL.md), not a purpose refusal
   t.match(hrss('pension', Date.parse('2026-06-01T00:00:00Z')), {
-    allow: false, code: 'GOVEX_ERR_PURPOSE_NOT_GRANTED',
-    message: "tj.hrss's grants for tj.psb:household-registration do not list purpose pension; they allow audit, statistics; grant hrss-household-spring lists it but is valid from 2026-03-01T00:00:00.000Z until 2026-05-31T23:59:59.000Z"
+    allow: false, code: 'GOVEX_ERR_NO_GRANT', grant: { id: 'hrss-household-spring' },
+    message: 'tj.hrss has no active grant for tj.psb:household-registration for purpose pension now: grant hrss-household-spring is valid from 2026-03-01T00:00:00.000Z until 2026-05-31T23:59:59.000Z'
   })
-  t.match(hrss('late', Date.parse('2026-08-31T23:59:59.999Z')), { code: 'GOVEX_ERR_PURPOSE_NOT_GRANTED', message: /grant hrss-household-late lists it but is valid from 2026-09-01/ })
+  t.match(hrss('late', Date.parse('2026-08-31T23:59:59.999Z')), { code: 'GOVEX_ERR_NO_GRANT', message: /grant hrss-household-late is valid from 2026-09-01/ })
   t.match(hrss('late', Date.parse('2026-09-01T00:00:00Z')), { allow: true, grant: { id: 'hrss-household-late' } })
   // nothing of the pair in force: NO_GRANT, naming the grant for the purpose if there is one
   t.match(hrss('pension', Date.parse('2027-02-01T00:00:00Z')), { code: 'GOVEX_ERR_NO_GRANT', message: /now: grant hrss-household-spring is valid/ })

@@ -121,10 +121,15 @@ export class GovexClient<M extends ResourceMap = ResourceMap> {
   }
 
   /** A dry run: would an exchange with this purpose and these fields be granted? Calls no provider. */
-  async can (resourceId: string, request: { purpose: string, fields?: readonly string[] }): Promise<CanResult> {
+  async can (resourceId: string, request: { purpose: string, fields?: readonly string[] }, now = Date.now()): Promise<CanResult> {
     const grants = (await this.grantsMine()).filter(g => g.resource === resourceId)
-    if (grants.length === 0) return { allowed: false, code: 'GOVEX_ERR_NO_GRANT', message: `${this.memberId} has no active grant for ${resourceId}` }
-    const grant = grants.find(g => g.purposes.includes(request.purpose))
+    const listing = grants.filter(g => g.purposes.includes(request.purpose))
+    const inForce = listing.filter(g => withinValidity(g, now))
+    // the gateway's order: no grant, or the grant for this purpose outside its validity → NO_GRANT
+    if (grants.length === 0 || (listing.length > 0 && inForce.length === 0)) {
+      return { allowed: false, code: 'GOVEX_ERR_NO_GRANT', message: `${this.memberId} has no active grant for ${resourceId}${listing.length > 0 ? ` for purpose ${request.purpose} now` : ''}` }
+    }
+    const grant = inForce[0]
     if (grant === undefined) return { allowed: false, code: 'GOVEX_ERR_PURPOSE_NOT_GRANTED', message: `no grant for ${resourceId} lists the purpose ${request.purpose}` }
     const outside = (request.fields ?? []).filter(f => !grant.fields.includes(f))
     if (outside.length > 0) return { allowed: false, code: 'GOVEX_ERR_FIELDS_NOT_GRANTED', message: `fields not granted: ${outside.join(', ')}`, grant }
@@ -196,6 +201,12 @@ async function readAnswer (res: Dispatcher.ResponseData, combined: AbortSignal, 
     problems: Array.isArray(e.problems) ? e.problems as Problem[] : undefined,
     retryAfterS: Number.isFinite(retryAfter) ? retryAfter : undefined
   })
+}
+
+function withinValidity (grant: Grant, now: number): boolean {
+  const from = grant.validFrom === undefined ? -Infinity : Date.parse(grant.validFrom)
+  const until = grant.validUntil === undefined ? Infinity : Date.parse(grant.validUntil)
+  return now >= from && now <= until
 }
 
 function clientError (code: keyof typeof SDK_ERROR_CODES, cause: unknown): GovexRequestError {

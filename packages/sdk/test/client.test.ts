@@ -229,6 +229,7 @@ t.test('discovery: catalog, resource, grants and the dry run', async t => {
   t.equal((await client.can('tj.psb:household-registration', { purpose: PURPOSE, fields: ['idNumber'] })).code, 'GOVEX_ERR_FIELDS_NOT_GRANTED')
   t.equal((await client.can('tj.psb:household-registration', { purpose: 'x' })).code, 'GOVEX_ERR_PURPOSE_NOT_GRANTED')
   t.equal((await client.can('tj.hrss:nothing', { purpose: PURPOSE })).code, 'GOVEX_ERR_NO_GRANT')
+  t.equal((await client.can('tj.psb:household-registration', { purpose: 'old-review' })).code, 'GOVEX_ERR_NO_GRANT', 'a grant for the purpose outside its validity')
 })
 
 t.test('options are checked at construction with a coded error', async t => {
