@@ -152,7 +152,14 @@ t.test('every route: params, query strings, methods, headers', async t => {
       const url = (routes[which] as (s: string) => string)(seg) + (qs === '' ? '' : '?' + qs)
       const actor = actors[actorIndex]
       const headers = { ...(extra ?? {}), ...(actor === undefined ? {} : auth(actor)) }
-      const res = await h.app.inject({ method: method as 'GET', url, headers })
+      let res
+      try {
+        res = await h.app.inject({ method: method as 'GET', url, headers })
+      } catch (err) {
+        // light-my-request refuses some URLs itself ("/\\"); a real socket is tried in security.test.ts.
+        if ((err as Error).message === 'Invalid URL') return
+        throw err
+      }
       const bad = method === 'HEAD' ? (res.statusCode >= 500 ? `HEAD answered ${res.statusCode}` : null) : injectedAnswer(res)
       if (bad !== null) throw new Error(`${method} ${url}: ${bad}`)
     }), { numRuns: runs(800, 30_000) })

@@ -37,9 +37,12 @@ export function referenceDecision (directories: Directory[], plan: Plan | null, 
     const until = Date.parse(g.validUntil ?? plan.validUntil)
     return nowMs >= from && nowMs <= until
   })
-  if (inForce.length === 0) return { allow: false, code: 'GOVEX_ERR_NO_GRANT' }
   const grant = inForce.find(g => g.purposes.includes(request.purpose))
-  if (grant === undefined) return { allow: false, code: 'GOVEX_ERR_PURPOSE_NOT_GRANTED' }
+  if (grant === undefined) {
+    // A grant that lists the purpose but is outside its validity is "no active grant", not "purpose not granted".
+    const listsPurpose = mine.some(g => g.purposes.includes(request.purpose))
+    return { allow: false, code: inForce.length === 0 || listsPurpose ? 'GOVEX_ERR_NO_GRANT' : 'GOVEX_ERR_PURPOSE_NOT_GRANTED' }
+  }
   const fields = request.fields ?? grant.fields
   if (fields.some(f => !grant.fields.includes(f))) return { allow: false, code: 'GOVEX_ERR_FIELDS_NOT_GRANTED' }
   if (grant.conditions?.requireCaseRef === true && !present(request.caseRef)) return { allow: false, code: 'GOVEX_ERR_CONDITION_UNMET' }
