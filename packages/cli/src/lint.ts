@@ -38,9 +38,10 @@ export interface LintReport {
   files: FileReport[]
   /** catalog-wide findings (Art. 9 duplicates, ...): reported, never fatal */
   catalog: CatalogFinding[]
+  /** rules that could not run for want of context, each with what to pass */
+  skipped: string[]
 }
 
-export class NoCatalogError extends Error {}
 
 /** What a parsed JSON value looks like, by the properties MODEL.md documents carry. */
 export function detectKind (value: unknown): DocumentKind | undefined {
@@ -96,8 +97,8 @@ async function parse (input: LintInput): Promise<Parsed> {
 
 /**
  * Lints every input. Directories and members among them (and in `context`)
- * form the catalog plans are checked against; a plan with no directory at all
- * throws NoCatalogError rather than passing unchecked.
+ * form the catalog plans are checked against; without them a plan gets the
+ * rules that need no context, and the report says which rules were skipped.
  */
 export async function lintFiles (inputs: readonly LintInput[], options: { allowHosts?: readonly string[] | undefined } = {}): Promise<LintReport> {
   // the same file given twice (positional and in a config) is read once
@@ -112,6 +113,7 @@ export async function lintFiles (inputs: readonly LintInput[], options: { allowH
   const directories = new Map<string, Directory>()
   const members = new Map<string, Member>()
   let sawDirectory = false
+  let sawMembers = false
   for (const doc of parsed) {
     if (doc.problems.length > 0) continue
     switch (doc.kind) {
@@ -123,12 +125,14 @@ export async function lintFiles (inputs: readonly LintInput[], options: { allowH
         break
       }
       case 'members': {
+        sawMembers = true
         const r = validateMemberList(doc.value)
         if (r.ok) for (const m of r.value) members.set(m.id, m)
         else doc.problems = r.problems
         break
       }
       case 'member': {
+        sawMembers = true
         const r = validateMember(doc.value)
         if (r.ok) members.set(r.value.id, r.value)
         else doc.problems = r.problems
@@ -151,12 +155,13 @@ export async function lintFiles (inputs: readonly LintInput[], options: { allowH
 
   const plans = parsed.filter(d => d.kind === 'plan' && d.problems.length === 0)
   const catalog = compileCatalog([...directories.values()])
+  const skipped: string[] = []
   if (plans.length > 0) {
-    if (!sawDirectory) {
-      throw new NoCatalogError('plans are checked against the catalog: pass the directories (--directories <files…>) and members (--members <file>), or --config <govex.config.json> whose bootstrap names them')
-    }
+    // a plan alone still gets its schema and the rules that need no catalog or registry
+    if (!sawDirectory) skipped.push('plans were not checked against the catalog (resources, fields, sharing): pass --directories <files…> or --config')
+    if (!sawMembers) skipped.push('plan consumers were not checked against the member registry: pass --members <file> or --config')
     for (const doc of plans) {
-      const r = validatePlan(doc.value, { catalog, members })
+      const r = validatePlan(doc.value, { catalog: sawDirectory ? catalog : null, members: sawMembers ? members : null })
       if (!r.ok) doc.problems = r.problems
     }
   }
@@ -167,5 +172,6 @@ export async function lintFiles (inputs: readonly LintInput[], options: { allowH
   const files: FileReport[] = parsed
     .filter(d => d.input.report || d.problems.length > 0)
     .map(d => ({ file: d.input.name, kind: d.kind, problems: d.problems }))
-  return { ok: files.every(f => f.problems.length === 0), files, catalog: findings }
+  // catalog findings (Art. 9 duplicates, ...) are problems too: reported, never fixed, and they fail the run
+  return { ok: findings.length === 0 && files.every(f => f.problems.length === 0), files, catalog: findings, skipped }
 }

@@ -1,6 +1,7 @@
 // init makes a deployment that lints clean and whose config loads; lint finds
 // and prints every problem, with the right exit code.
 import t from 'tap'
+import { fileURLToPath } from 'node:url'
 import { readFile, stat, writeFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { loadConfig } from '@govex/gateway'
@@ -77,9 +78,16 @@ t.test('lint checks a plan against the catalog it is given', async t => {
   const bad = join(dir, 'bad-plan.json')
   await writeFile(bad, JSON.stringify({ ...plan, grants: [{ ...plan.grants[0], fields: ['name', 'salary'] }] }))
 
-  const noCatalog = await govex(['lint', bad])
-  t.equal(noCatalog.code, 1)
-  t.match(noCatalog.stderr, /^error: plans are checked against the catalog: pass the directories/)
+  // a plan alone: its schema and the rules that need no catalog run; the rest are named as skipped
+  const alone = await govex(['lint', bad])
+  t.equal(alone.code, 0, alone.stdout + alone.stderr)
+  t.match(alone.stderr, /note: plans were not checked against the catalog/)
+  t.match(alone.stderr, /note: plan consumers were not checked against the member registry/)
+  const twice = join(dir, 'twice-plan.json')
+  await writeFile(twice, JSON.stringify({ ...plan, grants: [plan.grants[0], plan.grants[0]] }))
+  const dup = await govex(['lint', twice])
+  t.equal(dup.code, 1, 'a rule that needs no catalog still fails a lone plan')
+  t.match(dup.stdout, /twice-plan\.json:\/grants\/1\/id duplicate-grant-id /)
 
   const withFlags = await govex(['lint', '--directories', join(dir, 'directories/city.psb.json'), join(dir, 'directories/city.mca.json'), '--members', join(dir, 'members.json'), '--', bad])
   t.equal(withFlags.code, 1, withFlags.stderr)
@@ -119,4 +127,13 @@ t.test('lint tells document kinds apart and reports what it cannot tell', async 
   const nothing = await govex(['lint'])
   t.equal(nothing.code, 1)
   t.match(nothing.stderr, /nothing to lint/)
+})
+
+t.test('catalog findings (Art. 9 possible duplicates) fail the lint run', async t => {
+  const example = fileURLToPath(new URL('../../../examples/tianjin/directories/', import.meta.url))
+  const r = await govex(['lint', example + 'tj.psb.json', example + 'tj.hrss.json'])
+  t.equal(r.code, 1, r.stdout + r.stderr)
+  t.match(r.stdout, /^catalog: duplicate-item .*idNumber/m)
+  const one = await govex(['lint', example + 'tj.psb.json'])
+  t.equal(one.code, 0, 'one agency alone duplicates nobody')
 })

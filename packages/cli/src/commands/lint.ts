@@ -6,7 +6,7 @@ import type { Context } from '../context.js'
 import { err, json, out, pathOf } from '../context.js'
 import { CliError, formatProblem } from '../errors.js'
 import { readJson } from '../files.js'
-import { allowHostsOf, bootstrapInputs, lintFiles, NoCatalogError, DOCUMENT_KINDS } from '../lint.js'
+import { allowHostsOf, bootstrapInputs, lintFiles, DOCUMENT_KINDS } from '../lint.js'
 import type { DocumentKind, LintInput } from '../lint.js'
 
 interface LintOptions {
@@ -47,13 +47,7 @@ Examples:
       if (opts.members !== undefined) inputs.push({ name: opts.members, path: pathOf(ctx, opts.members), report: files.length === 0, kind: 'members' })
       if (inputs.length === 0) throw new CliError('nothing to lint: name the files, or pass --config <govex.config.json>')
 
-      let report
-      try {
-        report = await lintFiles(inputs, { allowHosts })
-      } catch (e) {
-        if (e instanceof NoCatalogError) throw new CliError(e.message)
-        throw e
-      }
+      const report = await lintFiles(inputs, { allowHosts })
       ctx.exitCode = report.ok ? 0 : 1
       if (opts.json === true) {
         json(ctx, report)
@@ -66,7 +60,11 @@ Examples:
           out(ctx, `${f.file}:${formatProblem(p)}`)
         }
       }
-      for (const c of report.catalog) err(ctx, `warning: catalog ${c.code} ${c.message}`)
+      for (const c of report.catalog) {
+        count++
+        out(ctx, `catalog: ${c.code} ${c.message}`)
+      }
+      for (const s of report.skipped) err(ctx, `note: ${s}`)
       const checked = report.files.length
       if (count === 0) err(ctx, `ok: ${checked} file${checked === 1 ? '' : 's'}, no problems`)
       else err(ctx, `${count} problem${count === 1 ? '' : 's'} in ${report.files.filter(f => f.problems.length > 0).length} of ${checked} files`)
