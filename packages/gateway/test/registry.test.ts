@@ -156,6 +156,13 @@ t.test('disclosures: publish own or as operator; public reads follow', async t =
   t.equal(res.statusCode, 400)
   res = await h.app.inject({ method: 'PUT', url: '/v1/disclosures/tj.mca', headers: mca.auth(), payload: { ...catalog, entries: [{ category: 'emergencies', title: 'x', publishedAt: '2026-01-01', url: 'javascript:alert(1)' }] } })
   t.equal(res.statusCode, 422)
+  // only registered agencies publish: not an auditor, not a stranger
+  for (const id of ['tj.audit', 'tj.nobody']) {
+    res = await h.app.inject({ method: 'PUT', url: `/v1/disclosures/${id}`, headers: operator.auth(), payload: disclosure(id) })
+    t.equal(res.statusCode, 422, id)
+    t.equal(res.json().code, 'GOVEX_ERR_INVALID_DOCUMENT')
+  }
+  t.equal((await h.app.inject({ method: 'GET', url: '/public/disclosures/tj.nobody' })).statusCode, 404)
   const pub = expectOk(await h.app.inject({ method: 'GET', url: '/public/disclosures/tj.mca' }))
   t.same(pub, catalog)
   // an exchange is unaffected

@@ -15,6 +15,16 @@ import { visibleResource } from './discovery.js'
 export async function registryRoutes (app: FastifyInstance, { ctx }: RouteOptions): Promise<void> {
   const { stores, runtime, audit, config } = ctx
 
+  /** Directories and disclosure catalogs belong to registered agencies only (422 otherwise). */
+  function requireAgency (agencyId: string): void {
+    const agency = runtime.state.members.get(agencyId)
+    if (agency === undefined || !agency.roles.has('agency')) {
+      throw httpError('GOVEX_ERR_INVALID_DOCUMENT', `${agencyId} is not a registered agency: an operator registers it first (PUT /v1/members/${agencyId})`, [
+        { code: 'unknown-agency', path: '/agency', message: 'must be a member with the agency role' }
+      ])
+    }
+  }
+
   /** After a write: make it live here, record it, then answer. */
   async function committed (request: FastifyRequest, digest: string): Promise<void> {
     (request.govex.trail as AdminTrail).digest = digest
@@ -58,12 +68,7 @@ export async function registryRoutes (app: FastifyInstance, { ctx }: RouteOption
     const agencyId = request.params.agencyId
     const directory = accepted('directory', validateDirectory(request.body, { allowHosts: config.upstream.allowHosts }))
     if (directory.agency !== agencyId) throw idMismatch('directory', '/agency', directory.agency, agencyId)
-    const agency = runtime.state.members.get(agencyId)
-    if (agency === undefined || !agency.roles.has('agency')) {
-      throw httpError('GOVEX_ERR_INVALID_DOCUMENT', `${agencyId} is not a registered agency: an operator registers it first (PUT /v1/members/${agencyId})`, [
-        { code: 'unknown-agency', path: '/agency', message: 'must be a member with the agency role' }
-      ])
-    }
+    requireAgency(agencyId)
     const current = await stores.directories.get(agencyId)
     if (current !== undefined && directory.version < current.version) {
       throw httpError('GOVEX_ERR_CONFLICT', `${agencyId}'s directory is at version ${current.version}; submit version ${current.version} or later`)
@@ -91,6 +96,7 @@ export async function registryRoutes (app: FastifyInstance, { ctx }: RouteOption
     const agencyId = request.params.agencyId
     const catalog = accepted('disclosure catalog', validateDisclosure(request.body))
     if (catalog.agency !== agencyId) throw idMismatch('disclosure catalog', '/agency', catalog.agency, agencyId)
+    requireAgency(agencyId)
     await stores.disclosures.put(catalog)
     await committed(request, digestOf(catalog))
     return { agency: catalog.agency, entries: catalog.entries.length }
