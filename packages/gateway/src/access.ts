@@ -54,7 +54,15 @@ function refusal (principal: Principal, request: FastifyRequest): string {
 
 /** The authentication and role hook of a /v1 route. */
 export function memberHook (authenticator: Authenticator): onRequestHookHandler {
-  return function requireMember (request, _reply, done) {
+  return function requireMember (request, _reply, next) {
+    // an exchange holds its refusal until the body shows the envelope id (see RequestState.deferred)
+    const done = (err?: Error): void => {
+      if (err !== undefined && request.govex.config.audit === 'exchange') {
+        request.govex.deferred = err
+        next()
+      } else if (err !== undefined) next(err)
+      else next()
+    }
     const settle = (principal: Principal): void => {
       const state = request.govex
       state.principal = principal

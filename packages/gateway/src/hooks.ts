@@ -42,7 +42,7 @@ export function installHooks (app: FastifyInstance, ctx: GatewayContext, member:
     const url = route.url ?? route.path ?? 'unknown'
     const config = (route.config ?? {}) as FastifyContextConfig
     const start: onRequestHookHandler = function startRequest (request, _reply, done) {
-      request.govex = { requestId: request.id, start: performance.now(), route: url, config, principal: null, trail: null, audited: false, code: null }
+      request.govex = { requestId: request.id, start: performance.now(), route: url, config, principal: null, trail: null, audited: false, code: null, deferred: null }
       done()
     }
     const own = asArray(route.onRequest)
@@ -71,7 +71,9 @@ export function installHooks (app: FastifyInstance, ctx: GatewayContext, member:
     done()
   })
 
-  app.setErrorHandler(async (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
+  app.setErrorHandler(async (thrown: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    // a held authentication or role refusal answers before a body problem (415, 413, bad JSON)
+    const err = request.govex?.deferred ?? thrown
     const mapped = mapError(err, ctx.config.limits)
     logError(request, err, mapped)
     const state = request.govex

@@ -43,6 +43,13 @@ export interface RequestState {
   audited: boolean
   /** the govex code the request was answered with, for metrics and logs */
   code: ErrorCode | null
+  /**
+   * An authentication or role refusal of an exchange, held until its body is
+   * parsed so the answer (and the audit record) carries the envelope id
+   * (PROTOCOL.md: requestId is the envelope id when the body has one). It still
+   * answers first, whatever else the body does wrong.
+   */
+  deferred: Error | null
 }
 
 /** Which requests a route audits: every exchange, or an admin action. */

@@ -41,7 +41,9 @@ export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOption
     preValidation: (request, _reply, done) => {
       const id = (request.body as { id?: unknown } | undefined)?.id
       if (isEnvelopeId(id)) request.govex.requestId = id
-      done()
+      const deferred = request.govex.deferred
+      if (deferred !== null) done(deferred)
+      else done()
     }
   }, async (request, reply) => {
     const envelope = request.body
@@ -83,7 +85,9 @@ export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOption
     trail.provider = provider
     trail.fields = fields
 
-    if (!await stores.replay.claim(envelope.id, replayWindowS)) {
+    // UUIDs are case-insensitive: one id in two spellings is one envelope
+    const replayKey = envelope.id.toLowerCase()
+    if (!await stores.replay.claim(replayKey, replayWindowS)) {
       throw httpError('GOVEX_ERR_REPLAY', `envelope id ${envelope.id} was already used by an allowed exchange: that exchange was processed; send a new id for a new request`)
     }
     if (decision.quota !== null) {
@@ -91,11 +95,11 @@ export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOption
       try {
         quota = await stores.quota.consume(plan.id + '/' + grant.id, decision.quota, at)
       } catch (err) {
-        await releaseQuietly(request, envelope.id)
+        await releaseQuietly(request, replayKey)
         throw err
       }
       if (!quota.ok) {
-        await releaseQuietly(request, envelope.id)
+        await releaseQuietly(request, replayKey)
         const err = httpError('GOVEX_ERR_QUOTA', `grant ${grant.id} has spent its quota per ${quota.window}; try again in ${quota.retryAfterS} s`)
         ;(err as Error & { retryAfterS?: number }).retryAfterS = quota.retryAfterS
         throw err
