@@ -6,6 +6,7 @@
 // beyond the one promise the route awaits (notes/performance.md).
 import { Pool } from 'undici'
 import type { Dispatcher } from 'undici'
+import { isHostAllowed } from '@govex/core'
 import { httpError } from './errors.js'
 
 export interface ForwarderOptions {
@@ -13,6 +14,12 @@ export interface ForwarderOptions {
   connections: number
   /** idle keep-alive, kept under the ~4-5 s that Node and undici servers use */
   keepAliveTimeoutMs?: number
+  /**
+   * upstream.allowHosts: checked again here, once per endpoint URL, because a
+   * stored directory may predate a tightened config or come from a gateway
+   * with another config sharing the store (directories are checked on PUT)
+   */
+  allowHosts?: readonly string[] | undefined
 }
 
 export interface UpstreamAnswer {
@@ -102,15 +109,19 @@ export class Forwarder {
   readonly #pools = new Map<string, Pool>()
   readonly #connections: number
   readonly #keepAlive: number
+  readonly #allowHosts: readonly string[] | undefined
 
   constructor (options: ForwarderOptions) {
     this.#connections = options.connections
     this.#keepAlive = options.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS
+    this.#allowHosts = options.allowHosts
   }
 
   #target (url: string): Target {
     let target = this.#targets.get(url)
     if (target !== undefined) return target
+    // Refused URLs are never cached, so they are refused every time; allowed ones are checked once.
+    if (!isHostAllowed(url, this.#allowHosts)) throw new Error('endpoint host not in upstream.allowHosts')
     const parsed = new URL(url)
     let pool = this.#pools.get(parsed.origin)
     if (pool === undefined) {

@@ -1,5 +1,5 @@
 // @govex/gateway: the thin Fastify server of the govex protocol. Named re-exports only.
-export { buildGateway, MAX_PARAM_LENGTH, REDACT_PATHS, REQUEST_TIMEOUT_MS, CONNECTION_TIMEOUT_MS } from './app.js'
+export { buildGateway, MAX_PARAM_LENGTH, REDACT_PATHS, REQUEST_TIMEOUT_MS, HEADERS_TIMEOUT_MS, CONNECTION_TIMEOUT_MS } from './app.js'
 export type { BuildGatewayOptions } from './app.js'
 export { startGateway } from './server.js'
 export type { RunningGateway, StartOptions } from './server.js'
