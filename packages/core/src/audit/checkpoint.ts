@@ -21,8 +21,12 @@ export interface CheckpointOptions {
   sign: CheckpointSign
 }
 
-/** The default spacing (config `audit.checkpointEvery`). */
-export const DEFAULT_CHECKPOINT_EVERY = 1000
+/**
+ * The default of config `audit.checkpointEvery`: off. PROTOCOL.md v1 knows the
+ * record kinds `exchange` and `admin` only, so a checkpoint record is an
+ * operator's choice (1000 is a good spacing), not a default.
+ */
+export const DEFAULT_CHECKPOINT_EVERY = 0
 
 /** Checks the options eagerly; undefined stays undefined (no checkpoints). */
 export function checkCheckpointOptions (options: CheckpointOptions | undefined): CheckpointOptions | undefined {
