@@ -54,6 +54,21 @@ t.test('reads come from memory: a file changed behind the store is not seen unti
   t.equal((await (await FileMemberRegistry.open({ dir })).get('tj.psb'))?.name, 'Behind')
 })
 
+t.test('plans: states read back from the files are frozen, and the file is the state', async t => {
+  const dir = t.testdir()
+  const plans = await FilePlanStore.open({ dir })
+  await plans.create(plan('tj-plan', 1, 'approved'))
+  await plans.update({ ...plan('tj-plan', 1, 'active'), activatedAt: '2026-02-01T00:00:00.000Z' }, 'approved')
+  const active = await plans.getActive() as PlanState
+  t.ok(Object.isFrozen(active) && Object.isFrozen(active.approvals))
+  t.same(readJson(join(dir, 'plans', 'tj-plan', '1.json')), active)
+  const again = await FilePlanStore.open({ dir })
+  const reopened = await again.getActive() as PlanState
+  t.same(reopened, active)
+  t.ok(Object.isFrozen(reopened) && Object.isFrozen(reopened.grants))
+  t.equal(await again.get('tj-plan', 1), reopened, 'one object, no parse per read')
+})
+
 t.test('illegal ids are refused before they can name a path', async t => {
   const dir = t.testdir()
   const stores = await openFileStores({ dir, gatewayId: 'tj.gw.test' })

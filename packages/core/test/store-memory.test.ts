@@ -132,6 +132,31 @@ t.test('plans: a created active plan supersedes, dated now when it has no activa
   t.ok(Date.parse(old.supersededAt as string) >= before - 1000)
 })
 
+t.test('plans: reads hand out one deeply frozen state, which nobody can change', async t => {
+  const plans = new MemoryPlanStore()
+  const grant = { id: 'g1', consumer: 'tj.mca', resource: 'tj.psb:r', fields: ['name'], purposes: ['check'], conditions: { requireCaseRef: true } }
+  await plans.create({ ...plan('p', 1, 'approved'), grants: [grant] })
+  const first = await plans.get('p', 1) as PlanState
+  t.equal(await plans.get('p'), first, 'no copy per read')
+  t.equal((await plans.list())[0], first)
+  t.ok(Object.isFrozen(first) && Object.isFrozen(first.grants) && Object.isFrozen(first.grants[0]) && Object.isFrozen(first.grants[0]?.fields) && Object.isFrozen(first.grants[0]?.conditions), 'frozen all the way down')
+  t.throws(() => { (first as { status: string }).status = 'active' }, TypeError)
+  t.throws(() => { (first.grants[0]?.fields as string[]).push('idNumber') }, TypeError)
+  t.throws(() => { grant.conditions.requireCaseRef = false }, TypeError, 'the caller handed the state over')
+  t.same((await plans.get('p', 1))?.grants[0]?.fields, ['name'])
+
+  await plans.update({ ...first, status: 'active', activatedAt: '2026-02-01T00:00:00.000Z' }, 'approved')
+  const active = await plans.getActive() as PlanState
+  t.equal(active.grants, first.grants, 'a lifecycle step shares the grants it did not change')
+  t.ok(Object.isFrozen(active))
+  await plans.create(plan('q', 1, 'active', '2026-03-01T00:00:00.000Z'))
+  const superseded = await plans.get('p', 1) as PlanState
+  t.equal(superseded.status, 'superseded')
+  t.equal(superseded.grants, first.grants)
+  t.ok(Object.isFrozen(superseded))
+  t.equal(first.status, 'approved', 'a state read earlier never changes')
+})
+
 t.test('documents: a store without listeners', async t => {
   const members = new MemoryMemberRegistry()
   await members.put({ id: 'tj.psb', name: 'PSB', roles: ['agency'], keys: [] })

@@ -7,8 +7,8 @@ import { basename, dirname, join } from 'node:path'
 
 const TEMP_SUFFIX = '.tmp'
 
-/** Writes `text` to `path` atomically and durably, creating the folder if needed. */
-export async function writeFileAtomic (path: string, text: string): Promise<void> {
+/** Writes `text` (or bytes) to `path` atomically and durably, creating the folder if needed. */
+export async function writeFileAtomic (path: string, text: string | Uint8Array): Promise<void> {
   const folder = dirname(path)
   await ensureFolder(folder)
   // Legal ids never start with a dot, so a temp file is never taken for a document.

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { GovexError } from '../../codes.js'
 import { Plan, type PlanState } from '../../schemas/plan.js'
-import { MemoryPlanStore, type PlanWrite } from '../memory/plans.js'
+import { MemoryPlanStore, planStateJson, type PlanWrite } from '../memory/plans.js'
 import { compareKeys, type MemoryStoreOptions } from '../memory/documents.js'
 import { readFolder, writeFileAtomic } from './atomic.js'
 import { parseStoredDocument, type FileStoreOptions } from './documents.js'
@@ -31,15 +31,18 @@ export class FilePlanStore extends MemoryPlanStore {
     const folder = join(options.dir, 'plans')
     const store = new FilePlanStore(folder, options)
     const states = await loadStates(folder)
-    for (const write of settleActive(states)) await writeFileAtomic(store.#path(write.id, write.version), write.text)
-    for (const { state, text } of states) store.restore(state, text)
+    for (const write of settleActive(states)) await writeFileAtomic(store.#path(write.id, write.version), JSON.stringify(write.state))
+    for (const { state } of states) store.restore(state)
     return store
   }
 
   protected override async persist (writes: readonly PlanWrite[]): Promise<void> {
     // Paths first, so an illegal id fails before anything is written.
     const paths = writes.map(write => this.#path(write.id, write.version))
-    for (let i = 0; i < writes.length; i++) await writeFileAtomic(paths[i] as string, (writes[i] as PlanWrite).text)
+    // Serialised last to first, so the text remembered is the first write's: the state the caller answers with.
+    const texts: Buffer[] = []
+    for (let i = writes.length - 1; i >= 0; i--) texts[i] = planStateJson((writes[i] as PlanWrite).state)
+    for (let i = 0; i < writes.length; i++) await writeFileAtomic(paths[i] as string, texts[i] as Buffer)
   }
 
   #path (id: string, version: number): string {
@@ -51,7 +54,6 @@ export class FilePlanStore extends MemoryPlanStore {
 
 interface Loaded {
   state: PlanState
-  text: string
 }
 
 async function loadStates (folder: string): Promise<Loaded[]> {
@@ -67,7 +69,7 @@ async function loadStates (folder: string): Promise<Loaded[]> {
       if (state.id !== plan.name || state.version !== Number(version)) {
         throw new GovexError('GOVEX_ERR_INVALID_DOCUMENT', `${path} holds plan ${JSON.stringify(state.id)} version ${JSON.stringify(state.version)}; move or remove the file`)
       }
-      loaded.push({ state, text })
+      loaded.push({ state })
     }
   }
   return loaded
@@ -87,8 +89,7 @@ function settleActive (states: Loaded[]): PlanWrite[] {
   for (const loser of active.slice(1)) {
     const state: PlanState = { ...loser.state, status: 'superseded', supersededAt: winner.activatedAt }
     loser.state = state
-    loser.text = JSON.stringify(state)
-    writes.push({ id: state.id, version: state.version, state, text: loser.text })
+    writes.push({ id: state.id, version: state.version, state })
   }
   return writes
 }

@@ -2,28 +2,77 @@
 // existing (id, version), update is a compare-and-set on the status, and an
 // activation supersedes the previously active plan in the same step, so there
 // is never a moment with two active plans (PROTOCOL.md "activate").
+//
+// States are kept parsed and deeply frozen, and every read hands out that one
+// object: a plan of 100,000 grants is ~28 MB of JSON, and re-parsing it on every
+// get() made activation take seconds. Freezing keeps the old guarantee that a
+// reader can never change the stored state (a write to it throws).
 import { GovexError } from '../../codes.js'
 import type { PlanState, PlanStatus } from '../../schemas/plan.js'
 import type { PlanStore } from '../types.js'
 import { compareKeys, type MemoryStoreOptions, type ChangeListener } from './documents.js'
-
-interface Entry {
-  status: PlanStatus
-  text: string
-}
 
 /** One document to make durable: the state of (id, version). */
 export interface PlanWrite {
   id: string
   version: number
   state: PlanState
-  text: string
+}
+
+// Subtrees (a state's grants, approvals, ...) already frozen all the way down:
+// a lifecycle step copies only the top of the state, so the next freeze of the
+// 100,000 grants it shares costs nothing. Only the state's direct children are
+// recorded, which keeps this set small.
+const frozenTrees = new WeakSet<object>()
+
+function deepFreeze (value: object): void {
+  const stack: object[] = [value]
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    if (Object.isFrozen(next) && frozenTrees.has(next)) continue
+    Object.freeze(next)
+    for (const key of Object.keys(next)) {
+      const child = (next as Record<string, unknown>)[key]
+      if (typeof child === 'object' && child !== null) stack.push(child)
+    }
+  }
+}
+
+/**
+ * Freezes `state` and everything in it, in place, and returns it. The store
+ * takes ownership of a state it is given: a caller builds a changed state as a
+ * new object (as the lifecycle functions do), never by editing one.
+ */
+export function freezePlanState (state: PlanState): PlanState {
+  if (Object.isFrozen(state) && frozenTrees.has(state)) return state
+  for (const key of Object.keys(state)) {
+    const child = (state as unknown as Record<string, unknown>)[key]
+    if (typeof child !== 'object' || child === null || frozenTrees.has(child)) continue
+    deepFreeze(child)
+    frozenTrees.add(child)
+  }
+  Object.freeze(state)
+  frozenTrees.add(state)
+  return state
+}
+
+// The JSON of the last state serialised, as UTF-8 bytes: a lifecycle step
+// writes the state to its file and answers with it, one 28 MB JSON.stringify and
+// encoding instead of two. One slot, so at most one copy of a plan's text is
+// kept beside the states (off the JS heap, as a Buffer).
+let lastJson: { state: PlanState, bytes: Buffer } | null = null
+
+/** JSON.stringify(state) as UTF-8, remembered for the last frozen state it was asked for. */
+export function planStateJson (state: PlanState): Buffer {
+  if (lastJson?.state === state) return lastJson.bytes
+  const bytes = Buffer.from(JSON.stringify(state), 'utf8')
+  if (frozenTrees.has(state)) lastJson = { state, bytes }
+  return bytes
 }
 
 export class MemoryPlanStore implements PlanStore {
-  readonly #plans = new Map<string, Map<number, Entry>>()
+  readonly #plans = new Map<string, Map<number, PlanState>>()
   readonly #onChange: ChangeListener | undefined
-  #active: { id: string, version: number } | undefined
+  #active: PlanState | undefined
   #writes: Promise<unknown> = Promise.resolve()
 
   constructor (options: MemoryStoreOptions = {}) {
@@ -39,31 +88,27 @@ export class MemoryPlanStore implements PlanStore {
   protected async persist (_writes: readonly PlanWrite[]): Promise<void> {}
 
   /** loads a stored state without writing it or telling anyone (used at open) */
-  protected restore (state: PlanState, text: string): void {
-    this.#apply({ id: state.id, version: state.version, state, text })
+  protected restore (state: PlanState): void {
+    this.#apply({ id: state.id, version: state.version, state: freezePlanState(state) })
   }
 
   async get (id: string, version?: number): Promise<PlanState | undefined> {
     const versions = this.#plans.get(id)
     if (versions === undefined) return undefined
-    const entry = versions.get(version ?? latest(versions))
-    return entry === undefined ? undefined : JSON.parse(entry.text) as PlanState
+    return versions.get(version ?? latest(versions))
   }
 
   async list (): Promise<PlanState[]> {
     const states: PlanState[] = []
     for (const id of [...this.#plans.keys()].sort(compareKeys)) {
-      const versions = this.#plans.get(id) as Map<number, Entry>
-      for (const version of [...versions.keys()].sort((a, b) => a - b)) {
-        states.push(JSON.parse((versions.get(version) as Entry).text) as PlanState)
-      }
+      const versions = this.#plans.get(id) as Map<number, PlanState>
+      for (const version of [...versions.keys()].sort((a, b) => a - b)) states.push(versions.get(version) as PlanState)
     }
     return states
   }
 
   async getActive (): Promise<PlanState | undefined> {
-    const active = this.#active
-    return active === undefined ? undefined : await this.get(active.id, active.version)
+    return this.#active
   }
 
   create (state: PlanState): Promise<void> {
@@ -89,12 +134,11 @@ export class MemoryPlanStore implements PlanStore {
   }
 
   async #commit (state: PlanState): Promise<void> {
-    const writes: PlanWrite[] = [{ id: state.id, version: state.version, state, text: JSON.stringify(state) }]
+    const writes: PlanWrite[] = [{ id: state.id, version: state.version, state: freezePlanState(state) }]
     const active = this.#active
     if (state.status === 'active' && active !== undefined && (active.id !== state.id || active.version !== state.version)) {
-      const previous = JSON.parse((this.#entry(active.id, active.version) as Entry).text) as PlanState
-      const superseded: PlanState = { ...previous, status: 'superseded', supersededAt: state.activatedAt ?? new Date().toISOString() }
-      writes.push({ id: active.id, version: active.version, state: superseded, text: JSON.stringify(superseded) })
+      const superseded: PlanState = { ...active, status: 'superseded', supersededAt: state.activatedAt ?? new Date().toISOString() }
+      writes.push({ id: active.id, version: active.version, state: freezePlanState(superseded) })
     }
     await this.persist(writes)
     // Only now, in one synchronous step, does every reader see the change.
@@ -108,16 +152,16 @@ export class MemoryPlanStore implements PlanStore {
       versions = new Map()
       this.#plans.set(write.id, versions)
     }
-    versions.set(write.version, { status: write.state.status, text: write.text })
+    versions.set(write.version, write.state)
     const active = this.#active
     if (write.state.status === 'active') {
-      this.#active = { id: write.id, version: write.version }
+      this.#active = write.state
     } else if (active !== undefined && active.id === write.id && active.version === write.version) {
       this.#active = undefined
     }
   }
 
-  #entry (id: string, version: number): Entry | undefined {
+  #entry (id: string, version: number): PlanState | undefined {
     return this.#plans.get(id)?.get(version)
   }
 
@@ -128,7 +172,7 @@ export class MemoryPlanStore implements PlanStore {
   }
 }
 
-function latest (versions: Map<number, Entry>): number {
+function latest (versions: Map<number, PlanState>): number {
   let max = 0
   for (const version of versions.keys()) if (version > max) max = version
   return max
