@@ -87,6 +87,38 @@ t.test('the lifecycle, step by step', async t => {
   t.equal(mca.id, 'tj.mca')
 })
 
+t.test('lifecycle steps find the version they need below the latest one', async t => {
+  const h = await harness(t, { activate: false })
+  const { operator, approver } = h.actors
+  const create = async (version: number): Promise<State> =>
+    expectOk(await h.app.inject({ method: 'POST', url: '/v1/plans', headers: operator.auth(), payload: samplePlan(version) }), 201) as State
+  const approve = async (): Promise<State> => {
+    return expectOk(await h.app.inject({ method: 'POST', url: '/v1/plans/tj-sharing-plan/approve', headers: approver.auth(), payload: { signature: signApproval(draftDigest, approver.privateJwk) } })) as State
+  }
+  let draftDigest = (await create(1)).digest
+  t.equal((await approve()).version, 1)
+  // Versions 3, 5 and 7 on top (gaps in between): v1 stays the one approved version.
+  for (const version of [3, 5, 7]) await create(version)
+  let res = await h.app.inject({ method: 'POST', url: '/v1/plans/tj-sharing-plan/activate', headers: operator.auth() })
+  t.equal(res.statusCode, 200)
+  t.match(res.headers['content-type'], /^application\/json/)
+  t.match(res.json(), { version: 1, status: 'active' }, 'activate found v1 under three drafts')
+  t.same(res.json(), expectOk(await h.app.inject({ method: 'GET', url: '/v1/plans/tj-sharing-plan?version=1', headers: operator.auth() })), 'the answer is the stored state')
+  // The highest draft is the one approved.
+  draftDigest = (expectOk(await h.app.inject({ method: 'GET', url: '/v1/plans/tj-sharing-plan/digest', headers: approver.auth() })) as { digest: string }).digest
+  t.equal((await approve()).version, 7)
+  // More versions than the walk reads one by one: the fallback still finds v7.
+  for (let version = 8; version <= 30; version++) await create(version)
+  res = await h.app.inject({ method: 'POST', url: '/v1/plans/tj-sharing-plan/activate', headers: operator.auth() })
+  t.match(res.json(), { version: 7, status: 'active' })
+  // Revoke without a version picks the active one, not the latest draft.
+  res = await h.app.inject({ method: 'POST', url: '/v1/plans/tj-sharing-plan/revoke', headers: operator.auth() })
+  t.match(res.json(), { version: 7, status: 'revoked' })
+  t.equal((expectOk(await h.app.inject({ method: 'GET', url: '/v1/plans/tj-sharing-plan?version=1', headers: operator.auth() })) as State).status, 'superseded')
+  res = await h.app.inject({ method: 'POST', url: '/v1/plans/tj-sharing-plan/activate', headers: operator.auth() })
+  t.equal(res.statusCode, 409, 'nothing approved is left')
+})
+
 t.test('plan validation: 400 for the schema, 422 for MODEL.md rules', async t => {
   const h = await harness(t, { activate: false })
   const op = h.actors.operator.auth()

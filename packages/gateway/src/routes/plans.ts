@@ -3,9 +3,9 @@
 // approve (approver; the latest draft), activate (operator; the latest approved
 // version, superseding the active plan atomically), revoke (operator). Every
 // step is a core lifecycle function; the store applies it compare-and-set.
-import { ApproveBody, Plan, PlanState, activatePlan, approvePlan, createPlanState, revokePlan, validatePlan } from '@govex/core'
+import { ApproveBody, Plan, PlanState, activatePlan, approvePlan, createPlanState, planStateJson, revokePlan, validatePlan } from '@govex/core'
 import type { PlanState as PlanStateType, PlanStatus } from '@govex/core'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Principal } from '../auth.js'
 import type { RouteOptions } from '../context.js'
 import { accepted } from '../documents.js'
@@ -20,6 +20,9 @@ function wellFormedSlice (text: string, max: number): string {
   return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut
 }
 
+/** versions read one by one before newestWith() falls back to list() */
+const VERSION_WALK = 16
+
 type PlanRequest = FastifyRequest<{ Params: { id: string }, Querystring: { version?: string } }>
 
 export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): Promise<void> {
@@ -30,11 +33,29 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
     return new Date(now()).toISOString()
   }
 
-  async function versionsOf (id: string): Promise<PlanStateType[]> {
-    const all = await stores.plans.list()
-    const mine = all.filter(p => p.id === id)
-    if (mine.length === 0) throw httpError('GOVEX_ERR_NOT_FOUND', `no plan ${id}: see GET /v1/plans`)
-    return mine.sort((a, b) => b.version - a.version)
+  async function latestOf (id: string): Promise<PlanStateType> {
+    const latest = await stores.plans.get(id)
+    if (latest === undefined) throw httpError('GOVEX_ERR_NOT_FOUND', `no plan ${id}: see GET /v1/plans`)
+    return latest
+  }
+
+  /**
+   * The highest version of the plan with `status`, if any. Reads versions one by
+   * one down from the latest, the one a lifecycle step wants nearly always;
+   * list() reads every version of every plan, which is slow for large plans.
+   */
+  async function newestWith (latest: PlanStateType, status: PlanStatus): Promise<PlanStateType | undefined> {
+    if (latest.status === status) return latest
+    for (let version = latest.version - 1, steps = 0; version >= 1; version--, steps++) {
+      // Versions need not be consecutive: past a few gaps, one list() is cheaper.
+      if (steps === VERSION_WALK) {
+        const older = (await stores.plans.list()).filter(p => p.id === latest.id && p.version <= version && p.status === status)
+        return older.reduce<PlanStateType | undefined>((best, p) => best === undefined || p.version > best.version ? p : best, undefined)
+      }
+      const state = await stores.plans.get(latest.id, version)
+      if (state?.status === status) return state
+    }
+    return undefined
   }
 
   async function planAt (request: PlanRequest): Promise<PlanStateType> {
@@ -45,15 +66,25 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
     return state
   }
 
+  /**
+   * The state as the answer's body. A plan can be tens of MB: the file store
+   * has just serialised this state to write it, and planStateJson() hands that
+   * text back instead of serialising it a second time.
+   */
+  function answer (reply: FastifyReply, state: PlanStateType): Buffer {
+    reply.type('application/json; charset=utf-8')
+    return planStateJson(state)
+  }
+
   /** Records the lifecycle step, makes it live, audits it. */
-  async function stepped (request: FastifyRequest, next: PlanStateType, expected: PlanStatus, status = 200): Promise<PlanStateType> {
+  async function stepped (request: FastifyRequest, reply: FastifyReply, next: PlanStateType, expected: PlanStatus, status = 200): Promise<Buffer> {
     const trail = request.govex.trail as AdminTrail
     trail.target = `${next.id}@${next.version}`
     await stores.plans.update(next, expected)
     trail.digest = next.digest
-    await runtime.refresh()
+    await runtime.refresh('plan')
     await audit.record(request, status, null)
-    return next
+    return answer(reply, next)
   }
 
   app.post<{ Body: Plan }>('/v1/plans', {
@@ -76,7 +107,7 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
     trail.digest = draft.digest
     await audit.record(request, 201, null)
     reply.code(201)
-    return draft
+    return answer(reply, draft)
   })
 
   app.get('/v1/plans', {
@@ -87,7 +118,7 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
   app.get<{ Params: { id: string }, Querystring: { version?: string } }>('/v1/plans/:id', {
     config: { roles: readers },
     schema: { summary: 'A plan\'s latest version, or ?version=N', tags: ['plans'], params: PlanParams, querystring: VersionQuery, response: { 200: PlanState, ...errorResponses(400, 401, 403, 404) } }
-  }, async request => await planAt(request))
+  }, async (request, reply) => answer(reply, await planAt(request)))
 
   app.get<{ Params: { id: string }, Querystring: { version?: string } }>('/v1/plans/:id/digest', {
     config: { roles: ['operator', 'approver'] },
@@ -97,10 +128,10 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
   app.post<{ Params: { id: string }, Body: ApproveBody }>('/v1/plans/:id/approve', {
     config: { roles: ['approver'], audit: 'plan.approve', auditTarget: 'id' },
     schema: { summary: 'Approve the latest draft: body { signature } = detached JWS over the digest', tags: ['plans'], params: PlanParams, body: ApproveBody, response: { 200: PlanState, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 422) } }
-  }, async request => {
-    const versions = await versionsOf(request.params.id)
-    const draft = versions.find(p => p.status === 'draft')
-    if (draft === undefined) throw httpError('GOVEX_ERR_CONFLICT', `plan ${request.params.id} has no draft to approve (latest version ${versions[0]?.version ?? '?'} is ${versions[0]?.status ?? '?'}); submit a new version as a draft`)
+  }, async (request, reply) => {
+    const latest = await latestOf(request.params.id)
+    const draft = await newestWith(latest, 'draft')
+    if (draft === undefined) throw httpError('GOVEX_ERR_CONFLICT', `plan ${request.params.id} has no draft to approve (latest version ${latest.version} is ${latest.status}); submit a new version as a draft`)
     const trail = request.govex.trail as AdminTrail
     trail.target = `${draft.id}@${draft.version}`
     const principal = request.govex.principal as Principal
@@ -113,16 +144,15 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
       }
       throw err
     }
-    return await stepped(request, approved, 'draft')
+    return await stepped(request, reply, approved, 'draft')
   })
 
   app.post<{ Params: { id: string } }>('/v1/plans/:id/activate', {
     config: { roles: ['operator'], audit: 'plan.activate', auditTarget: 'id' },
     schema: { summary: 'Activate the latest approved version; the active plan becomes superseded', tags: ['plans'], params: PlanParams, response: { 200: PlanState, ...errorResponses(400, 401, 403, 404, 409) } }
-  }, async request => {
-    const versions = await versionsOf(request.params.id)
-    const approved = versions.find(p => p.status === 'approved')
-    const latest = versions[0] as PlanStateType
+  }, async (request, reply) => {
+    const latest = await latestOf(request.params.id)
+    const approved = await newestWith(latest, 'approved')
     if (approved === undefined) {
       ;(request.govex.trail as AdminTrail).target = `${latest.id}@${latest.version}`
       // Let the lifecycle say why the latest version cannot become active.
@@ -130,21 +160,22 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
       throw httpError('GOVEX_ERR_CONFLICT', `plan ${request.params.id} has no approved version to activate`)
     }
     ;(request.govex.trail as AdminTrail).target = `${approved.id}@${approved.version}`
-    return await stepped(request, activatePlan(approved, iso()), 'approved')
+    return await stepped(request, reply, activatePlan(approved, iso()), 'approved')
   })
 
   app.post<{ Params: { id: string }, Querystring: { version?: string } }>('/v1/plans/:id/revoke', {
     config: { roles: ['operator'], audit: 'plan.revoke', auditTarget: 'id' },
     schema: { summary: 'Revoke the plan (?version=N, else its active or latest approved version): exchanges under it stop at once', tags: ['plans'], params: PlanParams, querystring: VersionQuery, response: { 200: PlanState, ...errorResponses(400, 401, 403, 404, 409) } }
-  }, async request => {
+  }, async (request, reply) => {
     let target: PlanStateType
     if (request.query.version !== undefined) {
       target = await planAt(request)
     } else {
-      const versions = await versionsOf(request.params.id)
-      target = versions.find(p => p.status === 'active') ?? versions.find(p => p.status === 'approved') ?? versions[0] as PlanStateType
+      const latest = await latestOf(request.params.id)
+      const active = await stores.plans.getActive()
+      target = (active?.id === latest.id ? active : undefined) ?? await newestWith(latest, 'approved') ?? latest
     }
     ;(request.govex.trail as AdminTrail).target = `${target.id}@${target.version}`
-    return await stepped(request, revokePlan(target, iso()), target.status)
+    return await stepped(request, reply, revokePlan(target, iso()), target.status)
   })
 }

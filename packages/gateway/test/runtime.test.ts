@@ -1,0 +1,80 @@
+// The runtime's rebuilds: a plan change re-indexes the plan only (members and
+// catalog kept as they are), the watcher's notice of a write a caller already
+// refreshed for costs no second rebuild, and any other change rebuilds it all.
+import t from 'tap'
+import { activatePlan, createPlanState, openMemoryStores } from '@govex/core'
+import type { PlanState } from '@govex/core'
+import type { FastifyBaseLogger } from 'fastify'
+import { Runtime } from '../src/runtime.js'
+import { GATEWAY_ID, makeActors, psbDirectory, samplePlan } from './helpers/deployment.js'
+
+const silent = { debug () {}, info () {}, warn () {}, error () {}, fatal () {}, trace () {}, child () { return silent }, level: 'silent', silent () {} } as unknown as FastifyBaseLogger
+const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
+
+function active (version: number): PlanState {
+  return activatePlan({ ...createPlanState(samplePlan(version)), status: 'approved' }, new Date().toISOString())
+}
+
+t.test('a plan change rebuilds the plan index only, once', async t => {
+  const stores = await openMemoryStores({ gatewayId: GATEWAY_ID })
+  t.teardown(() => stores.close())
+  const actors = makeActors()
+  for (const actor of Object.values(actors)) await stores.members.put(actor.member)
+  await stores.directories.put(psbDirectory('http://127.0.0.1:1'))
+  const runtime = new Runtime({ stores, log: silent, debounceMs: 5 })
+  t.teardown(() => runtime.close())
+  let rebuilds = 0
+  runtime.onRebuild = () => { rebuilds++ }
+  await runtime.refresh()
+  runtime.watch()
+  const before = runtime.state
+  t.equal(before.plan, null)
+
+  await stores.plans.create(active(1))
+  await runtime.refresh('plan')
+  const after = runtime.state
+  t.equal(after.plan?.plan.version, 1, 'the new plan is live when refresh resolves')
+  t.equal(after.catalog, before.catalog, 'catalog reused')
+  t.equal(after.members, before.members, 'members reused')
+  t.equal(after.memberDocs, before.memberDocs)
+  t.equal(after.generation, before.generation + 1)
+  await sleep(50)
+  t.equal(runtime.state, after, 'the store\'s notice of the same write rebuilt nothing')
+  t.equal(rebuilds, 2)
+
+  // A change seen only by the watcher: one plan-only rebuild, debounced.
+  await stores.plans.create(active(2))
+  await stores.plans.create({ ...createPlanState(samplePlan(3)) })
+  await sleep(50)
+  t.equal(runtime.state.plan?.plan.version, 2, 'the watcher made the activation live')
+  t.equal(runtime.state.catalog, before.catalog)
+  t.equal(rebuilds, 3, 'a burst of changes, one rebuild')
+
+  // Anything but a plan rebuilds it all.
+  await stores.directories.put({ ...psbDirectory('http://127.0.0.1:2'), version: 2 })
+  await sleep(50)
+  t.not(runtime.state.catalog, before.catalog, 'catalog compiled again')
+  t.equal(runtime.state.plan?.plan.version, 2)
+  t.equal(rebuilds, 4)
+
+  // A plan change that leaves the active plan as it was keeps the state.
+  const current = runtime.state
+  await runtime.refresh('plan')
+  t.equal(runtime.state, current)
+})
+
+t.test('a plan-only refresh before the first load loads everything', async t => {
+  const stores = await openMemoryStores({ gatewayId: GATEWAY_ID })
+  t.teardown(() => stores.close())
+  const actors = makeActors()
+  await stores.members.put(actors.mca.member)
+  await stores.directories.put(psbDirectory('http://127.0.0.1:1'))
+  await stores.plans.create(active(1))
+  const runtime = new Runtime({ stores, log: silent })
+  t.teardown(() => runtime.close())
+  await runtime.refresh('plan')
+  t.ok(runtime.loaded)
+  t.ok(runtime.state.members.has('tj.mca'))
+  t.equal(runtime.state.plan?.plan.version, 1, 'and indexes the active plan')
+  t.ok(runtime.state.catalog.get('tj.psb:household-registration'))
+})
