@@ -54,6 +54,10 @@ t.test('normalizeFilter', async t => {
     { consumer: 'tj.mca', from: '2026-11-27T00:00:00.000Z', to: '2026-11-27T08:00:00.000Z' })
   t.throws(() => normalizeFilter({ from: 'soon' }), { code: 'GOVEX_ERR_BAD_REQUEST', message: /`from`/ })
   t.throws(() => normalizeFilter({ to: '2026-13-45' }), { code: 'GOVEX_ERR_BAD_REQUEST', message: /`to`/ })
+  for (const loose of ['1', '2026', 'Nov 27 2026', '2026-11-27 08:00:00', '2026-11-27T08:00', '2026-11-27T08:00:00']) {
+    t.throws(() => normalizeFilter({ from: loose }), { code: 'GOVEX_ERR_BAD_REQUEST' }, `not ISO 8601 with a zone: ${loose}`)
+  }
+  t.same(normalizeFilter({ from: '2026-11-27T08:00Z' }).from, '2026-11-27T08:00:00.000Z')
   t.equal(filterKey({ consumer: 'a' }), filterKey(normalizeFilter({ consumer: 'a', kind: undefined })))
   t.not(filterKey({ consumer: 'a' }), filterKey({ consumer: 'b' }))
   t.match(filterKey({}), /^[0-9a-f]{16}$/)

@@ -54,8 +54,12 @@ export function matchesFilter (record: AuditKeyFields, filter: AuditFilter): boo
   return true
 }
 
+/** A calendar date, or a date-time with seconds optional and a zone (Z or ±hh:mm). */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/
+
 function instant (value: string, name: string): string {
-  const ms = Date.parse(value)
+  // Date.parse alone takes "1" for 2001 and many other non-ISO forms
+  const ms = ISO_8601.test(value) ? Date.parse(value) : Number.NaN
   if (Number.isNaN(ms)) {
     throw new GovexError('GOVEX_ERR_BAD_REQUEST', `audit filter \`${name}\` is not an ISO 8601 date-time: ${JSON.stringify(value)}; use e.g. 2026-11-27T08:00:00Z`)
   }
