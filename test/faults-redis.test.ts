@@ -85,12 +85,12 @@ t.test('Redis stopped and started mid-load', async t => {
     await new Promise(resolve => setTimeout(resolve, 5))
   })
   const pause = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
-  await pause(800)
+  await pause(500)
   for (let o = 0; o < outages; o++) {
     await stopRedis(redis, port)
-    await pause(2500)
+    await pause(2200)
     redis = await startRedis(port, dir)
-    await pause(2000)
+    await pause(1200)
   }
   stop = true
   await load

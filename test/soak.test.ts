@@ -45,7 +45,7 @@ t.test(`soak: ${SECONDS} s at ${RATE} requests/s`, { skip: CLI_BUILT ? false : '
   // Warm up, so the RSS baseline is the steady state and not the cold start.
   const warm = newTally()
   const headers = d.actors.mca.auth()
-  for (let i = 0; i < 200; i++) await sendOne(gw.url, headers, i, warm)
+  for (let i = 0; i < 100; i++) await sendOne(gw.url, headers, i, warm)
 
   const tally = newTally()
   const samples: number[] = []
