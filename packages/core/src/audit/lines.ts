@@ -57,28 +57,13 @@ const BATCH_CHUNK = 4 << 20
  * as UTF-8.
  */
 export async function * readLineBatches (fh: FileHandle, start = 0, end?: number): AsyncGenerator<LineBatch> {
-  const stop = end ?? (await fh.stat()).size
-  let carry: Buffer = Buffer.alloc(0)
-  let position = start
-  while (position < stop) {
-    // the carried partial line goes in front, the read lands right after it: no copy of the chunk
-    const want = Math.min(BATCH_CHUNK, stop - position)
-    const buf = Buffer.allocUnsafe(carry.length + want)
-    carry.copy(buf, 0)
-    const { bytesRead } = await fh.read(buf, carry.length, want, position)
-    if (bytesRead === 0) break
-    position += bytesRead
-    const filled = carry.length + bytesRead
-    const last = buf.lastIndexOf(10, filled - 1)
-    if (last === -1) {
-      carry = buf.subarray(0, filled)
-      continue
+  for await (const chunk of readLineChunks(fh, start, end)) {
+    if (chunk.buf.length > 0) {
+      const text = chunk.buf.subarray(0, chunk.buf.length - 1)
+      yield { lines: text.toString(isAscii(text) ? 'latin1' : 'utf8').split('\n') }
     }
-    const text = buf.subarray(0, last)
-    carry = Buffer.from(buf.subarray(last + 1, filled))
-    yield { lines: text.toString(isAscii(text) ? 'latin1' : 'utf8').split('\n') }
+    if (chunk.torn !== undefined) yield { lines: [], torn: chunk.torn.toString('utf8') }
   }
-  if (carry.length > 0) yield { lines: [], torn: carry.toString('utf8') }
 }
 
 export interface ChunkBatch {
