@@ -5,7 +5,6 @@
 import { mkdtemp, rm, mkdir, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { randomUUID } from 'node:crypto'
 import { loadavg } from 'node:os'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
@@ -13,30 +12,11 @@ import { sealLine, recordHash } from '../../packages/core/dist/audit/chain.js'
 import { verifyChain } from '../../packages/core/dist/audit/verify.js'
 import { canonicalJson, sha256, ZERO_DIGEST } from '../../packages/core/dist/canonical.js'
 import { FileAuditLog } from '../../packages/core/dist/store/file/audit-log.js'
+import { benchEntry as entry } from '../lib/audit-entry.js'
 
 const seconds = Number(process.argv[2] ?? 2)
 const GW = 'tj.gw.bench'
 
-function entry (i) {
-  return {
-    kind: 'exchange',
-    id: randomUUID(),
-    consumer: i % 2 === 0 ? 'tj.mca' : 'tj.hrss',
-    provider: 'tj.psb',
-    resource: 'tj.psb:household-registration',
-    userId: `officer-${i % 100}`,
-    purpose: 'minimum-living-guarantee-review',
-    caseRef: `MCA-2026-${String(i).padStart(6, '0')}`,
-    plan: { id: 'tj-sharing-plan', version: 3 },
-    grantId: 'mca-household-2026',
-    fields: ['name', 'householdAddress'],
-    outcome: i % 10 === 0 ? 'denied' : 'allowed',
-    code: i % 10 === 0 ? 'GOVEX_ERR_NO_GRANT' : null,
-    status: i % 10 === 0 ? 403 : 200,
-    latencyMs: 3.2,
-    digests: { request: 'sha256:' + 'a'.repeat(64), response: 'sha256:' + 'b'.repeat(64) }
-  }
-}
 
 const ms = start => Number(process.hrtime.bigint() - start) / 1e6
 // CPU time holds better than wall time on a shared, busy machine

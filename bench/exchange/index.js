@@ -14,10 +14,10 @@ import { spawn, execFileSync } from 'node:child_process'
 import { mkdtemp, writeFile, rm, mkdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { randomUUID } from 'node:crypto'
 import autocannon from 'autocannon'
 import { Redis } from 'ioredis'
 import { SMOKE, PIN, LOAD_CPU, TARGET_CPU, pinSelf, pinning, startChild, ask, stopChild, cpuOfPid, freePort, median, report, fmt } from '../lib/common.js'
+import { exchangeBody as body } from '../lib/envelope.js'
 
 const gatewayDir = new URL('../gateway/', import.meta.url)
 const DURATION = Number(process.env.BENCH_DURATION ?? 8)
@@ -29,16 +29,6 @@ const only = process.env.BENCH_TARGETS?.split(',')
 
 pinSelf()
 
-function body () {
-  return JSON.stringify({
-    id: randomUUID(),
-    purpose: 'minimum-living-guarantee-review',
-    userId: 'officer-4711',
-    caseRef: 'MCA-2026-000123',
-    fields: ['name', 'householdAddress'],
-    query: { idNumber: '120101199001011234' }
-  })
-}
 
 /** One autocannon run; `rate` = requests/s for the whole run (fixed-rate mode) or undefined (as fast as it answers). */
 async function load (target, authorization, seconds, rate) {

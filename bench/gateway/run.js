@@ -8,9 +8,9 @@
 // the forwarder under test on CPU 1 (taskset), as in notes/performance.md.
 import { fork, execFileSync } from 'node:child_process'
 import { availableParallelism, cpus } from 'node:os'
-import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
+import { exchangeBody as body } from '../lib/envelope.js'
 
 const here = new URL('.', import.meta.url)
 const duration = Number(process.env.BENCH_DURATION ?? 10)
@@ -51,16 +51,6 @@ function stop (child) {
   return new Promise(resolve => { child.removeAllListeners('exit'); child.once('exit', resolve); child.send('stop') })
 }
 
-function body () {
-  return JSON.stringify({
-    id: randomUUID(),
-    purpose: 'minimum-living-guarantee-review',
-    userId: 'officer-4711',
-    caseRef: 'MCA-2026-000123',
-    fields: ['name', 'householdAddress'],
-    query: { idNumber: '120101199001011234' }
-  })
-}
 
 async function load (url, authorization, seconds) {
   return await autocannon({

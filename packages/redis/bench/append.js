@@ -2,34 +2,15 @@
 // caller awaits its append, as a gateway request does), then a consumer query
 // and verify over what was written. Run after `npx tsc -b`:
 //   node packages/redis/bench/append.js [seconds per round, default 2] [redis url]
-import { randomBytes, randomUUID } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { openRedisStores } from '../dist/index.js'
+import { benchEntry as entry } from '../../../bench/lib/audit-entry.js'
 
 const seconds = Number(process.argv[2] ?? 2)
 const url = process.argv[3] ?? process.env.GOVEX_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const prefix = `govex-bench-${randomBytes(4).toString('hex')}:`
 
-function entry (i) {
-  return {
-    kind: 'exchange',
-    id: randomUUID(),
-    consumer: i % 2 === 0 ? 'tj.mca' : 'tj.hrss',
-    provider: 'tj.psb',
-    resource: 'tj.psb:household-registration',
-    userId: `officer-${i % 100}`,
-    purpose: 'minimum-living-guarantee-review',
-    caseRef: `MCA-2026-${String(i).padStart(6, '0')}`,
-    plan: { id: 'tj-sharing-plan', version: 3 },
-    grantId: 'mca-household-2026',
-    fields: ['name', 'householdAddress'],
-    outcome: i % 10 === 0 ? 'denied' : 'allowed',
-    code: i % 10 === 0 ? 'GOVEX_ERR_NO_GRANT' : null,
-    status: i % 10 === 0 ? 403 : 200,
-    latencyMs: 3.2,
-    digests: { request: 'sha256:' + 'a'.repeat(64), response: 'sha256:' + 'b'.repeat(64) }
-  }
-}
 
 const fmt = n => Math.round(n).toLocaleString('en-US')
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]
