@@ -9,6 +9,7 @@ import type { PlanRef } from './schemas/envelope.js'
 import type { Grant } from './schemas/plan.js'
 import type { QuotaLimits } from './store/types.js'
 import type { IndexedGrant, PlanIndex } from './plan/plan-index.js'
+import type { Problem } from './problems.js'
 
 export type Zone = 'extranet' | 'intranet'
 
@@ -37,7 +38,11 @@ export type AuthorizeResult =
     /** the grant's quota, null when unlimited */
     quota: QuotaLimits | null
   }
-  | { allow: false, code: ErrorCode, message: string, entry?: CatalogEntry, grant?: Grant, plan?: PlanRef }
+  | {
+    allow: false, code: ErrorCode, message: string, entry?: CatalogEntry, grant?: Grant, plan?: PlanRef
+    /** for GOVEX_ERR_BAD_REQUEST: each missing query parameter (PROTOCOL.md lists every problem) */
+    problems?: Problem[]
+  }
 
 /** Whether a gateway in `zone` serves a resource of `level` (MODEL.md "Directory"). */
 export function zoneServes (zone: Zone, level: string): boolean {
@@ -132,7 +137,8 @@ export function authorize (index: PlanIndex | null, catalog: Catalog, request: A
         allow: false,
         code: 'GOVEX_ERR_BAD_REQUEST',
         message: `${resourceId} requires query parameter${absent.length === 1 ? '' : 's'} ${absent.join(', ')}: add ${absent.length === 1 ? 'it' : 'them'} to the envelope's query`,
-        entry, grant, plan
+        entry, grant, plan,
+        problems: absent.map(name => ({ code: 'required', path: '/query/' + name, message: 'is required by the resource' }))
       }
     }
   }

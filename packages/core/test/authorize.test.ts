@@ -152,7 +152,7 @@ t.test('CONDITION_UNMET', async t => {
 })
 
 t.test('required query parameters', async t => {
-  const missing = { allow: false, code: 'GOVEX_ERR_BAD_REQUEST', message: "tj.psb:household-registration requires query parameter idNumber: add it to the envelope's query", grant: main }
+  const missing = { allow: false, code: 'GOVEX_ERR_BAD_REQUEST', message: "tj.psb:household-registration requires query parameter idNumber: add it to the envelope's query", grant: main, problems: [{ code: 'required', path: '/query/idNumber', message: 'is required by the resource' }] }
   t.match(authorize(index, catalog, request({ query: undefined })), missing)
   t.match(authorize(index, catalog, request({ query: {} })), missing)
   t.match(authorize(index, catalog, request({ query: { idNumber: null } })), missing, 'null is absent')

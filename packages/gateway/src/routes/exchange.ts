@@ -5,7 +5,7 @@
 // envelope id and its quota.
 import { randomUUID } from 'node:crypto'
 import { RequestEnvelope, ResponseEnvelope, authorize, digestOf, isEnvelopeId, sha256 } from '@govex/core'
-import type { ErrorCode, Problem } from '@govex/core'
+import type { ErrorCode } from '@govex/core'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { RouteOptions } from '../context.js'
 import { httpError } from '../errors.js'
@@ -14,15 +14,6 @@ import { minimise, providerData } from '../minimise.js'
 import { PROVIDER_TOKEN_TTL_S } from '../gateway-key.js'
 import type { ExchangeTrail } from '../request-state.js'
 import { requestIdOf } from '../hooks.js'
-
-function missingQueryProblems (required: readonly string[], query: Record<string, unknown> | undefined): Problem[] {
-  const problems: Problem[] = []
-  for (const name of required) {
-    const value = query === undefined || !Object.hasOwn(query, name) ? undefined : query[name]
-    if (value === undefined || value === null) problems.push({ code: 'required', path: '/query/' + name, message: 'is required by the resource' })
-  }
-  return problems
-}
 
 export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOptions): Promise<void> {
   const { config, stores, runtime, forwarder, key, metrics, audit, now } = ctx
@@ -73,10 +64,7 @@ export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOption
       if (decision.plan !== undefined) trail.plan = decision.plan
       if (decision.grant !== undefined) trail.grantId = decision.grant.id
       if (decision.entry !== undefined) trail.provider = decision.entry.provider
-      const problems = decision.code === 'GOVEX_ERR_BAD_REQUEST' && decision.entry !== undefined
-        ? missingQueryProblems(decision.entry.requiredQuery, envelope.query)
-        : undefined
-      throw httpError(decision.code, decision.message, problems !== undefined && problems.length > 0 ? problems : undefined)
+      throw httpError(decision.code, decision.message, decision.problems)
     }
     const { entry, grant, fields, plan } = decision
     const provider = entry.provider
