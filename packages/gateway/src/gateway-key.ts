@@ -1,11 +1,12 @@
 // The gateway's own Ed25519 key (config `keyFile`, a private JWK) and the JWT
 // it signs for every forwarded call (PROTOCOL.md "Gateway → provider"). The
-// KeyObject and the encoded header are built once; per call only the claims are
-// encoded and signed.
+// signer and the encoded header are built once; per call only the claims are
+// encoded and signed (libsodium where available, see ed25519.ts).
 import { readFile } from 'node:fs/promises'
-import { sign, type KeyObject } from 'node:crypto'
-import { PrivateJwk, GovexError, b64url, checkpointSigner, privateKeyFromJwk, publicJwkOf, validateSchema } from '@govex/core'
+import { PrivateJwk, GovexError, b64url, checkpointSigner, publicJwkOf, validateSchema } from '@govex/core'
 import type { CheckpointSign, PublicJwk } from '@govex/core'
+import { ed25519Signer } from './ed25519.js'
+import type { SignerBackend } from './ed25519.js'
 
 /** What a provider checks in the gateway's JWT. */
 export interface ProviderClaims {
@@ -26,21 +27,24 @@ export const PROVIDER_TOKEN_TTL_S = 60
 export interface GatewayKey {
   readonly kid: string
   readonly publicJwk: PublicJwk
+  /** what signs: libsodium when it could be loaded, else node:crypto */
+  readonly backend: SignerBackend
   /** a compact JWT over the claims, header `{ alg: EdDSA, kid }` */
   sign (claims: ProviderClaims): string
   /** signs the audit chain's checkpoints (a detached JWS over the head hash) */
   signCheckpoint?: CheckpointSign
 }
 
-export function gatewayKeyFromJwk (jwk: PrivateJwk): GatewayKey {
-  const key: KeyObject = privateKeyFromJwk(jwk)
+export function gatewayKeyFromJwk (jwk: PrivateJwk, backend?: SignerBackend): GatewayKey {
+  const signer = ed25519Signer(jwk, backend)
   const header = b64url(JSON.stringify({ alg: 'EdDSA', kid: jwk.kid })) + '.'
   return {
     kid: jwk.kid,
     publicJwk: publicJwkOf(jwk),
+    backend: signer.backend,
     sign (claims) {
       const input = header + Buffer.from(JSON.stringify(claims), 'utf8').toString('base64url')
-      return input + '.' + sign(null, Buffer.from(input, 'latin1'), key).toString('base64url')
+      return input + '.' + signer.sign(Buffer.from(input, 'latin1')).toString('base64url')
     },
     signCheckpoint: checkpointSigner(jwk)
   }

@@ -2,6 +2,7 @@
 // with a graceful stop on SIGINT/SIGTERM: stop accepting, let in-flight
 // exchanges finish, flush the audit log, close the provider pools and the
 // stores, then exit.
+import { ed25519Backend } from './ed25519.js'
 import type { FastifyInstance } from 'fastify'
 import { buildGateway } from './app.js'
 import type { BuildGatewayOptions } from './app.js'
@@ -56,6 +57,6 @@ export async function startGateway (config: ResolvedConfig, options: StartOption
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
   }
-  app.log.info({ url, gatewayId: config.gatewayId, zone: config.zone, store: config.store.kind }, 'gateway listening')
+  app.log.info({ url, gatewayId: config.gatewayId, zone: config.zone, store: config.store.kind, signer: ed25519Backend }, 'gateway listening')
   return { app, url, close }
 }
