@@ -70,6 +70,8 @@ export class ConfigError extends GovexError {
 // ---- environment overrides ----
 
 interface SchemaNode {
+  type?: string | string[]
+  const?: unknown
   properties?: Record<string, SchemaNode>
   anyOf?: SchemaNode[]
 }
@@ -94,8 +96,16 @@ function snakeToCamel (token: string): string {
   return token.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())
 }
 
-/** The key path a GOVEX_* variable names, or undefined when it names no config key. */
-function keyPathOf (variable: string): string[] | undefined {
+/** Whether a key only ever holds text (so its variable is taken as written, never as JSON). */
+function onlyText (nodes: SchemaNode[]): boolean {
+  const text = (node: SchemaNode): boolean => Array.isArray(node.anyOf)
+    ? node.anyOf.every(text)
+    : node.type === 'string' || (node.type === undefined && typeof node.const === 'string')
+  return nodes.length > 0 && nodes.every(text)
+}
+
+/** The key path a GOVEX_* variable names and its schema, or undefined when it names no config key. */
+function keyPathOf (variable: string): { path: string[], nodes: SchemaNode[] } | undefined {
   const tokens = variable.slice('GOVEX_'.length).split('__')
   const path: string[] = []
   let nodes: SchemaNode[] = [GatewayConfig as unknown as SchemaNode]
@@ -108,10 +118,12 @@ function keyPathOf (variable: string): string[] | undefined {
     path.push(name)
     nodes = next
   }
-  return path
+  return { path, nodes }
 }
 
-function parseValue (text: string): unknown {
+/** A string key takes the text as it is (GOVEX_STORE__PREFIX=1 is "1"); other keys read JSON, or text when it is not JSON. */
+function parseValue (text: string, nodes: SchemaNode[]): unknown {
+  if (onlyText(nodes)) return text
   try {
     return JSON.parse(text) as unknown
   } catch {
@@ -135,15 +147,16 @@ export function applyEnvOverrides (raw: unknown, env: NodeJS.ProcessEnv): unknow
     if (!variable.startsWith('GOVEX_')) continue
     const value = env[variable]
     if (value === undefined) continue
-    const path = keyPathOf(variable)
-    if (path === undefined) continue
+    const key = keyPathOf(variable)
+    if (key === undefined) continue
+    const { path, nodes } = key
     let target: Record<string, unknown> = out
     for (const key of path.slice(0, -1)) {
       const next = target[key]
       if (!isPlainObject(next)) target[key] = {}
       target = target[key] as Record<string, unknown>
     }
-    target[path[path.length - 1] as string] = parseValue(value)
+    target[path[path.length - 1] as string] = parseValue(value, nodes)
   }
   return out
 }

@@ -78,6 +78,12 @@ t.test('GOVEX_* overrides', async t => {
 
   const switched = await loadConfig(file, { GOVEX_STORE: '{"kind":"redis","url":"redis://r:6379"}', GOVEX_STORE__PREFIX: 'p:' })
   t.same(switched.store, { kind: 'redis', url: 'redis://r:6379', prefix: 'p:', spoolDir: join(dir, 'data', 'spool') }, 'a whole object, then a key inside it')
+  // a key that holds text takes the value as written, even when it would parse as JSON
+  const texts = await loadConfig(file, { GOVEX_STORE: '{"kind":"redis","url":"redis://r:6379"}', GOVEX_STORE__PREFIX: '1', GOVEX_HOST: 'true', GOVEX_LOG__REDACT: '["a.b"]' })
+  t.equal(texts.store.kind === 'redis' ? texts.store.prefix : undefined, '1')
+  t.equal(texts.host, 'true')
+  t.same(texts.log.redact, ['a.b'], 'an array still reads as JSON')
+  t.same(applyEnvOverrides({ zone: 'extranet' }, { GOVEX_ZONE: 'null' }), { zone: 'null' }, 'an enum of strings reads text (and then fails validation by name)')
   t.same(applyEnvOverrides(minimal, {}), minimal)
   t.not(applyEnvOverrides(minimal, {}), minimal, 'a copy')
 })
