@@ -28,7 +28,7 @@ export async function openStores (config: ResolvedConfig, log?: FastifyBaseLogge
   const every = config.audit.checkpointEvery
   const checkpoint = signCheckpoint !== undefined && every > 0 ? { every, sign: signCheckpoint } : undefined
   if (store.kind === 'file') {
-    return await openFileStores({ dir: store.dir, gatewayId: config.gatewayId, maxBatch: config.audit.maxBatch, checkpoint })
+    return await openFileStores({ dir: store.dir, gatewayId: config.gatewayId, maxBatch: config.audit.maxBatch, checkpoint, replayWindowS: config.limits.replayWindowS })
   }
   const redis = await import('@govex/redis') as unknown as RedisModule
   return await redis.openRedisStores({

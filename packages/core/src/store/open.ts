@@ -13,6 +13,7 @@ import { MemoryPlanStore } from './memory/plans.js'
 import { MemoryReplayGuard } from './memory/replay.js'
 import { MemoryQuotaCounter } from './memory/quota.js'
 import { MemoryAuditLog } from './memory/audit-log.js'
+import { restoreExchangeGuards } from './memory/restore.js'
 import { FileMemberRegistry } from './file/members.js'
 import { FileDirectoryStore } from './file/directories.js'
 import { FileDisclosureStore } from './file/disclosures.js'
@@ -20,6 +21,9 @@ import { FilePlanStore } from './file/plans.js'
 import { FileAuditLog } from './file/audit-log.js'
 import { ensureFolder } from './file/atomic.js'
 import type { CheckpointOptions } from '../audit/checkpoint.js'
+
+/** PROTOCOL.md: an envelope id is refused as a replay within 24 h unless configured otherwise. */
+export const DEFAULT_REPLAY_WINDOW_S = 86_400
 
 export interface MemoryStoresOptions {
   gatewayId: string
@@ -35,6 +39,14 @@ export interface FileStoresOptions {
   maxBatch?: number | undefined
   /** append a signed checkpoint to the audit chain every `every` records */
   checkpoint?: CheckpointOptions | undefined
+  /**
+   * the replay window in seconds (limits.replayWindowS, default 86 400): the
+   * envelope ids and quota counts of this window are read back from the audit
+   * log at open, so a restart forgets neither
+   */
+  replayWindowS?: number | undefined
+  /** the clock in ms (tests) */
+  now?: (() => number) | undefined
 }
 
 export async function openMemoryStores (options: MemoryStoresOptions): Promise<Stores> {
@@ -64,7 +76,15 @@ export async function openFileStores (options: FileStoresOptions): Promise<Store
     plans: await FilePlanStore.open({ dir, onChange })
   }
   const audit = await FileAuditLog.open({ dir, gatewayId: options.gatewayId, maxBatch: options.maxBatch, checkpoint: options.checkpoint })
-  return assemble({ ...documents, audit }, changes, async () => {
+  const replay = new MemoryReplayGuard({ now: options.now })
+  const quota = new MemoryQuotaCounter()
+  try {
+    await restoreExchangeGuards(audit, replay, quota, { windowS: options.replayWindowS ?? DEFAULT_REPLAY_WINDOW_S, now: options.now?.() })
+  } catch (err) {
+    await audit.close()
+    throw err
+  }
+  return assemble({ ...documents, audit, replay, quota }, changes, async () => {
     try {
       await stat(dir)
     } catch (err) {
@@ -77,15 +97,15 @@ function checkGatewayId (gatewayId: unknown): void {
   if (!isMemberId(gatewayId)) throw new GovexError('GOVEX_ERR_BAD_REQUEST', `gatewayId ${JSON.stringify(gatewayId)} is not a legal member id; use a dotted lowercase id such as tj.gw.extranet-1`)
 }
 
-type Parts = Pick<Stores, 'members' | 'directories' | 'disclosures' | 'plans' | 'audit'>
+type Parts = Pick<Stores, 'members' | 'directories' | 'disclosures' | 'plans' | 'audit'> & Partial<Pick<Stores, 'replay' | 'quota'>>
 
 function assemble (parts: Parts, changes: Changes, check: () => Promise<void>): Stores {
   let closed = false
   return {
-    ...parts,
     // One process: both live in its memory, whatever holds the documents.
     replay: new MemoryReplayGuard(),
     quota: new MemoryQuotaCounter(),
+    ...parts,
     subscribe: listener => changes.subscribe(listener),
     async ping () {
       if (closed) throw new GovexError('GOVEX_ERR_UNAVAILABLE', 'the stores are closed; open them again')

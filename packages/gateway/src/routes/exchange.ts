@@ -4,7 +4,7 @@
 // Only a request that passes every check before the forward consumes its
 // envelope id and its quota.
 import { randomUUID } from 'node:crypto'
-import { RequestEnvelope, ResponseEnvelope, authorize, digestOf, isEnvelopeId, sha256 } from '@govex/core'
+import { RequestEnvelope, ResponseEnvelope, authorize, digestOf, isEnvelopeId, quotaKey, sha256 } from '@govex/core'
 import type { ErrorCode } from '@govex/core'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { RouteOptions } from '../context.js'
@@ -81,7 +81,7 @@ export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOption
     if (decision.quota !== null) {
       let quota
       try {
-        quota = await stores.quota.consume(plan.id + '/' + grant.id, decision.quota, at)
+        quota = await stores.quota.consume(quotaKey(plan.id, grant.id), decision.quota, at)
       } catch (err) {
         await releaseQuietly(request, replayKey)
         throw err

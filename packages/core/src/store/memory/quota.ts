@@ -39,6 +39,20 @@ export class MemoryQuotaCounter implements QuotaCounter {
     return { ok: false, retryAfterS: Math.max(1, Math.ceil(Math.max(minuteWait, dayWait) / 1000)), window }
   }
 
+  /**
+   * Counts one request at `atMs` that was allowed then, whatever the limits:
+   * for restoring the counters from the audit log at start, oldest first.
+   */
+  seed (key: string, atMs: number): void {
+    const counts = this.#counts.get(key) ?? this.#add(key, atMs)
+    roll(counts, atMs)
+    const minute = Math.floor(atMs / MINUTE_MS)
+    // a record older than the current bucket (clock order aside) counts where it belongs
+    if (minute === counts.minute) counts.current++
+    else if (minute === counts.minute - 1) counts.previous++
+    if (Math.floor(atMs / DAY_MS) === counts.day) counts.today++
+  }
+
   /** how many keys are tracked (idle ones are dropped as it goes) */
   get size (): number {
     return this.#counts.size

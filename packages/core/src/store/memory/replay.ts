@@ -33,6 +33,17 @@ export class MemoryReplayGuard implements ReplayGuard {
     return true
   }
 
+  /**
+   * Holds `id` until `expiresAt` (ms), as a claim made earlier would: for
+   * restoring the guard from the audit log at start, oldest first.
+   */
+  seed (id: string, expiresAt: number): void {
+    const held = this.#claims.get(id)
+    if (held !== undefined && held >= expiresAt) return
+    this.#claims.delete(id)
+    this.#claims.set(id, expiresAt)
+  }
+
   async release (id: string): Promise<void> {
     this.#claims.delete(id)
   }
