@@ -79,16 +79,16 @@ t.test('a store that fails mid-exchange is a 503 (fail closed), and the process 
   const { activatePlan } = await import('./helpers/gateway.js')
   const { samplePlan } = await import('./helpers/deployment.js')
   await activatePlan(h, samplePlan())
-  const claim = stores.replay.claim.bind(stores.replay)
-  stores.replay.claim = async () => { throw new GovexError('GOVEX_ERR_UNAVAILABLE', 'the replay store is unreachable') }
+  const admit = stores.admit.bind(stores)
+  stores.admit = async () => { throw new GovexError('GOVEX_ERR_UNAVAILABLE', 'the replay store is unreachable') }
   let res = await exchange(h, 'tj.psb:household-registration', envelope())
   t.equal(res.statusCode, 503)
   t.equal(res.json().code, 'GOVEX_ERR_UNAVAILABLE')
-  stores.replay.claim = async () => { throw new TypeError('a bug') }
+  stores.admit = async () => { throw new TypeError('a bug') }
   res = await exchange(h, 'tj.psb:household-registration', envelope())
   t.equal(res.statusCode, 503, 'an unexpected fault fails closed')
   t.notMatch(res.body, /a bug/, 'internals are not shown')
-  stores.replay.claim = claim
+  stores.admit = admit
   res = await exchange(h, 'tj.psb:household-registration', envelope())
   t.equal(res.statusCode, 200)
   const records = (await stores.audit.query({ kind: 'exchange' }, 10)).records

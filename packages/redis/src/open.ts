@@ -2,7 +2,7 @@
 // together, for any number of stateless gateway processes.
 import type { Redis } from 'ioredis'
 import { GovexError, isMemberId } from '@govex/core'
-import type { CheckpointOptions, StoreChange, Stores } from '@govex/core'
+import type { Admission, AdmissionDecision, CheckpointOptions, StoreChange, Stores } from '@govex/core'
 import { RedisAuditLog } from './audit-log.js'
 import { ChangeFeed } from './changes.js'
 import { connect, createClient, guarded, DEFAULT_COMMAND_TIMEOUT_MS, MAX_COMMAND_TIMEOUT_MS, redactUrl } from './connection.js'
@@ -10,7 +10,7 @@ import { RedisDirectoryStore, RedisDisclosureStore, RedisMemberRegistry } from '
 import { DEFAULT_PREFIX, keyLayout, type KeyLayout } from './keys.js'
 import { RedisPlanStore } from './plans.js'
 import { RedisQuotaCounter } from './quota.js'
-import { RedisReplayGuard } from './replay.js'
+import { RedisReplayGuard, admitInRedis } from './replay.js'
 import { serverWarnings } from './server-check.js'
 
 export interface RedisStoresOptions {
@@ -58,6 +58,10 @@ export class RedisStores implements Stores {
     this.replay = new RedisReplayGuard(client, keys)
     this.quota = new RedisQuotaCounter(client, keys)
     this.audit = audit
+  }
+
+  async admit (admission: Admission): Promise<AdmissionDecision> {
+    return await admitInRedis(this.#client, this.keys, admission)
   }
 
   subscribe (listener: (change: StoreChange) => void): () => void {

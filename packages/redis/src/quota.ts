@@ -10,19 +10,22 @@ import type { KeyLayout } from './keys.js'
 const MINUTE_MS = 60_000
 const DAY_MS = 86_400_000
 
-// KEYS: current minute bucket, previous minute bucket, day counter
-// ARGV: perMinute (0 = unlimited), perDay (0 = unlimited), ms into the current bucket, ms left in the UTC day
-// Answers { 1 } when counted, { 0, 'minute'|'day', retry-after ms } when refused.
-// The arithmetic is MemoryQuotaCounter's, in integers times W, so rounding can
-// never allow one request too many and both stores agree on every answer.
-const CONSUME = new LuaScript(`
+// The sliding-window arithmetic in Lua, shared by CONSUME and the exchange
+// admission (replay.ts). It is MemoryQuotaCounter's, in integers times W, so
+// rounding can never allow one request too many and both stores agree on
+// every answer. Keys: current minute bucket, previous minute bucket, day
+// counter, at KEYS[q], KEYS[q+1], KEYS[q+2]; ARGV: perMinute (0 = unlimited),
+// perDay (0 = unlimited), ms into the current bucket, ms left in the UTC day.
+// Leaves minuteWait and dayWait (ms; 0 = allowed) set.
+export function quotaDecideLua (q: number): string {
+  return `
 local limitM, limitD = tonumber(ARGV[1]), tonumber(ARGV[2])
 local elapsed, dayLeft = tonumber(ARGV[3]), tonumber(ARGV[4])
 local W = 60000
 local minuteWait, dayWait = 0, 0
 if limitM > 0 then
-  local C = tonumber(redis.call('GET', KEYS[1]) or '0')
-  local P = tonumber(redis.call('GET', KEYS[2]) or '0')
+  local C = tonumber(redis.call('GET', KEYS[${q}]) or '0')
+  local P = tonumber(redis.call('GET', KEYS[${q + 1}]) or '0')
   if P * (W - elapsed) + (C + 1) * W > limitM * W then
     if C + 1 <= limitM then
       minuteWait = math.ceil(W * (P - (limitM - C - 1)) / P) - elapsed
@@ -33,38 +36,64 @@ if limitM > 0 then
   end
 end
 if limitD > 0 then
-  local D = tonumber(redis.call('GET', KEYS[3]) or '0')
+  local D = tonumber(redis.call('GET', KEYS[${q + 2}]) or '0')
   if D >= limitD then dayWait = dayLeft end
 end
-if minuteWait == 0 and dayWait == 0 then
-  if limitM > 0 then
-    redis.call('INCR', KEYS[1])
-    redis.call('PEXPIRE', KEYS[1], 2 * W - elapsed)
-  end
-  if limitD > 0 then
-    redis.call('INCR', KEYS[3])
-    redis.call('PEXPIRE', KEYS[3], dayLeft + 3600000)
-  end
-  return { 1 }
+`
+}
+
+/** Counts the request in the buckets quotaDecideLua(q) read; only when both waits are 0. */
+export function quotaCommitLua (q: number): string {
+  return `
+if limitM > 0 then
+  redis.call('INCR', KEYS[${q}])
+  redis.call('PEXPIRE', KEYS[${q}], 2 * W - elapsed)
 end
+if limitD > 0 then
+  redis.call('INCR', KEYS[${q + 2}])
+  redis.call('PEXPIRE', KEYS[${q + 2}], dayLeft + 3600000)
+end
+`
+}
+
+/** The refusal, when one of the waits is not 0: { 0, 'minute'|'day', retry-after ms }. */
+export const QUOTA_REFUSAL_LUA = `
 if dayWait >= minuteWait then return { 0, 'day', dayWait } end
 return { 0, 'minute', minuteWait }
-`)
+`
+
+// Answers { 1 } when counted, else the refusal.
+const CONSUME = new LuaScript(`${quotaDecideLua(1)}
+if minuteWait == 0 and dayWait == 0 then
+${quotaCommitLua(1)}
+  return { 1 }
+end
+${QUOTA_REFUSAL_LUA}`)
+
+/** The keys and arguments of the quota scripts for one request. */
+export function quotaKeysAndArgs (keys: KeyLayout, key: string, limits: QuotaLimits, nowMs: number): { keys: string[], args: number[] } {
+  const bucket = Math.floor(nowMs / MINUTE_MS)
+  const dayStart = Math.floor(nowMs / DAY_MS) * DAY_MS
+  const day = new Date(dayStart).toISOString().slice(0, 10)
+  return {
+    keys: [keys.quotaMinute(key, bucket), keys.quotaMinute(key, bucket - 1), keys.quotaDay(key, day)],
+    args: [limits.perMinute ?? 0, limits.perDay ?? 0, nowMs - bucket * MINUTE_MS, dayStart + DAY_MS - nowMs]
+  }
+}
+
+/** The decision of a script's answer. */
+export function quotaAnswer (answer: [number, string?, number?]): QuotaDecision {
+  if (answer[0] === 1) return { ok: true }
+  return { ok: false, window: answer[1] === 'day' ? 'day' : 'minute', retryAfterS: Math.max(1, Math.ceil((answer[2] ?? 1000) / 1000)) }
+}
 
 export class RedisQuotaCounter implements QuotaCounter {
   constructor (private readonly client: Redis, private readonly keys: KeyLayout) {}
 
   async consume (key: string, limits: QuotaLimits, nowMs: number): Promise<QuotaDecision> {
-    const perMinute = limits.perMinute ?? 0
-    const perDay = limits.perDay ?? 0
     if (limits.perMinute === undefined && limits.perDay === undefined) return { ok: true }
-    const bucket = Math.floor(nowMs / MINUTE_MS)
-    const dayStart = Math.floor(nowMs / DAY_MS) * DAY_MS
-    const day = new Date(dayStart).toISOString().slice(0, 10)
-    const answer = await guarded('counting quota in Redis', () => CONSUME.run(this.client,
-      [this.keys.quotaMinute(key, bucket), this.keys.quotaMinute(key, bucket - 1), this.keys.quotaDay(key, day)],
-      [perMinute, perDay, nowMs - bucket * MINUTE_MS, dayStart + DAY_MS - nowMs])) as [number, string?, number?]
-    if (answer[0] === 1) return { ok: true }
-    return { ok: false, window: answer[1] === 'day' ? 'day' : 'minute', retryAfterS: Math.max(1, Math.ceil((answer[2] ?? 1000) / 1000)) }
+    const { keys, args } = quotaKeysAndArgs(this.keys, key, limits, nowMs)
+    const answer = await guarded('counting quota in Redis', () => CONSUME.run(this.client, keys, args)) as [number, string?, number?]
+    return quotaAnswer(answer)
   }
 }

@@ -184,6 +184,38 @@ export function storeContract (t: Test, name: string, open: () => Promise<Stores
       t.equal(await replay.claim(id, 60), false, 'a longer window still holds')
     })
 
+    t.test('admission: the envelope id and the quota spent together, or neither', async t => {
+      const stores = await opened(t)
+      const noon = day0() + 12 * 60 * MINUTE
+      const key = 'grant-' + randomUUID()
+      const quota = { key, limits: { perMinute: 2 }, nowMs: noon }
+      const first = randomUUID()
+      t.same(await stores.admit({ id: first, windowS: 60, quota }), { ok: true }, 'admitted')
+      t.same(await stores.admit({ id: first, windowS: 60, quota }), { ok: false, reason: 'replay' }, 'a replay')
+      t.equal(await stores.replay.claim(first, 60), false, 'the id is used for the replay guard too')
+      // the replay spent no quota: one request of two is left
+      t.same(await stores.admit({ id: randomUUID(), windowS: 60, quota }), { ok: true }, 'the replay counted nothing')
+      const refused = randomUUID()
+      const decision = await stores.admit({ id: refused, windowS: 60, quota })
+      t.match(decision, { ok: false, reason: 'quota', window: 'minute' }, 'the quota is spent')
+      t.ok(!decision.ok && decision.reason === 'quota' && Number.isInteger(decision.retryAfterS) && decision.retryAfterS >= 1, 'retryAfterS in whole seconds')
+      t.same(await stores.admit({ id: refused, windowS: 60, quota: { ...quota, nowMs: noon + 10 * MINUTE } }), { ok: true }, 'the refused id was not used')
+      t.same(await stores.admit({ id: randomUUID(), windowS: 60 }), { ok: true }, 'no quota: the id alone')
+      t.same(await stores.admit({ id: randomUUID(), windowS: 60, quota: { key, limits: {}, nowMs: noon } }), { ok: true }, 'a quota without limits is unlimited')
+
+      const racing = randomUUID()
+      const raced = await Promise.all(Array.from({ length: 5 }, () => stores.admit({ id: racing, windowS: 60, quota: { key: 'grant-' + randomUUID(), limits: { perDay: 10 }, nowMs: noon } })))
+      t.equal(raced.filter(d => d.ok).length, 1, 'of concurrent admissions of one id, one wins')
+      const crowd = 'grant-' + randomUUID()
+      const spent = await Promise.all(Array.from({ length: 8 }, () => stores.admit({ id: randomUUID(), windowS: 60, quota: { key: crowd, limits: { perDay: 3 }, nowMs: noon } })))
+      t.equal(spent.filter(d => d.ok).length, 3, 'concurrent admissions never exceed the quota')
+
+      const short = randomUUID()
+      t.same(await stores.admit({ id: short, windowS: 1 }), { ok: true })
+      await sleep(1100)
+      t.same(await stores.admit({ id: short, windowS: 1 }), { ok: true }, 'after its window an id is free again')
+    })
+
     t.test('quota: per minute', async t => {
       const { quota } = await opened(t)
       const key = 'grant-' + randomUUID()

@@ -14,6 +14,7 @@ import { MemoryReplayGuard } from './memory/replay.js'
 import { MemoryQuotaCounter } from './memory/quota.js'
 import { MemoryAuditLog } from './memory/audit-log.js'
 import { restoreExchangeGuards } from './memory/restore.js'
+import { admitInMemory } from './memory/admit.js'
 import { FileMemberRegistry } from './file/members.js'
 import { FileDirectoryStore } from './file/directories.js'
 import { FileDisclosureStore } from './file/disclosures.js'
@@ -97,15 +98,20 @@ function checkGatewayId (gatewayId: unknown): void {
   if (!isMemberId(gatewayId)) throw new GovexError('GOVEX_ERR_BAD_REQUEST', `gatewayId ${JSON.stringify(gatewayId)} is not a legal member id; use a dotted lowercase id such as tj.gw.extranet-1`)
 }
 
-type Parts = Pick<Stores, 'members' | 'directories' | 'disclosures' | 'plans' | 'audit'> & Partial<Pick<Stores, 'replay' | 'quota'>>
+type Parts = Pick<Stores, 'members' | 'directories' | 'disclosures' | 'plans' | 'audit'> & { replay?: MemoryReplayGuard, quota?: MemoryQuotaCounter }
 
 function assemble (parts: Parts, changes: Changes, check: () => Promise<void>): Stores {
   let closed = false
+  // One process: both live in its memory, whatever holds the documents.
+  const replay = parts.replay ?? new MemoryReplayGuard()
+  const quota = parts.quota ?? new MemoryQuotaCounter()
   return {
-    // One process: both live in its memory, whatever holds the documents.
-    replay: new MemoryReplayGuard(),
-    quota: new MemoryQuotaCounter(),
     ...parts,
+    replay,
+    quota,
+    async admit (admission) {
+      return admitInMemory(replay, quota, admission)
+    },
     subscribe: listener => changes.subscribe(listener),
     async ping () {
       if (closed) throw new GovexError('GOVEX_ERR_UNAVAILABLE', 'the stores are closed; open them again')

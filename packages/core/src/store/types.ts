@@ -70,6 +70,24 @@ export interface QuotaCounter {
   consume (key: string, limits: QuotaLimits, nowMs: number): Promise<QuotaDecision>
 }
 
+/**
+ * What an exchange that passed every check before the forward spends: its
+ * envelope id and, when its grant has a quota, one request of it.
+ */
+export interface Admission {
+  /** the envelope id, lower-cased (UUIDs are case-insensitive) */
+  id: string
+  /** how long the id stays used, in seconds */
+  windowS: number
+  /** the grant's quota; absent when the grant has none */
+  quota?: { key: string, limits: QuotaLimits, nowMs: number } | undefined
+}
+
+export type AdmissionDecision =
+  | { ok: true }
+  | { ok: false, reason: 'replay' }
+  | { ok: false, reason: 'quota', retryAfterS: number, window: 'minute' | 'day' }
+
 export interface AuditFilter {
   consumer?: string | undefined
   provider?: string | undefined
@@ -194,6 +212,13 @@ export interface Stores {
   replay: ReplayGuard
   quota: QuotaCounter
   audit: AuditLog
+  /**
+   * Spends the envelope id and the quota in one atomic step (PROTOCOL.md: only
+   * a request that passes every check consumes either): a replay spends
+   * nothing, a refused quota leaves the id unused, and of concurrent requests
+   * with one id exactly one is admitted.
+   */
+  admit (admission: Admission): Promise<AdmissionDecision>
   /**
    * Change notification: called for every change made through any gateway
    * sharing the store (within 1 s), and with `reload` after a reconnect.

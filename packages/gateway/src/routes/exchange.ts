@@ -6,14 +6,13 @@
 import { randomUUID } from 'node:crypto'
 import { RequestEnvelope, ResponseEnvelope, authorize, digestOf, isEnvelopeId, quotaKey, sha256 } from '@govex/core'
 import type { ErrorCode } from '@govex/core'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import type { RouteOptions } from '../context.js'
 import { httpError } from '../errors.js'
 import { ResourceParams, errorResponses } from '../http-schemas.js'
 import { minimise, providerData } from '../minimise.js'
 import { PROVIDER_TOKEN_TTL_S } from '../gateway-key.js'
 import type { ExchangeTrail } from '../request-state.js'
-import { requestIdOf } from '../hooks.js'
 
 export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOptions): Promise<void> {
   const { config, stores, runtime, forwarder, key, metrics, audit, now } = ctx
@@ -73,25 +72,20 @@ export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOption
     trail.provider = provider
     trail.fields = fields
 
-    // UUIDs are case-insensitive: one id in two spellings is one envelope
-    const replayKey = envelope.id.toLowerCase()
-    if (!await stores.replay.claim(replayKey, replayWindowS)) {
-      throw httpError('GOVEX_ERR_REPLAY', `envelope id ${envelope.id} was already used by an allowed exchange: that exchange was processed; send a new id for a new request`)
-    }
-    if (decision.quota !== null) {
-      let quota
-      try {
-        quota = await stores.quota.consume(quotaKey(plan.id, grant.id), decision.quota, at)
-      } catch (err) {
-        await releaseQuietly(request, replayKey)
-        throw err
+    // The envelope id and the quota are spent together or not at all (Stores.admit).
+    // UUIDs are case-insensitive: one id in two spellings is one envelope.
+    const admission = await stores.admit({
+      id: envelope.id.toLowerCase(),
+      windowS: replayWindowS,
+      quota: decision.quota === null ? undefined : { key: quotaKey(plan.id, grant.id), limits: decision.quota, nowMs: at }
+    })
+    if (!admission.ok) {
+      if (admission.reason === 'replay') {
+        throw httpError('GOVEX_ERR_REPLAY', `envelope id ${envelope.id} was already used by an allowed exchange: that exchange was processed; send a new id for a new request`)
       }
-      if (!quota.ok) {
-        await releaseQuietly(request, replayKey)
-        const err = httpError('GOVEX_ERR_QUOTA', `grant ${grant.id} has spent its quota per ${quota.window}; try again in ${quota.retryAfterS} s`)
-        ;(err as Error & { retryAfterS?: number }).retryAfterS = quota.retryAfterS
-        throw err
-      }
+      const err = httpError('GOVEX_ERR_QUOTA', `grant ${grant.id} has spent its quota per ${admission.window}; try again in ${admission.retryAfterS} s`)
+      ;(err as Error & { retryAfterS?: number }).retryAfterS = admission.retryAfterS
+      throw err
     }
 
     const body = Buffer.from(JSON.stringify({
@@ -156,12 +150,4 @@ export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOption
       auditSeq: record?.seq ?? null
     })
   })
-
-  async function releaseQuietly (request: FastifyRequest, id: string): Promise<void> {
-    try {
-      await stores.replay.release(id)
-    } catch (err) {
-      request.log.warn({ reqId: requestIdOf(request), err }, 'could not give back a replay claim; the envelope id stays used')
-    }
-  }
 }

@@ -24,6 +24,11 @@ export class MemoryQuotaCounter implements QuotaCounter {
   #sweepAt = SWEEP_MIN
 
   async consume (key: string, limits: QuotaLimits, nowMs: number): Promise<QuotaDecision> {
+    return this.consumeNow(key, limits, nowMs)
+  }
+
+  /** consume(), synchronously: for an admission that must not interleave with another */
+  consumeNow (key: string, limits: QuotaLimits, nowMs: number): QuotaDecision {
     const { perMinute, perDay } = limits
     if (perMinute === undefined && perDay === undefined) return OK
     const counts = this.#counts.get(key) ?? this.#add(key, nowMs)

@@ -23,14 +23,24 @@ export class MemoryReplayGuard implements ReplayGuard {
   }
 
   async claim (id: string, windowS: number): Promise<boolean> {
+    return this.claimNow(id, windowS)
+  }
+
+  /** claim(), synchronously: for an admission that must not interleave with another */
+  claimNow (id: string, windowS: number): boolean {
+    if (this.isHeld(id)) return false
+    // Deleted first so a renewed claim moves to the tail, keeping claim order.
+    this.#claims.delete(id)
+    this.#claims.set(id, this.#now() + windowS * 1000)
+    return true
+  }
+
+  /** whether `id` is claimed and inside its window */
+  isHeld (id: string): boolean {
     const now = this.#now()
     this.#prune(now)
     const expires = this.#claims.get(id)
-    if (expires !== undefined && expires > now) return false
-    // Deleted first so a renewed claim moves to the tail, keeping claim order.
-    this.#claims.delete(id)
-    this.#claims.set(id, now + windowS * 1000)
-    return true
+    return expires !== undefined && expires > now
   }
 
   /**
