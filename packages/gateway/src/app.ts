@@ -21,7 +21,7 @@ import { AuditWriter } from './audit-writer.js'
 import { createAuthenticator } from './auth.js'
 import type { AuthMode } from './auth.js'
 import { memberHook } from './access.js'
-import { frameworkErrors, installHooks } from './hooks.js'
+import { clientErrors, frameworkErrors, installHooks } from './hooks.js'
 import { runBootstrap } from './bootstrap.js'
 import { httpError } from './errors.js'
 import { unrepresentable } from './json-values.js'
@@ -119,6 +119,7 @@ export async function buildGateway (options: BuildGatewayOptions): Promise<Fasti
     childLoggerFactory: logger => logger,
     logController: new LogController({ disableRequestLogging: true }),
     frameworkErrors,
+    clientErrorHandler: clientErrors,
     return503OnClosing: true,
     forceCloseConnections: 'idle'
   }) as unknown as FastifyInstance

@@ -3,6 +3,7 @@
 // was authenticated), one log line and the metrics per request, and the
 // audit fallback for anything answered outside a route handler.
 import { randomUUID } from 'node:crypto'
+import type { Socket } from 'node:net'
 import type { ErrorCode } from '@govex/core'
 import type { FastifyContextConfig, FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import { errorBody, mapError } from './errors.js'
@@ -123,4 +124,26 @@ export function frameworkErrors (err: Error & { code?: string }, request: Fastif
   const mapped: MappedError = { status: 400, code: 'GOVEX_ERR_BAD_REQUEST', message, problems: undefined, internal: false }
   const requestId = request.id ?? randomUUID()
   reply.code(400).header('x-request-id', requestId).type('application/json; charset=utf-8').send(errorBody(mapped, requestId))
+}
+
+/**
+ * Errors Node's HTTP parser meets before Fastify sees a request — headers
+ * over 16 KiB, malformed HTTP, a request too slow to arrive — in the same JSON
+ * shape as every other error (Fastify's default answers without a code).
+ */
+export function clientErrors (this: FastifyInstance, err: Error & { code?: string }, socket: Socket): void {
+  // a reset connection has nobody to answer
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const message = err.code === 'HPE_HEADER_OVERFLOW'
+    ? 'the request headers are larger than the gateway accepts (16 KiB); send fewer or shorter headers'
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? 'the request did not arrive in time; send it again on a new connection'
+      : 'the request is not valid HTTP/1.1'
+  const requestId = randomUUID()
+  this.log.debug({ reqId: requestId, code: err.code }, 'client error before routing')
+  if (socket.writable) {
+    const body = JSON.stringify(errorBody({ status: 400, code: 'GOVEX_ERR_BAD_REQUEST', message, problems: undefined, internal: false }, requestId))
+    socket.write(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`)
+  }
+  socket.destroy()
 }
