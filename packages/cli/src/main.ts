@@ -59,10 +59,18 @@ export async function run (argv: readonly string[], io: Io = processIo()): Promi
     if (err instanceof CommanderError) return err.exitCode
     const debug = argv.includes('--debug') || isOn(io.env.GOVEX_DEBUG)
     const { lines, exitCode } = describeError(err)
-    io.stderr.write('error: ' + lines.join('\n') + '\n')
+    // PROTOCOL.md: one readable line — the problems of a document or config follow its summary, `; ` between them
+    io.stderr.write('error: ' + oneLine(lines) + '\n')
     if (debug && err instanceof Error && err.stack !== undefined) io.stderr.write(err.stack + '\n')
     return exitCode
   }
+}
+
+/** The lines of an error as one line: the summary, then each problem. */
+export function oneLine (lines: readonly string[]): string {
+  const parts = lines.flatMap(line => line.split('\n')).map(part => part.trim()).filter(part => part !== '')
+  const [first = '', ...rest] = parts
+  return rest.length === 0 ? first : `${first.replace(/[:;]$/, '')}: ${rest.join('; ')}`
 }
 
 function isOn (value: string | undefined): boolean {

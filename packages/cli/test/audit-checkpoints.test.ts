@@ -40,6 +40,10 @@ t.test('verify checks checkpoint signatures with the members\' gateway keys', as
   t.match(noKeys.stdout, /^ok: 44 records checked in the store/)
   t.match(noKeys.stderr, /checkpoint signatures not checked: no gateway member known \(pass --members/)
 
+  const listed = await govex(['audit', 'query', '--config', d.config, '--kind', 'checkpoint', '--json'])
+  t.equal(listed.code, 0, listed.stderr)
+  t.same((JSON.parse(listed.stdout) as { records: Array<{ kind: string, seq: number }> }).records.map(r => [r.kind, r.seq]), [['checkpoint', 11], ['checkpoint', 21], ['checkpoint', 31], ['checkpoint', 41]], '--kind checkpoint lists the signed checkpoints')
+
   const withFile = await govex(['audit', 'verify', '--config', d.config, '--members', d.members, '--json'])
   t.equal(withFile.code, 0, withFile.stderr)
   t.same(JSON.parse(withFile.stdout), { ok: true, checked: 44, checkpoints: 4, lastCheckpoint: { [d.gatewayId]: 41 } })

@@ -109,6 +109,10 @@ t.test('query filters, pages and formats', async t => {
   t.equal(table.code, 0)
   t.match(table.stdout, /^TS +GATEWAY:SEQ +KIND/)
   t.match(table.stdout, /city\.gw\.extranet-1:3 +exchange +city\.hrss +city\.psb:household-registration +denied +403 +NO_GRANT/)
+  const json = await govex(['audit', 'query', '--config', config, '--consumer', 'city.mca', '--limit', '2', '--json'], { tty: true })
+  t.same((JSON.parse(json.stdout) as { records: Array<{ seq: number }> }).records.map(r => r.seq), [2, 4], '--json is --format json, even on a terminal')
+  const both = await govex(['audit', 'query', '--config', config, '--json', '--format', 'csv'])
+  t.equal(both.code, 1, '--json and --format conflict')
   const ndjson = await govex(['audit', 'query', '--config', config, '--case-ref', 'MCA-5', '--format', 'ndjson'])
   t.equal(ndjson.stdout.trim().split('\n').length, 1)
 

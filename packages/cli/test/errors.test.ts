@@ -13,6 +13,17 @@ t.test('usage errors are one line and exit non-zero', async t => {
   }
 })
 
+t.test('a config with several problems is still one line, naming each', async t => {
+  const dir = await tempDir(t)
+  const { writeFile } = await import('node:fs/promises')
+  const file = join(dir, 'govex.config.json')
+  await writeFile(file, JSON.stringify({ gatewayId: 'Not An Id', zone: 'moon', port: 70000, keyFile: 'k.json', store: { kind: 'file', dir: './data' } }))
+  const r = await govex(['audit', 'query', '--config', file])
+  t.equal(r.code, 1)
+  t.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
+  t.match(r.stderr, /^error: .*govex\.config\.json.*gatewayId.*zone.*port/)
+})
+
 t.test('help and version exit 0 with an example', async t => {
   for (const cmd of [['init'], ['start'], ['keys', 'generate'], ['token'], ['lint'], ['plan', 'digest'], ['plan', 'sign'], ['audit', 'query'], ['audit', 'verify'], ['audit', 'export'], ['demo']]) {
     const r = await govex([...cmd, '--help'])

@@ -36,7 +36,7 @@ function addFilters (cmd: Command): Command {
     .option('--provider <member>', 'records of this provider agency')
     .option('--resource <id>', 'records of this resource')
     .addOption(new Option('--outcome <outcome>', 'allowed, denied or error').choices(['allowed', 'denied', 'error']))
-    .addOption(new Option('--kind <kind>', 'exchange or admin').choices(['exchange', 'admin']))
+    .addOption(new Option('--kind <kind>', 'exchange, admin or checkpoint (the chain\'s signed checkpoints)').choices(['exchange', 'admin', 'checkpoint']))
     .option('--from <iso>', 'at or after this instant (ISO 8601)')
     .option('--to <iso>', 'before this instant (ISO 8601)')
     .option('--user-id <id>', 'records of this officer (userId)')
@@ -166,15 +166,16 @@ export function registerAudit (program: Command, ctx: Context): void {
     .option('--limit <n>', 'records per page, at most 1000', '100')
     .option('--cursor <cursor>', 'the next page of the same query (printed after a full page)')
     .addOption(new Option('--format <format>', 'output format (default: table on a terminal, else json)').choices(['table', 'json', 'ndjson', 'csv']))
+    .addOption(new Option('--json', 'the same as --format json, for scripts').conflicts('format'))
     .addHelpText('after', `
 Examples:
   $ govex audit query --config govex.config.json --consumer tj.mca --outcome denied
   $ govex audit query --config govex.config.json --from 2026-11-27 --format csv > today.csv`)
-    .action(async (opts: FilterOptions & { config: string, limit: string, cursor?: string, format?: string }) => {
+    .action(async (opts: FilterOptions & { config: string, limit: string, cursor?: string, format?: string, json?: boolean }) => {
       const limit = Number(opts.limit)
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new CliError(`--limit ${opts.limit} must be a whole number from 1 to 1000; use "govex audit export" for everything`)
       const filter = filterOf(opts)
-      const format = opts.format ?? (ctx.io.stdout.isTTY === true ? 'table' : 'json')
+      const format = opts.json === true ? 'json' : opts.format ?? (ctx.io.stdout.isTTY === true ? 'table' : 'json')
       const source = await openSource(await loadConfigFor(ctx, opts.config))
       try {
         const page = await source.audit.query(filter, limit, opts.cursor)
