@@ -4,8 +4,11 @@
 // a long exchange run (a child process under closed-loop load), reported as a
 // slope per 100,000 exchanges over the second half of the run (no growth = ~0).
 // Run alone after `npx tsc -b`: node bench/scale/index.js
-// Env: BENCH_SMOKE=1, BENCH_GRANTS (100000), BENCH_RSS_EXCHANGES (200000).
+// Env: BENCH_SMOKE=1, BENCH_GRANTS (100000), BENCH_RSS_EXCHANGES (200000; 0 skips
+// the RSS run), BENCH_PROFILE=1 (a CPU profile of each plan step, in-process, to
+// bench/results/profiles/scale-<step>.cpuprofile; read with bench/lib/profile-summary.js).
 import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises'
+import { Session } from 'node:inspector/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
@@ -20,6 +23,26 @@ const AGENCIES = SMOKE ? 10 : 100
 const RESOURCES_PER_AGENCY = SMOKE ? 20 : 100 // 10,000 resources
 const CONSUMERS = Math.max(1, Math.ceil(GRANTS / 100))
 const RSS_EXCHANGES = Number(process.env.BENCH_RSS_EXCHANGES ?? (SMOKE ? 2000 : 200_000))
+const PROFILE = process.env.BENCH_PROFILE === '1'
+const PROFILES = new URL('../results/profiles/', import.meta.url)
+
+/** Runs `fn` under the V8 CPU profiler and writes scale-<name>.cpuprofile. */
+async function profiled (name, fn) {
+  if (!PROFILE) return await fn()
+  const session = new Session()
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.setSamplingInterval', { interval: 200 })
+  await session.post('Profiler.start')
+  try {
+    return await fn()
+  } finally {
+    const { profile } = await session.post('Profiler.stop')
+    session.disconnect()
+    await mkdir(PROFILES, { recursive: true })
+    await writeFile(new URL(`scale-${name}.cpuprofile`, PROFILES), JSON.stringify(profile))
+  }
+}
 
 async function activation () {
   const dir = await mkdtemp(join(tmpdir(), 'govex-bench-scale-'))
@@ -80,21 +103,31 @@ async function activation () {
       globalThis.gc?.()
       const stall = monitorEventLoopDelay({ resolution: 10 })
       stall.enable()
+      // The histogram records from its second tick on: a stall that began before it would go unseen.
+      await new Promise(resolve => setTimeout(resolve, 25))
       const cpu = process.cpuUsage()
       const t0 = performance.now()
-      const res = await app.inject(request)
+      // The answer (the whole state, ~28 MB) is read as a stream, as a client across a socket
+      // would: inject's default would also decode it into one string inside the step.
+      const { res, chunks } = await profiled(name, async () => {
+        const res = await app.inject({ ...request, payloadAsStream: true })
+        const chunks = []
+        for await (const chunk of res.stream()) chunks.push(chunk)
+        return { res, chunks }
+      })
       const ms = performance.now() - t0
       const used = process.cpuUsage(cpu)
       stall.disable()
-      if (res.statusCode !== expected) throw new Error(`${name}: ${res.statusCode} ${res.body.slice(0, 300)}`)
+      const body = Buffer.concat(chunks).toString('utf8')
+      if (res.statusCode !== expected) throw new Error(`${name}: ${res.statusCode} ${body.slice(0, 300)}`)
       const mem = process.memoryUsage()
       steps[name] = { ms, cpuMs: (used.user + used.system) / 1000, maxStallMs: stall.max / 1e6, rssMb: mem.rss / 1048576, heapMb: mem.heapUsed / 1048576 }
       console.log(`${name.padEnd(9)} ${ms.toFixed(0).padStart(6)} ms wall, ${steps[name].cpuMs.toFixed(0)} ms CPU, longest event-loop stall ${steps[name].maxStallMs.toFixed(0)} ms, RSS ${steps[name].rssMb.toFixed(0)} MB, heap ${steps[name].heapMb.toFixed(0)} MB`)
-      return res
+      return body
     }
     console.log(`plan of ${fmt(GRANTS)} grants (${(payload.length / 1e6).toFixed(1)} MB), ${fmt(AGENCIES * RESOURCES_PER_AGENCY)} resources, ${fmt(members.length)} members`)
     const created = await step('create', { method: 'POST', url: '/v1/plans', headers: { authorization: token(op, 'tj.it-office'), 'content-type': 'application/json' }, payload }, 201)
-    const digest = JSON.parse(created.body).digest
+    const digest = JSON.parse(created).digest
     await step('approve', { method: 'POST', url: '/v1/plans/bench-plan/approve', headers: { authorization: token(gov, 'tj.gov') }, payload: { signature: signApproval(digest, gov.privateJwk) } }, 200)
     await step('activate', { method: 'POST', url: '/v1/plans/bench-plan/activate', headers: { authorization: token(op, 'tj.it-office') } }, 200)
     await app.close()
