@@ -1,8 +1,8 @@
 // The exchange decision (PROTOCOL.md "Exchange"): resource exists → zone →
 // grant in the active plan within validity → purpose → fields → conditions →
 // required query parameters; the first check that fails answers. Hot path:
-// a few Map lookups and Set checks on the plan index; messages are built only
-// for denials.
+// a few Map lookups and Set checks on the plan index (the grants of one
+// consumer and resource, by purpose); messages are built only for denials.
 import type { Catalog, CatalogEntry } from './catalog.js'
 import type { ErrorCode } from './codes.js'
 import type { PlanRef } from './schemas/envelope.js'
@@ -85,15 +85,20 @@ export function authorize (index: PlanIndex | null, catalog: Catalog, request: A
     return { allow: false, code: 'GOVEX_ERR_NO_GRANT', message: `${consumer} has no active grant for ${resourceId}`, entry, plan }
   }
 
+  // The first grant listing the purpose that is in force now, in plan order; and the
+  // first listing it at all, which a denial names.
   let chosen: IndexedGrant | undefined
-  const forPurpose = grants.byPurpose.get(purpose)
-  if (forPurpose !== undefined) {
-    for (let i = 0; i < forPurpose.length; i++) {
-      const candidate = forPurpose[i] as IndexedGrant
+  let listed: IndexedGrant | undefined
+  const candidates = grants.byPurpose === null ? grants.any : grants.byPurpose.get(purpose)
+  if (candidates !== undefined) {
+    for (let i = 0; i < candidates.length; i++) {
+      const candidate = candidates[i] as IndexedGrant
+      if (!candidate.purposes.has(purpose)) continue
+      listed ??= candidate
       if (within(candidate, now)) { chosen = candidate; break }
     }
   }
-  if (chosen === undefined) return purposeOrValidity(grants.any, forPurpose, request, entry, plan)
+  if (chosen === undefined) return purposeOrValidity(grants.any, listed, request, entry, plan)
 
   const grant = chosen.grant
   let fields = chosen.fields
@@ -155,12 +160,11 @@ export function authorize (index: PlanIndex | null, catalog: Catalog, request: A
  * Only denials come here, and `all` holds the few grants of one (consumer, resource).
  */
 function purposeOrValidity (
-  all: readonly IndexedGrant[], forPurpose: readonly IndexedGrant[] | undefined,
+  all: readonly IndexedGrant[], expiredForPurpose: IndexedGrant | undefined,
   request: AuthorizeRequest, entry: CatalogEntry, plan: PlanRef
 ): AuthorizeResult {
   const { consumer, resourceId, purpose, now } = request
   const inForce = all.filter(g => within(g, now))
-  const expiredForPurpose = forPurpose?.[0]
   if (inForce.length === 0 || expiredForPurpose !== undefined) {
     const first = expiredForPurpose ?? all[0] as IndexedGrant
     const what = inForce.length === 0 ? '' : ` for purpose ${purpose}`
