@@ -4,9 +4,11 @@
 // so authentication and authorize() never wait on a store. A state is
 // immutable; a rebuild swaps in a new one. A change to plans only rebuilds the
 // plan index, reusing the members and the catalog: compiling 10,000 resources
-// and 1,000 members' keys again for an activation made it take seconds.
+// and 1,000 members' keys again for an activation made it take seconds. The
+// plan index is built in slices that yield to the event loop: exchanges go on
+// under the previous state until the new one is complete and swapped in.
 import type { KeyObject } from 'node:crypto'
-import { buildPlanIndex, compileCatalog, publicKeyFromJwk, publicKeyPem } from '@govex/core'
+import { buildPlanIndexInSlices, compileCatalog, publicKeyFromJwk, publicKeyPem } from '@govex/core'
 import type { Catalog, DisclosureCatalog, Member, PlanIndex, PlanState, Role, StoreChange, Stores } from '@govex/core'
 import type { FastifyBaseLogger } from 'fastify'
 
@@ -64,6 +66,8 @@ export interface RuntimeOptions {
   debounceMs?: number
   /** after a failed rebuild, try again this much later */
   retryMs?: number
+  /** build the plan index this many ms at a time between turns of the event loop (default 10) */
+  indexSliceMs?: number
 }
 
 /** What a rebuild reads again: only the active plan, or everything. */
@@ -89,6 +93,7 @@ export class Runtime {
   readonly #log: FastifyBaseLogger
   readonly #debounceMs: number
   readonly #retryMs: number
+  readonly #indexSliceMs: number | undefined
   /** called after every successful rebuild */
   onRebuild: ((state: RuntimeState) => void) | null = null
 
@@ -97,6 +102,7 @@ export class Runtime {
     this.#log = options.log
     this.#debounceMs = options.debounceMs ?? 5
     this.#retryMs = options.retryMs ?? 500
+    this.#indexSliceMs = options.indexSliceMs
   }
 
   get state (): RuntimeState {
@@ -195,7 +201,7 @@ export class Runtime {
       }
     }
     const catalog = compileCatalog(directories)
-    const plan = this.#index(active, catalog)
+    const plan = await this.#index(active, catalog)
     const disclosureMap = new Map<string, DisclosureCatalog>()
     for (const d of [...disclosures].sort((a, b) => a.agency < b.agency ? -1 : a.agency > b.agency ? 1 : 0)) disclosureMap.set(d.agency, d)
     this.#state = Object.freeze({ generation: ++this.#generation, members: memberMap, memberDocs, catalog, plan, disclosures: disclosureMap })
@@ -208,15 +214,16 @@ export class Runtime {
     const current = this.#state
     // Stores that keep states (memory, file) hand out the same object while it is unchanged.
     if (active === current.plan?.state || (active === undefined && current.plan === null)) return
-    const plan = this.#index(active, current.catalog)
+    const plan = await this.#index(active, current.catalog)
+    // Rebuilds never overlap (refresh() runs one at a time), so nothing replaced `current` meanwhile.
     this.#state = Object.freeze({ ...current, generation: ++this.#generation, plan })
     this.onRebuild?.(this.#state)
   }
 
-  #index (active: PlanState | undefined, catalog: Catalog): PlanIndex | null {
+  async #index (active: PlanState | undefined, catalog: Catalog): Promise<PlanIndex | null> {
     if (active === undefined) return null
     try {
-      const index = buildPlanIndex(active, catalog)
+      const index = await buildPlanIndexInSlices(active, catalog, { sliceMs: this.#indexSliceMs })
       for (const skipped of index.skipped) {
         this.#log.warn({ plan: index.plan, grant: skipped.grant.id }, `grant left out of the active plan: ${skipped.reason}`)
       }

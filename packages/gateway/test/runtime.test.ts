@@ -78,3 +78,38 @@ t.test('a plan-only refresh before the first load loads everything', async t => 
   t.equal(runtime.state.plan?.plan.version, 1, 'and indexes the active plan')
   t.ok(runtime.state.catalog.get('tj.psb:household-registration'))
 })
+
+t.test('while a new plan is indexed, in slices, the previous index serves; then it is swapped in whole', async t => {
+  const stores = await openMemoryStores({ gatewayId: GATEWAY_ID })
+  t.teardown(() => stores.close())
+  const actors = makeActors()
+  for (const actor of Object.values(actors)) await stores.members.put(actor.member)
+  await stores.directories.put(psbDirectory('http://127.0.0.1:1'))
+  // sliceMs 0: a turn of the event loop after every batch of grants
+  const runtime = new Runtime({ stores, log: silent, indexSliceMs: 0 })
+  t.teardown(() => runtime.close())
+  await stores.plans.create(active(1))
+  await runtime.refresh()
+  const old = runtime.state.plan
+  t.equal(old?.plan.version, 1)
+
+  const base = samplePlan(2)
+  const many = Array.from({ length: 5000 }, (_, i) => ({ id: `extra-${i}`, consumer: `tj.extra-${i}`, resource: 'tj.psb:household-registration', fields: ['name'], purposes: ['statistics'] }))
+  const big = activatePlan({ ...createPlanState({ ...base, grants: [...base.grants, ...many] }), status: 'approved' }, new Date().toISOString())
+  await stores.plans.create(big)
+  let done = false
+  const refreshed = runtime.refresh('plan').then(() => { done = true })
+  const seen: Array<number | undefined> = []
+  while (!done) {
+    seen.push(runtime.state.plan?.plan.version)
+    t.equal(runtime.state.plan, old, 'the previous index, whole, until the new one is complete')
+    await new Promise(resolve => setImmediate(resolve))
+  }
+  await refreshed
+  t.ok(seen.length > 2, `requests were served during the build (${seen.length} turns)`)
+  const index = runtime.state.plan
+  t.equal(index?.plan.version, 2)
+  t.equal(index?.size, big.grants.length - 1, 'every grant the catalog serves (one names a resource of another directory)')
+  t.ok(index?.lookup('tj.extra-4999', 'tj.psb:household-registration'))
+  t.ok(index?.lookup('tj.mca', 'tj.psb:household-registration'))
+})
