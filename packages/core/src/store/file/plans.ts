@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { GovexError } from '../../codes.js'
 import { Plan, type PlanState } from '../../schemas/plan.js'
-import { MemoryPlanStore, planStateJson, type PlanWrite } from '../memory/plans.js'
+import { MemoryPlanStore, planStateJson, planStateJsonReusing, type PlanWrite } from '../memory/plans.js'
 import { compareKeys, type MemoryStoreOptions } from '../memory/documents.js'
 import { readFolder, writeFileAtomic } from './atomic.js'
 import { parseStoredDocument, type FileStoreOptions } from './documents.js'
@@ -41,8 +41,19 @@ export class FilePlanStore extends MemoryPlanStore {
     const paths = writes.map(write => this.#path(write.id, write.version))
     // Serialised last to first, so the text remembered is the first write's: the state the caller answers with.
     const texts: Buffer[] = []
-    for (let i = writes.length - 1; i >= 0; i--) texts[i] = planStateJson((writes[i] as PlanWrite).state)
+    for (let i = writes.length - 1; i >= 0; i--) texts[i] = await this.#json(writes[i] as PlanWrite, paths[i] as string)
     for (let i = 0; i < writes.length; i++) await writeFileAtomic(paths[i] as string, texts[i] as Buffer)
+  }
+
+  /**
+   * The write's JSON. A lifecycle step keeps the grants of the state it
+   * replaces, whose file holds their JSON already: when planStateJson() has not
+   * got them at hand (the plan an activation supersedes, or any step after a
+   * restart), they are read from that file instead of serialised again.
+   */
+  async #json (write: PlanWrite, path: string): Promise<Buffer> {
+    if (write.previous === undefined) return planStateJson(write.state)
+    return await planStateJsonReusing(write.state, write.previous, () => readFile(path))
   }
 
   #path (id: string, version: number): string {
