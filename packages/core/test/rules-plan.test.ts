@@ -1,5 +1,8 @@
 import t from 'tap'
-import { validatePlan, parseDocument, isSchemaFailure, type PlanContext } from '../src/documents.js'
+import fc from 'fast-check'
+import { validatePlan, parseDocument, isSchemaFailure, checkPlanRules, type PlanContext } from '../src/documents.js'
+import { instantMs, planRules } from '../src/rules/plan.js'
+import type { Problem } from '../src/problems.js'
 import { compileCatalog } from '../src/catalog.js'
 import type { Plan, Grant } from '../src/schemas/plan.js'
 import { psbDirectory, mcaDirectory, plan, memberMap, members } from './fixtures/docs-fixtures.js'
@@ -178,4 +181,91 @@ t.test('many grants stay linear', async t => {
   const started = performance.now()
   t.ok(validatePlan(p, context).ok)
   t.ok(performance.now() - started < 5000, 'validated 20,000 grants')
+})
+
+// The rules as first written (one Map keyed by consumer + resource + purpose
+// strings, two catalog lookups and a path string per grant): the reference the
+// faster loop must match problem for problem, in order, on random plans.
+function referenceRules (plan: Plan, context: PlanContext): Problem[] {
+  const problems: Problem[] = []
+  const planFrom = instantMs(plan.validFrom)
+  const planUntil = instantMs(plan.validUntil)
+  if (planFrom >= planUntil) problems.push({ code: 'invalid-validity', path: '/validUntil', message: `validUntil (${plan.validUntil}) must be later than validFrom (${plan.validFrom})` })
+  const grantIds = new Set<string>()
+  const covered = new Map<string, string>()
+  plan.grants.forEach((g, i) => {
+    const base = '/grants/' + i
+    if (grantIds.has(g.id)) problems.push({ code: 'duplicate-grant-id', path: base + '/id', message: `grant id "${g.id}" is used twice in this plan; give each grant its own id` })
+    grantIds.add(g.id)
+    const from = g.validFrom === undefined ? undefined : instantMs(g.validFrom)
+    const until = g.validUntil === undefined ? undefined : instantMs(g.validUntil)
+    if (from !== undefined && until !== undefined && from >= until) problems.push({ code: 'invalid-validity', path: base + '/validUntil', message: `validUntil (${g.validUntil as string}) must be later than validFrom (${g.validFrom as string})` })
+    if (planFrom < planUntil) {
+      if (from !== undefined && (from < planFrom || from >= planUntil)) problems.push({ code: 'grant-outside-plan-validity', path: base + '/validFrom', message: `validFrom must fall within the plan's validity (${plan.validFrom} to ${plan.validUntil}); move it or omit it to use the plan's` })
+      if (until !== undefined && (until > planUntil || until <= planFrom)) problems.push({ code: 'grant-outside-plan-validity', path: base + '/validUntil', message: `validUntil must fall within the plan's validity (${plan.validFrom} to ${plan.validUntil}); move it or omit it to use the plan's` })
+    }
+    if (context.catalog !== null) {
+      const entry = context.catalog.get(g.resource)
+      if (entry === undefined) {
+        problems.push({ code: 'unknown-resource', path: base + '/resource', message: `resource "${g.resource}" is not in the catalog; check the id or have its agency list it in its directory` })
+      } else {
+        if (entry.resource.sharing.type === 'none') problems.push({ code: 'resource-not-shareable', path: base + '/resource', message: `resource "${g.resource}" has sharing "none" and cannot be granted; remove the grant or have its agency change the sharing type` })
+        const names = [...entry.itemNames]
+        const list = names.slice(0, 20).join(', ') + (names.length > 20 ? ', ...' : '')
+        g.fields.forEach((field, k) => {
+          if (!entry.itemNames.has(field)) problems.push({ code: 'unknown-field', path: `${base}/fields/${k}`, message: `"${field}" is not a data item of ${g.resource}; use one of: ${list}` })
+        })
+      }
+    }
+    if (context.members !== null) {
+      const member = context.members.get(g.consumer)
+      if (member === undefined) problems.push({ code: 'consumer-not-agency', path: base + '/consumer', message: `consumer "${g.consumer}" is not a registered member; register it with role "agency" or correct the id` })
+      else if (!member.roles.includes('agency')) problems.push({ code: 'consumer-not-agency', path: base + '/consumer', message: `consumer "${g.consumer}" does not have role "agency"; only agencies may be granted data` })
+    }
+    const provider = context.catalog?.get(g.resource)?.provider ?? g.resource.slice(0, g.resource.indexOf(':'))
+    if (provider === g.consumer) problems.push({ code: 'consumer-is-provider', path: base + '/consumer', message: `"${g.consumer}" provides ${g.resource} itself; an agency needs no grant for its own data, remove the grant` })
+    g.purposes.forEach((purpose, k) => {
+      const key = g.consumer + '\u0000' + g.resource + '\u0000' + purpose
+      const first = covered.get(key)
+      if (first !== undefined) problems.push({ code: 'duplicate-grant', path: `${base}/purposes/${k}`, message: `grant "${first}" already gives ${g.consumer} access to ${g.resource} for "${purpose}"; merge the two grants or drop the purpose from one` })
+      else covered.set(key, g.id)
+    })
+  })
+  return problems
+}
+
+t.test('every problem, in order, as the rules first written find them: random plans', async t => {
+  const instant = fc.constantFrom(undefined, '2025-06-01T00:00:00Z', '2026-03-01T00:00:00Z', '2026-03-01T00:00:00Z', '2026-12-31T23:59:60Z', '2027-06-01T00:00:00Z')
+  const grantArb = fc.record({
+    id: fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f'),
+    consumer: fc.constantFrom('tj.psb', 'tj.mca', 'tj.it-office', 'tj.nobody'),
+    resource: fc.constantFrom('tj.psb:household-registration', 'tj.psb:criminal-records', 'tj.mca:low-income-households', 'tj.nobody:thing'),
+    fields: fc.array(fc.constantFrom('idNumber', 'name', 'subsidyAmount', 'nothing'), { minLength: 1, maxLength: 3 }),
+    // up to 10 purposes from 12: past FEW_PURPOSES, and repeats within a grant (not possible past the schema, checked anyway)
+    purposes: fc.array(fc.constantFrom('audit', 'review', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7', 'p8', 'p9', 'p10'), { minLength: 1, maxLength: 10 }),
+    validFrom: instant,
+    validUntil: instant
+  }).map(g => {
+    const out: Grant = { id: g.id, consumer: g.consumer, resource: g.resource, fields: g.fields, purposes: g.purposes }
+    if (g.validFrom !== undefined) out.validFrom = g.validFrom
+    if (g.validUntil !== undefined) out.validUntil = g.validUntil
+    return out
+  })
+  const planArb = fc.record({
+    validUntil: fc.constantFrom('2026-12-31T23:59:59Z', '2025-12-31T23:59:59Z'),
+    grants: fc.array(grantArb, { maxLength: 25 }),
+    catalog: fc.boolean(),
+    members: fc.boolean()
+  })
+  let found = 0
+  fc.assert(fc.property(planArb, spec => {
+    const p: Plan = { ...plan(), validUntil: spec.validUntil, grants: spec.grants }
+    const ctx: PlanContext = { catalog: spec.catalog ? catalog : null, members: spec.members ? memberMap() : null }
+    const expected = referenceRules(p, ctx)
+    found += expected.length
+    t.same(planRules(p, ctx), expected)
+    const checked = checkPlanRules(p, ctx)
+    t.same(checked, expected.length === 0 ? { ok: true, value: p } : { ok: false, problems: expected }, 'checkPlanRules: the rules alone')
+  }), { numRuns: 400 })
+  t.ok(found > 1000, `the plans had problems to find (${found})`)
 })

@@ -125,6 +125,11 @@ t.test('plan validation: 400 for the schema, 422 for MODEL.md rules', async t =>
   let res = await h.app.inject({ method: 'POST', url: '/v1/plans', headers: op, payload: { ...samplePlan(), grants: 'all' } })
   t.equal(res.statusCode, 400)
   t.match((await auditRecords(h)).at(-1), { action: 'plan.create', target: 'tj-sharing-plan@1', outcome: 'denied', status: 400 })
+  // The handler checks only the rules: the route's schema must have refused anything else.
+  for (const payload of ['', 'null', '[]', '"plan"', JSON.stringify({ ...samplePlan(), grants: [{ id: 'g' }] })]) {
+    res = await h.app.inject({ method: 'POST', url: '/v1/plans', headers: { ...op, 'content-type': 'application/json' }, payload })
+    t.equal(res.statusCode, 400, `schema refuses ${payload.slice(0, 40)}`)
+  }
   const bad = samplePlan(1, {
     grants: [
       { id: 'g1', consumer: 'tj.psb', resource: 'tj.psb:household-registration', fields: ['name'], purposes: ['p'] },

@@ -3,7 +3,7 @@
 // approve (approver; the latest draft), activate (operator; the latest approved
 // version, superseding the active plan atomically), revoke (operator). Every
 // step is a core lifecycle function; the store applies it compare-and-set.
-import { ApproveBody, Plan, PlanState, activatePlan, approvePlan, createPlanState, planStateJson, revokePlan, validatePlan } from '@govex/core'
+import { ApproveBody, Plan, PlanState, activatePlan, approvePlan, checkPlanRules, createPlanState, planStateJson, revokePlan } from '@govex/core'
 import type { PlanState as PlanStateType, PlanStatus } from '@govex/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Principal } from '../auth.js'
@@ -99,7 +99,8 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
     }
   }, async (request, reply) => {
     const state = runtime.state
-    const plan = accepted('plan', validatePlan(request.body, { catalog: state.catalog, members: state.memberDocs }))
+    // The route's body schema is Plan: Fastify has checked it, so only the rules are left.
+    const plan = accepted('plan', checkPlanRules(request.body, { catalog: state.catalog, members: state.memberDocs }))
     const draft = createPlanState(plan)
     const trail = request.govex.trail as AdminTrail
     trail.target = `${draft.id}@${draft.version}`
