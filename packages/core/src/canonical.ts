@@ -5,7 +5,8 @@
 // does and orders object members by UTF-16 code units. So for plain JSON data a
 // copy with every object's keys inserted in sorted order, handed to the native
 // JSON.stringify, gives the canonical bytes ~10× faster than walking the value in
-// JS (a plan of 100,000 grants: seconds → a few hundred ms). Anything that copy
+// JS (a plan of 100,000 grants: seconds → a few hundred ms). Only the objects
+// whose keys are out of order, and their ancestors, are copied. Anything that copy
 // cannot carry faithfully — keys V8 would reorder (array indices), `__proto__`,
 // toJSON, boxed primitives, non-finite numbers, lone surrogates, cycles, very
 // deep nesting — goes to the `canonicalize` package, which stays the reference
@@ -40,6 +41,62 @@ function checkString (value: string): void {
   if (!(value as WellFormed).isWellFormed()) throw SLOW
 }
 
+/** An object's keys as Object.keys lists them, and as RFC 8785 orders them. */
+interface KeyOrder {
+  readonly keys: readonly string[]
+  /** null when `keys` is in order already */
+  readonly sorted: readonly string[] | null
+}
+
+// Documents repeat a few object shapes many times (100,000 grants, each with
+// the same keys in the same order): the sorted order and the checks of each key
+// list are remembered, found by its first key and compared key by key (keys
+// from Object.keys are internalised strings, so each comparison is a pointer
+// check). Bounded: past MAX_ORDERS shapes it starts afresh.
+const orders = new Map<string, KeyOrder[]>()
+const MAX_ORDERS = 256
+let orderCount = 0
+
+function sameKeys (a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+function keyOrder (keys: string[]): KeyOrder {
+  const first = keys.length === 0 ? '' : keys[0] as string
+  const known = orders.get(first)
+  if (known !== undefined) {
+    for (let i = 0; i < known.length; i++) {
+      const order = known[i] as KeyOrder
+      if (sameKeys(order.keys, keys)) return order
+    }
+  }
+  let inOrder = true
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string
+    if (isIndexKey(key) || key === '__proto__') throw SLOW
+    checkString(key)
+    if (i > 0 && !((keys[i - 1] as string) < key)) inOrder = false
+  }
+  const order: KeyOrder = { keys, sorted: inOrder ? null : keys.slice().sort() }
+  if (orderCount === MAX_ORDERS) {
+    orders.clear()
+    orderCount = 0
+  }
+  const list = orders.get(first)
+  if (list === undefined) orders.set(first, [order])
+  else list.push(order)
+  orderCount++
+  return order
+}
+
+/**
+ * The value with every object's keys in RFC 8785 order, for JSON.stringify.
+ * Copy on write: an array or object whose keys are in order already, and whose
+ * members need no change, is handed back as it is, so a document that is mostly
+ * in order is barely copied.
+ */
 function sortedCopy (value: unknown, depth: number): unknown {
   switch (typeof value) {
     case 'string':
@@ -60,20 +117,46 @@ function sortedCopy (value: unknown, depth: number): unknown {
   if (value === null) return null
   if (depth > MAX_DEPTH) throw SLOW
   if (Array.isArray(value)) {
-    const out = new Array<unknown>(value.length)
-    for (let i = 0; i < value.length; i++) out[i] = sortedCopy(value[i], depth + 1)
-    return out
+    // An array handed back as it is must not bring a toJSON of its own to JSON.stringify.
+    if (typeof (value as { toJSON?: unknown }).toJSON === 'function') throw SLOW
+    let out: unknown[] | null = null
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i]
+      const copy = sortedCopy(item, depth + 1)
+      if (out === null) {
+        if (copy === item) continue
+        out = value.slice(0, i)
+      }
+      out.push(copy)
+    }
+    return out ?? value
   }
   const proto: unknown = Object.getPrototypeOf(value)
   if (proto !== Object.prototype && proto !== null) throw SLOW
   const object = value as Record<string, unknown>
   if (typeof object.toJSON === 'function') throw SLOW
-  const keys = Object.keys(object).sort()
+  const order = keyOrder(Object.keys(object))
+  const sorted = order.sorted
+  if (sorted === null) {
+    // In order already: copied only if a member changes.
+    const keys = order.keys
+    let out: Record<string, unknown> | null = null
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string
+      const member = object[key]
+      const copy = sortedCopy(member, depth + 1)
+      if (out === null) {
+        if (copy === member) continue
+        out = {}
+        for (let j = 0; j < i; j++) out[keys[j] as string] = object[keys[j] as string]
+      }
+      out[key] = copy
+    }
+    return out ?? object
+  }
   const out: Record<string, unknown> = {}
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i] as string
-    if (isIndexKey(key) || key === '__proto__') throw SLOW
-    checkString(key)
+  for (let i = 0; i < sorted.length; i++) {
+    const key = sorted[i] as string
     out[key] = sortedCopy(object[key], depth + 1)
   }
   return out

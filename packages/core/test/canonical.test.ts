@@ -74,6 +74,34 @@ t.test('keys V8 would reorder, and values the copy cannot carry, take the refere
   t.equal(canonicalJson(deep), canonicalize(deep))
 })
 
+t.test('repeated shapes: key orders are remembered, and still byte-identical', async t => {
+  // Many objects of a few shapes (in order, out of order, nested), then more shapes than are remembered.
+  const rows = Array.from({ length: 500 }, (_, i) => ({ z: i, a: { b: [i, { y: 1, x: 2 }], a: 'é' }, m: i % 2 === 0 ? { a: 1, b: 2 } : { b: 2, a: 1 } }))
+  t.equal(canonicalJson(rows), canonicalize(rows))
+  const shapes = Array.from({ length: 700 }, (_, i) => ({ [`k${i}`]: i, [`a${i}`]: { [`q${i % 300}`]: [i], b: 1 } }))
+  t.equal(canonicalJson(shapes), canonicalize(shapes))
+  t.equal(canonicalJson(shapes), canonicalize(shapes), 'again, after the shapes were forgotten')
+  // A remembered key list is not taken for a list that only starts the same way.
+  t.equal(canonicalJson([{ a: 1, b: 2 }, { a: 1, b: 2, '0': 3 }, { a: 1 }]), canonicalize([{ a: 1, b: 2 }, { a: 1, b: 2, 0: 3 }, { a: 1 }]))
+  t.throws(() => canonicalJson([{ b: 1, a: 2 }, { b: 1, a: 2, '\uD800': 3 }]), 'a longer key list is checked, not taken for a remembered one')
+})
+
+t.test('copies only what needs reordering, and never changes its input', async t => {
+  const inner = { a: 1, b: [1, 2, { d: 4, c: 3 }] }
+  const doc = { a: inner, b: { a: [true], b: null }, c: 'x' }
+  const before = JSON.stringify(doc)
+  t.equal(canonicalJson(doc), '{"a":{"a":1,"b":[1,2,{"c":3,"d":4}]},"b":{"a":[true],"b":null},"c":"x"}')
+  t.equal(JSON.stringify(doc), before, 'the input keeps its key order')
+  const ordered = { a: [1, 'two', { b: 2, c: [] }], b: { x: { y: 'z' } } }
+  t.equal(canonicalJson(ordered), JSON.stringify(ordered))
+})
+
+t.test('an array or object with its own toJSON takes the reference path', async t => {
+  const array = Object.assign([3, 1], { toJSON: () => ({ b: 1, a: 2 }) })
+  t.equal(canonicalJson({ v: array }), canonicalize({ v: array }))
+  t.equal(canonicalJson([{ a: 1, toJSON: () => 'x' }]), canonicalize([{ a: 1, toJSON: () => 'x' }]))
+})
+
 t.test('refuses what JSON cannot hold, as the reference does', async t => {
   const cycle: Record<string, unknown> = { a: 1 }
   cycle.self = cycle
