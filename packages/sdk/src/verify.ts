@@ -1,7 +1,8 @@
 // Framework-free verification of a call from the gateway (PROTOCOL.md
 // "Gateway → provider"): an EdDSA JWT by a trusted gateway key, `aud` = this
-// provider, not expired, `digest` = sha256 of the exact body bytes, `jti` =
-// the body's requestId. Everything else is refused with a coded reason.
+// provider, not expired, `digest` = sha256 of the exact body bytes, and `jti`,
+// `resource`, `consumer`, `fields` = the body's requestId, resource, consumer,
+// fields. Everything else is refused with a coded reason.
 import { sha256, verifyJwt, publicKeyFromJwk, type PublicJwk } from '@govex/core'
 import type { KeyObject } from 'node:crypto'
 
@@ -67,6 +68,7 @@ export function createGatewayVerifier (options: VerifyOptions): (headers: Header
     }
     if (typeof body !== 'object' || body === null || body.requestId !== claims.jti) return refuse('the token\'s jti is not the body\'s requestId')
     if (body.resource !== claims.resource || body.consumer !== claims.consumer) return refuse('the token and the body name different resources or consumers')
+    if (!sameFields(claims.fields, body.fields)) return refuse('the token and the body name different fields: the gateway signs the fields it allowed, in order')
     return {
       ok: true,
       call: {
@@ -74,7 +76,7 @@ export function createGatewayVerifier (options: VerifyOptions): (headers: Header
         consumer: String(body.consumer),
         resource: String(body.resource),
         purpose: String(body.purpose),
-        fields: Array.isArray(body.fields) ? body.fields.map(String) : [],
+        fields: body.fields,
         userId: typeof body.userId === 'string' ? body.userId : null,
         caseRef: typeof body.caseRef === 'string' ? body.caseRef : null,
         query: typeof body.query === 'object' && body.query !== null ? body.query as Record<string, unknown> : {},
@@ -87,6 +89,12 @@ export function createGatewayVerifier (options: VerifyOptions): (headers: Header
 /** One-off verification; prefer createGatewayVerifier() to parse keys once. */
 export function verifyGatewayCall (headers: Headers, rawBody: Uint8Array | string, options: VerifyOptions): VerifyResult {
   return createGatewayVerifier(options)(headers, rawBody)
+}
+
+/** The same field names in the same order: the fields the gateway granted are the fields asked for. */
+function sameFields (claimed: unknown, sent: unknown): sent is string[] {
+  return Array.isArray(claimed) && Array.isArray(sent) && claimed.length === sent.length &&
+    sent.every((field, i) => typeof field === 'string' && field === claimed[i])
 }
 
 function refuse (message: string): VerifyResult {

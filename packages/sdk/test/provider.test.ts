@@ -1,5 +1,6 @@
 // The provider plugin and verifyGatewayCall accept a genuine gateway call and
-// refuse a forged one, an altered body, a wrong aud and an expired token.
+// refuse a forged one, an altered body, a wrong aud, an expired token, and a
+// token whose claims name other fields than the body.
 import t from 'tap'
 import Fastify from 'fastify'
 import { randomUUID } from 'node:crypto'
@@ -11,14 +12,19 @@ const other = generateKeyPair('gw-2026')
 const providerId = 'tj.psb'
 const gatewayId = 'tj.gw.extranet-1'
 
-function call (key: PrivateJwk, overrides: { aud?: string, iat?: number, exp?: number, iss?: string, digestOf?: string } = {}, bodyOverride?: string) {
+interface Overrides { aud?: string, iat?: number, exp?: number, iss?: string, digestOf?: string, fields?: string[], claimedFields?: unknown }
+
+function call (key: PrivateJwk, overrides: Overrides = {}, bodyOverride?: string) {
   const requestId = randomUUID()
-  const body = JSON.stringify({ requestId, consumer: 'tj.mca', resource: 'tj.psb:household-registration', purpose: 'review', userId: 'u1', caseRef: null, fields: ['name'], query: { idNumber: '1' } })
+  const fields = overrides.fields ?? ['name']
+  const body = JSON.stringify({ requestId, consumer: 'tj.mca', resource: 'tj.psb:household-registration', purpose: 'review', userId: 'u1', caseRef: null, fields, query: { idNumber: '1' } })
   const iat = overrides.iat ?? Math.floor(Date.now() / 1000)
-  const token = signJwt(key, {
+  const claims: Record<string, unknown> = {
     iss: overrides.iss ?? gatewayId, aud: overrides.aud ?? providerId, iat, exp: overrides.exp ?? iat + 60, jti: requestId,
-    resource: 'tj.psb:household-registration', consumer: 'tj.mca', fields: ['name'], digest: sha256(overrides.digestOf ?? body)
-  })
+    resource: 'tj.psb:household-registration', consumer: 'tj.mca', fields: 'claimedFields' in overrides ? overrides.claimedFields : fields, digest: sha256(overrides.digestOf ?? body)
+  }
+  if (claims.fields === undefined) delete claims.fields
+  const token = signJwt(key, claims)
   return { body: bodyOverride ?? body, headers: { authorization: 'Bearer ' + token, 'content-type': 'application/json' }, requestId }
 }
 
@@ -45,7 +51,13 @@ const refusals: Array<[string, () => { body: string, headers: Record<string, str
   ['an expired token', () => call(gateway.privateJwk, { iat: Math.floor(Date.now() / 1000) - 200, exp: Math.floor(Date.now() / 1000) - 100 }), /expired/],
   ['a token living longer than 60 s', () => call(gateway.privateJwk, { exp: Math.floor(Date.now() / 1000) + 3600 }), /at most 60/],
   ['an unknown issuer', () => call(gateway.privateJwk, { iss: 'tj.gw.rogue' }), /no key/],
-  ['no token', () => { const c = call(gateway.privateJwk); return { body: c.body, headers: { 'content-type': 'application/json' } } }, /no gateway token/]
+  ['no token', () => { const c = call(gateway.privateJwk); return { body: c.body, headers: { 'content-type': 'application/json' } } }, /no gateway token/],
+  // fix-provider-verifies-fields: a body asking for more than the gateway signed for, with a digest that matches it
+  ['a body with more fields than the token', () => call(gateway.privateJwk, { fields: ['name', 'idNumber'], claimedFields: ['name'] }), /different fields/],
+  ['a body with fewer fields than the token', () => call(gateway.privateJwk, { fields: ['name'], claimedFields: ['name', 'idNumber'] }), /different fields/],
+  ['the token\'s fields in another order', () => call(gateway.privateJwk, { fields: ['name', 'idNumber'], claimedFields: ['idNumber', 'name'] }), /different fields/],
+  ['a token without fields', () => call(gateway.privateJwk, { claimedFields: undefined }), /different fields/],
+  ['a token whose fields are not a list', () => call(gateway.privateJwk, { claimedFields: 'name' }), /different fields/]
 ]
 
 for (const [name, make, reason] of refusals) {
