@@ -1,12 +1,14 @@
 // The consumer client: signs its own short-lived token (reused until shortly
-// before expiry), sends exchange envelopes to the gateway with undici, retries
-// only what is safe, and turns every refusal into a GovexRequestError with the
+// before expiry), sends exchange envelopes to the gateway with undici, resends
+// an envelope only when its request was provably not sent (PROTOCOL.md
+// "Exchange"), and turns every refusal into a GovexRequestError with the
 // PROTOCOL.md code.
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { Pool, type Dispatcher } from 'undici'
 import { signJwt, validateSchema, PrivateJwk, type Grant, type Problem, type Resource } from '@govex/core'
-import { GovexRequestError, optionsError, SDK_ERROR_CODES } from './errors.js'
+import { GovexRequestError, optionsError, SDK_ERROR_CODES, type SdkErrorCode } from './errors.js'
+import { watchSending, wasSent } from './sent.js'
 import type { ResourceMap, FieldOf, ItemsOf, Selected, ExchangeRequest, ExchangeResponse } from './types.js'
 
 export interface ClientOptions {
@@ -22,7 +24,7 @@ export interface ClientOptions {
   tokenTtlS?: number
   /** per-request timeout (default 10 000 ms) */
   timeoutMs?: number
-  /** resends of the same envelope after a connection that failed before any answer (default 2) */
+  /** resends of the same envelope after a connection that failed before the request was sent (default 2) */
   retries?: number
   /** connections to the gateway (default 16) */
   connections?: number
@@ -48,7 +50,20 @@ export interface CanResult {
 
 interface CachedToken { token: string, refreshAt: number }
 
-const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN'])
+/** An exchange on its way: the envelope's bytes and id. */
+interface Sending {
+  body: string
+  envelopeId: string
+  signal: AbortSignal | undefined
+  timeoutMs: number | undefined
+}
+
+/** What an error says about an exchange: its envelope id, and whether its request was sent. */
+interface ExchangeState { envelopeId: string, sent: boolean }
+
+// Connection failures worth another attempt, made only when the request was not
+// sent (or is a read, which changes nothing at the gateway).
+const TRANSIENT = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET'])
 
 export class GovexClient<M extends ResourceMap = ResourceMap> {
   readonly memberId: string
@@ -61,7 +76,8 @@ export class GovexClient<M extends ResourceMap = ResourceMap> {
   readonly #timeoutMs: number
   readonly #retries: number
   readonly #dispatcher: Dispatcher
-  readonly #ownsDispatcher: boolean
+  /** the pool this client made, closed with it; undefined for a dispatcher given in the options */
+  readonly #ownPool: Dispatcher | undefined
   #token: CachedToken | undefined
 
   constructor (options: ClientOptions) {
@@ -77,9 +93,12 @@ export class GovexClient<M extends ResourceMap = ResourceMap> {
     this.#key = loadKey(options.privateKey)
     this.#ttlS = ttl
     this.#timeoutMs = positive(options.timeoutMs, 10_000, 'timeoutMs')
-    this.#retries = options.retries ?? 2
-    this.#ownsDispatcher = options.dispatcher === undefined
-    this.#dispatcher = options.dispatcher ?? new Pool(url.origin, { connections: options.connections ?? 16, keepAliveTimeout: 3_000 })
+    const retries = options.retries ?? 2
+    if (!Number.isInteger(retries) || retries < 0) throw optionsError('retries must be a whole number ≥ 0: how often to resend an envelope whose request was not sent')
+    this.#retries = retries
+    const base = options.dispatcher ?? new Pool(url.origin, { connections: options.connections ?? 16, keepAliveTimeout: 3_000 })
+    this.#ownPool = options.dispatcher === undefined ? base : undefined
+    this.#dispatcher = base.compose(watchSending)
   }
 
   /** Asks for data of a resource under the active plan. */
@@ -95,8 +114,8 @@ export class GovexClient<M extends ResourceMap = ResourceMap> {
     if (request.query !== undefined) envelope.query = request.query
     if (request.userId !== undefined) envelope.userId = request.userId
     if (request.caseRef !== undefined) envelope.caseRef = request.caseRef
-    const body = JSON.stringify(envelope)
-    return await this.#call('POST', '/v1/exchange/' + encodeURIComponent(resourceId), body, request.signal, request.timeoutMs) as ExchangeResponse<Selected<ItemsOf<M, Id>, F>>
+    const sending: Sending = { body: JSON.stringify(envelope), envelopeId: String(envelope.id), signal: request.signal, timeoutMs: request.timeoutMs }
+    return await this.#call('/v1/exchange/' + encodeURIComponent(resourceId), sending) as ExchangeResponse<Selected<ItemsOf<M, Id>, F>>
   }
 
   /** The compiled catalog, optionally filtered. */
@@ -104,19 +123,19 @@ export class GovexClient<M extends ResourceMap = ResourceMap> {
     const params = new URLSearchParams()
     for (const [k, v] of Object.entries(query)) if (typeof v === 'string') params.set(k, v)
     const qs = params.size > 0 ? '?' + params.toString() : ''
-    const answer = await this.#call('GET', '/v1/catalog' + qs) as { resources?: CatalogResource[] } | CatalogResource[]
+    const answer = await this.#call('/v1/catalog' + qs) as { resources?: CatalogResource[] } | CatalogResource[]
     return Array.isArray(answer) ? answer : (answer.resources ?? [])
   }
 
   /** One catalog entry. */
   async resource (resourceId: string): Promise<CatalogResource> {
-    const answer = await this.#call('GET', '/v1/catalog/' + encodeURIComponent(resourceId)) as { resource?: CatalogResource } & CatalogResource
+    const answer = await this.#call('/v1/catalog/' + encodeURIComponent(resourceId)) as { resource?: CatalogResource } & CatalogResource
     return answer.resource ?? answer
   }
 
   /** This member's grants in the active plan. */
   async grantsMine (): Promise<Grant[]> {
-    const answer = await this.#call('GET', '/v1/grants/mine') as { grants?: Grant[] } | Grant[]
+    const answer = await this.#call('/v1/grants/mine') as { grants?: Grant[] } | Grant[]
     return Array.isArray(answer) ? answer : (answer.grants ?? [])
   }
 
@@ -149,29 +168,35 @@ export class GovexClient<M extends ResourceMap = ResourceMap> {
   }
 
   async close (): Promise<void> {
-    if (this.#ownsDispatcher) await this.#dispatcher.close()
+    await this.#ownPool?.close()
   }
 
-  async #call (method: 'GET' | 'POST', path: string, body?: string, signal?: AbortSignal, timeoutMs?: number): Promise<unknown> {
-    const timeout = AbortSignal.timeout(positive(timeoutMs, this.#timeoutMs, 'timeoutMs'))
+  /** A GET of the API, or (with `exchange`) the POST of an envelope. */
+  async #call (path: string, exchange?: Sending): Promise<unknown> {
+    const signal = exchange?.signal
+    const timeout = AbortSignal.timeout(positive(exchange?.timeoutMs, this.#timeoutMs, 'timeoutMs'))
     const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout])
     for (let attempt = 0; ; attempt++) {
+      const headers: Record<string, string> = { authorization: 'Bearer ' + this.token() }
+      if (exchange !== undefined) headers['content-type'] = 'application/json'
+      // a fresh options object per attempt: wasSent() tells about this attempt only
+      const opts: Dispatcher.RequestOptions = { origin: this.#origin, path, method: exchange === undefined ? 'GET' : 'POST', headers, body: exchange?.body, signal: combined }
       let res: Dispatcher.ResponseData
       try {
-        const headers: Record<string, string> = { authorization: 'Bearer ' + this.token() }
-        if (body !== undefined) headers['content-type'] = 'application/json'
-        res = await this.#dispatcher.request({ origin: this.#origin, path, method, headers, body, signal: combined })
+        res = await this.#dispatcher.request(opts)
       } catch (err) {
-        if (signal?.aborted === true) throw clientError('GOVEX_ERR_CLIENT_ABORTED', err)
-        if (timeout.aborted) throw clientError('GOVEX_ERR_CLIENT_TIMEOUT', err)
-        // no answer came back: resending the same envelope is safe (a processed one meets GOVEX_ERR_REPLAY)
-        if (attempt < this.#retries && RETRYABLE.has(errorCode(err))) {
+        const state = exchange === undefined ? undefined : { envelopeId: exchange.envelopeId, sent: wasSent(opts) }
+        if (signal?.aborted === true) throw clientError('GOVEX_ERR_CLIENT_ABORTED', err, state)
+        if (timeout.aborted) throw clientError('GOVEX_ERR_CLIENT_TIMEOUT', err, state)
+        // a sent envelope may have been processed: PROTOCOL.md allows no resend of it
+        if (state?.sent === true) throw clientError('GOVEX_ERR_CLIENT_OUTCOME_UNKNOWN', err, state)
+        if (attempt < this.#retries && TRANSIENT.has(errorCode(err))) {
           await delay(50 * (attempt + 1))
           continue
         }
-        throw clientError('GOVEX_ERR_CLIENT_NETWORK', err)
+        throw clientError('GOVEX_ERR_CLIENT_NETWORK', err, state)
       }
-      return await readAnswer(res, combined, signal, timeout)
+      return await readAnswer(res, signal, timeout, exchange === undefined ? undefined : { envelopeId: exchange.envelopeId, sent: true })
     }
   }
 }
@@ -181,20 +206,24 @@ export function createClient<M extends ResourceMap = ResourceMap> (options: Clie
   return new GovexClient<M>(options)
 }
 
-async function readAnswer (res: Dispatcher.ResponseData, combined: AbortSignal, signal: AbortSignal | undefined, timeout: AbortSignal): Promise<unknown> {
+async function readAnswer (res: Dispatcher.ResponseData, signal: AbortSignal | undefined, timeout: AbortSignal, state: ExchangeState | undefined): Promise<unknown> {
   let parsed: unknown
   try {
     parsed = await res.body.json()
   } catch (err) {
-    if (signal?.aborted === true) throw clientError('GOVEX_ERR_CLIENT_ABORTED', err)
-    if (timeout.aborted || combined.aborted) throw clientError('GOVEX_ERR_CLIENT_TIMEOUT', err)
-    throw new GovexRequestError({ code: 'GOVEX_ERR_CLIENT_BAD_RESPONSE', message: `${SDK_ERROR_CODES.GOVEX_ERR_CLIENT_BAD_RESPONSE} (status ${res.statusCode})`, statusCode: res.statusCode, cause: err })
+    if (signal?.aborted === true) throw clientError('GOVEX_ERR_CLIENT_ABORTED', err, state, res.statusCode)
+    if (timeout.aborted) throw clientError('GOVEX_ERR_CLIENT_TIMEOUT', err, state, res.statusCode)
+    // the answer's head came and its body broke off: the answer is lost, not malformed
+    if (!(err instanceof SyntaxError)) throw clientError(state === undefined ? 'GOVEX_ERR_CLIENT_NETWORK' : 'GOVEX_ERR_CLIENT_OUTCOME_UNKNOWN', err, state, res.statusCode)
+    throw clientError('GOVEX_ERR_CLIENT_BAD_RESPONSE', err, state, res.statusCode)
   }
   if (res.statusCode >= 200 && res.statusCode < 300) return parsed
   const e = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { code?: unknown, message?: unknown, requestId?: unknown, problems?: unknown }
+  // JSON without a code is no gateway's verdict (a proxy's error, say)
+  if (typeof e.code !== 'string') throw clientError('GOVEX_ERR_CLIENT_BAD_RESPONSE', typeof e.message === 'string' ? e.message : undefined, state, res.statusCode)
   const retryAfter = Number(res.headers['retry-after'])
   throw new GovexRequestError({
-    code: typeof e.code === 'string' ? e.code : 'GOVEX_ERR_CLIENT_BAD_RESPONSE',
+    code: e.code,
     message: typeof e.message === 'string' ? e.message : `the gateway answered ${res.statusCode}`,
     statusCode: res.statusCode,
     requestId: typeof e.requestId === 'string' ? e.requestId : headerString(res.headers['x-request-id']),
@@ -209,9 +238,21 @@ function withinValidity (grant: Grant, now: number): boolean {
   return now >= from && now <= until
 }
 
-function clientError (code: keyof typeof SDK_ERROR_CODES, cause: unknown): GovexRequestError {
-  const detail = cause instanceof Error ? `: ${cause.message}` : ''
-  return new GovexRequestError({ code, message: SDK_ERROR_CODES[code] + detail, cause })
+/**
+ * An SDK error. For an exchange the message says what the developer needs
+ * next: whether the envelope was sent, and if so what to do instead of
+ * resending it (PROTOCOL.md "Exchange").
+ */
+function clientError (code: SdkErrorCode, cause: unknown, state?: ExchangeState, statusCode?: number): GovexRequestError {
+  const details = [statusCode === undefined ? '' : `status ${statusCode}`, cause instanceof Error ? cause.message : typeof cause === 'string' ? cause : ''].filter(d => d !== '')
+  let message = SDK_ERROR_CODES[code] + (details.length === 0 ? '' : ` (${details.join(': ')})`)
+  if (state !== undefined) {
+    const id = state.envelopeId
+    message += state.sent
+      ? `. Exchange ${id} was sent, so its outcome is unknown: the gateway may have processed it. Do not resend this envelope. To learn the outcome, ask your govex operator or auditor to look up envelope id ${id} in the audit log; for a new exchange, send a new envelope id.`
+      : `. Exchange ${id} was not sent: it did not happen, and sending the same envelope again is safe.`
+  }
+  return new GovexRequestError({ code, message, statusCode, requestId: state?.envelopeId, outcomeUnknown: state?.sent ?? false, cause: cause instanceof Error ? cause : undefined })
 }
 
 function errorCode (err: unknown): string {

@@ -1,16 +1,19 @@
 // Errors the SDK throws. Match on `code` (undici's habit), never on the class:
 // gateway refusals carry the PROTOCOL.md code the gateway answered; failures
-// that never reached an answer carry one of the SDK's own codes below.
+// that never reached an answer carry one of the SDK's own codes below, and
+// `outcomeUnknown` says whether an exchange may have happened all the same.
 import type { Problem } from '@govex/core'
 
 /** Codes for failures on the client side, before or instead of a gateway answer. */
 export const SDK_ERROR_CODES = {
   /** the request took longer than `timeoutMs` */
-  GOVEX_ERR_CLIENT_TIMEOUT: 'the gateway did not answer in time; retry later or raise timeoutMs',
+  GOVEX_ERR_CLIENT_TIMEOUT: 'the gateway did not answer within timeoutMs',
   /** the caller's AbortSignal fired */
   GOVEX_ERR_CLIENT_ABORTED: 'the request was aborted by its AbortSignal',
-  /** no connection could be made (after the safe retries) */
+  /** no connection could be made, after the safe retries: an exchange request was not sent */
   GOVEX_ERR_CLIENT_NETWORK: 'the gateway could not be reached; check gatewayUrl and the network',
+  /** the connection failed after an exchange request was sent: it may have been processed */
+  GOVEX_ERR_CLIENT_OUTCOME_UNKNOWN: 'the connection to the gateway failed after the exchange request was sent',
   /** the gateway answered something that is not govex JSON */
   GOVEX_ERR_CLIENT_BAD_RESPONSE: 'the gateway answered something that is not a govex response; check gatewayUrl',
   /** options given to createClient() or a request are wrong */
@@ -26,6 +29,7 @@ export interface GovexRequestErrorInit {
   requestId?: string | undefined
   problems?: Problem[] | undefined
   retryAfterS?: number | undefined
+  outcomeUnknown?: boolean | undefined
   cause?: unknown
 }
 
@@ -41,6 +45,14 @@ export class GovexRequestError extends Error {
   readonly problems: Problem[] | undefined
   /** seconds to wait, for 429 answers */
   readonly retryAfterS: number | undefined
+  /**
+   * true when an exchange request was sent but no verdict of the gateway came
+   * back (a connection failure, timeout or abort after sending, or an answer
+   * that is not govex JSON): the exchange may have happened. Never resend the
+   * envelope; have its id (`requestId`) looked up in the audit log, or send a
+   * new id for a new exchange. false when the gateway answered, or nothing was sent.
+   */
+  readonly outcomeUnknown: boolean
 
   constructor (init: GovexRequestErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause })
@@ -50,6 +62,7 @@ export class GovexRequestError extends Error {
     this.requestId = init.requestId
     this.problems = init.problems
     this.retryAfterS = init.retryAfterS
+    this.outcomeUnknown = init.outcomeUnknown ?? false
   }
 }
 

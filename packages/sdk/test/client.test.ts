@@ -1,12 +1,14 @@
 // The consumer client against a real gateway on a real socket: typed happy
 // path, every refusal as a GovexRequestError with its PROTOCOL.md code, one
-// token signature for many calls, safe retries (same envelope id, and the
-// replay guard proving there was no second exchange), no retry after a 4xx,
-// timeout and abort. Providers behind the gateway verify its calls with the SDK.
+// token signature for many calls, resends of the same envelope only when its
+// request was not sent (PROTOCOL.md "Exchange"), an unknown outcome reported as
+// such and never resent, no retry after a 4xx, timeout and abort. Providers
+// behind the gateway verify its calls with the SDK.
 import t from 'tap'
 import { createServer, connect, type Server, type Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { randomUUID } from 'node:crypto'
+import { Pool, type Dispatcher } from 'undici'
 import { harness, auditRecords } from '../../gateway/test/helpers/gateway.js'
 import { answerData } from '../../gateway/test/helpers/provider.js'
 import { PURPOSE } from '../../gateway/test/helpers/deployment.js'
@@ -26,8 +28,8 @@ async function setup (t: Tap) {
   const h = await harness(t)
   await h.app.listen({ port: 0, host: '127.0.0.1' })
   const url = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`
-  const clientOf = (actor: Actor, options: { gatewayUrl?: string, timeoutMs?: number, retries?: number } = {}): GovexClient<Resources> => {
-    const client = createClient<Resources>({ gatewayUrl: options.gatewayUrl ?? url, memberId: actor.id, privateKey: actor.privateJwk, gatewayId: h.config.gatewayId, timeoutMs: options.timeoutMs, retries: options.retries })
+  const clientOf = (actor: Actor, options: { gatewayUrl?: string, timeoutMs?: number, retries?: number, dispatcher?: Dispatcher } = {}): GovexClient<Resources> => {
+    const client = createClient<Resources>({ gatewayUrl: options.gatewayUrl ?? url, memberId: actor.id, privateKey: actor.privateJwk, gatewayId: h.config.gatewayId, timeoutMs: options.timeoutMs, retries: options.retries, dispatcher: options.dispatcher })
     t.teardown(() => client.close())
     return client
   }
@@ -130,91 +132,200 @@ t.test('the same envelope id twice is a replay', async t => {
   t.equal(err.requestId, id)
 })
 
-/** A TCP proxy in front of the gateway that misbehaves on its first `drops` connections. */
-async function flakyProxy (t: Tap, target: string, mode: 'refuse-first' | 'drop-answer', drops = 1): Promise<{ url: string, connections: () => number }> {
-  const { port } = new URL(target)
+type ProxyMode =
+  | 'pass'
+  // the gateway gets the request and answers; the client's connection is reset before the answer reaches it
+  | 'reset-after-answer'
+  // the request is read, never forwarded, and the connection reset
+  | 'reset-after-request'
+
+/** A TCP proxy in front of the gateway that misbehaves (`mode`) on its first `drops` connections. */
+async function proxy (t: Tap, target: string, mode: ProxyMode, drops = 1, port = 0): Promise<{ url: string, connections: () => number }> {
+  const upstreamPort = Number(new URL(target).port)
   let connections = 0
+  const open = new Set<Socket>()
   const server: Server = createServer((client: Socket) => {
     connections++
-    if (mode === 'refuse-first' && connections <= drops) {
-      client.resetAndDestroy()
+    open.add(client)
+    client.on('close', () => open.delete(client))
+    const misbehave = connections <= drops ? mode : 'pass'
+    client.on('error', () => {})
+    if (misbehave === 'reset-after-request') {
+      client.once('data', () => client.resetAndDestroy())
       return
     }
-    const upstream = createConnectionTo(Number(port))
+    const upstream = connect(upstreamPort, '127.0.0.1')
     client.pipe(upstream)
-    if (mode === 'drop-answer' && connections <= drops) {
-      // the gateway gets the request and answers; the client never sees the answer
-      upstream.once('data', () => { client.destroy(); upstream.destroy() })
+    if (misbehave === 'reset-after-answer') {
+      upstream.once('data', () => { client.resetAndDestroy(); upstream.destroy() })
     } else {
       upstream.pipe(client)
     }
-    client.on('error', () => upstream.destroy())
+    client.on('close', () => upstream.destroy())
     upstream.on('error', () => client.destroy())
+  })
+  await new Promise<void>(resolve => server.listen(port, '127.0.0.1', resolve))
+  // kept-alive connections would hold close() open
+  t.teardown(() => new Promise<void>(resolve => { server.close(() => resolve()); for (const socket of open) socket.destroy() }))
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, connections: () => connections }
+}
+
+/** A port nothing listens on (for now). */
+async function freePort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
+  await new Promise<void>(resolve => server.close(() => resolve()))
+  return port
+}
+
+/** A raw HTTP server that answers every request with `answer` once it has read it. */
+async function rawServer (t: Tap, answer: (socket: Socket) => void): Promise<{ url: string, connections: () => number }> {
+  let connections = 0
+  const server = createServer(socket => {
+    connections++
+    socket.on('error', () => {})
+    socket.once('data', () => answer(socket))
   })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
   t.teardown(() => new Promise<void>(resolve => server.close(() => resolve())))
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, connections: () => connections }
 }
 
-function createConnectionTo (port: number): Socket {
-  return connect(port, '127.0.0.1')
-}
-
-t.test('a connection reset before any answer is retried with the same envelope id', async t => {
+t.test('a refused connection: the same envelope is resent, and the exchange happens once the gateway is up', async t => {
   const { h, url, clientOf } = await setup(t)
-  const proxy = await flakyProxy(t, url, 'refuse-first')
-  const client = clientOf(h.actors.mca, { gatewayUrl: proxy.url })
+  const port = await freePort()
+  const gatewayUrl = `http://127.0.0.1:${port}`
+  const pool = new Pool(gatewayUrl)
+  t.teardown(() => pool.close())
+  const refused: string[] = []
+  let up: Promise<{ connections: () => number }> | undefined
+  // the gateway (behind a proxy on the refused port) comes up when the first connection was refused
+  pool.once('connectionError', (_origin, _targets, err) => {
+    refused.push(err.code)
+    up = proxy(t, url, 'pass', 0, port)
+  })
+  const client = clientOf(h.actors.mca, { gatewayUrl, dispatcher: pool })
   const id = randomUUID()
   const res = await client.request('tj.psb:household-registration', { id, purpose: PURPOSE, query: QUERY, caseRef: 'c' })
   t.equal(res.requestId, id)
-  t.ok(proxy.connections() >= 2, 'the client connected again')
+  t.same(refused, ['ECONNREFUSED'], 'the first attempt was refused: nothing was sent')
+  t.equal((await up)?.connections(), 1, 'the resend reached the gateway')
   const records = (await auditRecords(h)).filter(r => r.id === id)
   t.same(records.map(r => r.outcome), ['allowed'], 'exactly one exchange')
 })
 
-t.test('an answer lost after the gateway processed it: the retry meets the replay guard, never a second exchange', async t => {
+t.test('fix-no-resend-after-sending: an answer lost after the gateway processed it is not resent; the outcome is unknown', async t => {
   const { h, url, clientOf } = await setup(t)
-  const proxy = await flakyProxy(t, url, 'drop-answer')
-  const client = clientOf(h.actors.mca, { gatewayUrl: proxy.url })
+  const lossy = await proxy(t, url, 'reset-after-answer')
+  const client = clientOf(h.actors.mca, { gatewayUrl: lossy.url })
   const id = randomUUID()
   const err = await refusal(client.request('tj.psb:household-registration', { id, purpose: PURPOSE, query: QUERY, caseRef: 'c' }))
-  t.equal(err.code, 'GOVEX_ERR_REPLAY', 'the first attempt was processed; its outcome is unknown to the client')
+  t.equal(err.code, 'GOVEX_ERR_CLIENT_OUTCOME_UNKNOWN')
+  t.equal(err.outcomeUnknown, true)
+  t.equal(err.requestId, id, 'the envelope id to look up')
+  t.equal(err.statusCode, undefined)
+  t.match(err.message, id)
+  t.match(err.message, /do not resend/i)
+  t.match(err.message, /audit log/)
+  t.match(err.message, /new envelope id/)
+  t.equal(lossy.connections(), 1, 'no second connection: the envelope was not resent')
   const records = (await auditRecords(h)).filter(r => r.id === id)
-  t.same(records.map(r => r.outcome), ['allowed', 'denied'], 'one exchange, one refused replay')
+  t.same(records.map(r => r.outcome), ['allowed'], 'one exchange, and no replay attempt')
   t.equal(h.psb.received.filter(r => r.body.toString().includes(id)).length, 1, 'the provider was asked once')
+})
+
+t.test('fix-no-resend-after-sending: a server that resets the connection after reading the request is not asked again', async t => {
+  const { h, clientOf } = await setup(t)
+  const server = await rawServer(t, socket => socket.resetAndDestroy())
+  const client = clientOf(h.actors.mca, { gatewayUrl: server.url, retries: 5 })
+  const err = await refusal(client.request('tj.psb:household-registration', { purpose: PURPOSE, query: QUERY, caseRef: 'c' }))
+  t.equal(err.code, 'GOVEX_ERR_CLIENT_OUTCOME_UNKNOWN')
+  t.equal(err.outcomeUnknown, true)
+  t.equal(server.connections(), 1, 'one attempt only')
+})
+
+t.test('a read (GET) is repeated after a reset: it changes nothing at the gateway', async t => {
+  const { h, url, clientOf } = await setup(t)
+  const flaky = await proxy(t, url, 'reset-after-request')
+  const client = clientOf(h.actors.mca, { gatewayUrl: flaky.url })
+  t.ok((await client.grantsMine()).length > 0)
+  t.equal(flaky.connections(), 2)
+  const dead = await rawServer(t, socket => socket.resetAndDestroy())
+  const err = await refusal(clientOf(h.actors.mca, { gatewayUrl: dead.url, retries: 1 }).catalog())
+  t.equal(err.code, 'GOVEX_ERR_CLIENT_NETWORK')
+  t.equal(err.outcomeUnknown, false, 'a read has no outcome to lose')
+  t.equal(dead.connections(), 2)
+})
+
+t.test('an answer that is not a gateway\'s verdict leaves an exchange\'s outcome unknown', async t => {
+  const { h, clientOf } = await setup(t)
+  const reply = (status: string, type: string, body: string) => (socket: Socket) =>
+    socket.end(`HTTP/1.1 ${status}\r\ncontent-type: ${type}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
+  const answers: Array<[string, (socket: Socket) => void, string]> = [
+    ['a proxy\'s HTML error page', reply('502 Bad Gateway', 'text/html', '<html>bad gateway</html>'), 'GOVEX_ERR_CLIENT_BAD_RESPONSE'],
+    ['JSON without a code', reply('504 Gateway Timeout', 'application/json', '{"message":"upstream timed out"}'), 'GOVEX_ERR_CLIENT_BAD_RESPONSE'],
+    ['an answer cut off in its body', socket => { socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"data":'); setTimeout(() => socket.resetAndDestroy(), 20) }, 'GOVEX_ERR_CLIENT_OUTCOME_UNKNOWN']
+  ]
+  for (const [name, answer, code] of answers) {
+    const server = await rawServer(t, answer)
+    const id = randomUUID()
+    const err = await refusal(clientOf(h.actors.mca, { gatewayUrl: server.url }).request('tj.psb:household-registration', { id, purpose: PURPOSE, query: QUERY, caseRef: 'c' }))
+    t.equal(err.code, code, name)
+    t.equal(err.outcomeUnknown, true, name)
+    t.equal(err.requestId, id, name)
+    t.ok(err.statusCode !== undefined, `${name}: the status is kept`)
+    t.match(err.message, /audit log/, name)
+    t.equal(server.connections(), 1, `${name}: not resent`)
+  }
 })
 
 t.test('no retry after a 4xx', async t => {
   const { h, url, clientOf } = await setup(t)
-  const proxy = await flakyProxy(t, url, 'refuse-first', 0)
-  const client = clientOf(h.actors.mca, { gatewayUrl: proxy.url })
+  const direct = await proxy(t, url, 'pass', 0)
+  const client = clientOf(h.actors.mca, { gatewayUrl: direct.url })
   const id = randomUUID()
   const err = await refusal(client.request('tj.psb:household-registration', { id, purpose: 'curiosity', query: QUERY }))
   t.equal(err.code, 'GOVEX_ERR_PURPOSE_NOT_GRANTED')
+  t.equal(err.outcomeUnknown, false, 'the gateway answered')
+  t.equal(direct.connections(), 1)
   t.equal((await auditRecords(h)).filter(r => r.id === id).length, 1, 'one request reached the gateway')
 })
 
-t.test('an unreachable gateway fails with a network code after the retries', async t => {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as AddressInfo).port
-  await new Promise<void>(resolve => server.close(() => resolve()))
+t.test('an unreachable gateway fails with a network code after the resends; nothing was sent', async t => {
+  const port = await freePort()
   const { privateJwk } = (await import('@govex/core')).generateKeyPair('k')
   const client = createClient({ gatewayUrl: `http://127.0.0.1:${port}`, memberId: 'tj.mca', privateKey: privateJwk, gatewayId: 'gw', retries: 1 })
   t.teardown(() => client.close())
   t.equal((await refusal(client.catalog())).code, 'GOVEX_ERR_CLIENT_NETWORK')
+  const id = randomUUID()
+  const err = await refusal(client.request('tj.psb:household-registration', { id, purpose: PURPOSE }))
+  t.equal(err.code, 'GOVEX_ERR_CLIENT_NETWORK')
+  t.equal(err.outcomeUnknown, false)
+  t.equal(err.requestId, id)
+  t.match(err.message, /was not sent/)
 })
 
 t.test('timeout and abort', async t => {
   const { h, clientOf } = await setup(t)
   h.psb.behave(() => {})
   const client = clientOf(h.actors.mca, { timeoutMs: 150 })
-  const timedOut = await refusal(client.request('tj.psb:household-registration', { purpose: PURPOSE, query: QUERY, caseRef: 'c' }))
+  const id = randomUUID()
+  const timedOut = await refusal(client.request('tj.psb:household-registration', { id, purpose: PURPOSE, query: QUERY, caseRef: 'c' }))
   t.equal(timedOut.code, 'GOVEX_ERR_CLIENT_TIMEOUT')
+  t.equal(timedOut.outcomeUnknown, true, 'the request was sent: the gateway may have processed it')
+  t.equal(timedOut.requestId, id)
+  t.match(timedOut.message, /audit log/)
   const controller = new AbortController()
   setTimeout(() => controller.abort(), 50)
   const aborted = await refusal(clientOf(h.actors.mca).request('tj.psb:household-registration', { purpose: PURPOSE, query: QUERY, caseRef: 'c', signal: controller.signal }))
   t.equal(aborted.code, 'GOVEX_ERR_CLIENT_ABORTED')
+  t.equal(aborted.outcomeUnknown, true)
+  const before = new AbortController()
+  before.abort()
+  const notSent = await refusal(clientOf(h.actors.mca).request('tj.psb:household-registration', { purpose: PURPOSE, query: QUERY, caseRef: 'c', signal: before.signal }))
+  t.equal(notSent.code, 'GOVEX_ERR_CLIENT_ABORTED')
+  t.equal(notSent.outcomeUnknown, false, 'aborted before a byte was written')
 })
 
 t.test('discovery: catalog, resource, grants and the dry run', async t => {
@@ -242,7 +353,9 @@ t.test('options are checked at construction with a coded error', async t => {
     ['ttl', { ...base, tokenTtlS: 600 }],
     ['key', { ...base, privateKey: { kty: 'RSA' } }],
     ['key file', { ...base, privateKey: '/nonexistent/key.json' }],
-    ['timeout', { ...base, timeoutMs: -1 }]
+    ['timeout', { ...base, timeoutMs: -1 }],
+    ['retries', { ...base, retries: -1 }],
+    ['retries not whole', { ...base, retries: 1.5 }]
   ] as const) {
     t.throws(() => createClient(opts as never), { code: 'GOVEX_ERR_CLIENT_OPTIONS' }, name)
   }
