@@ -83,7 +83,8 @@ export async function * readLineChunks (fh: FileHandle, start = 0, end?: number)
   let position = start
   while (position < stop) {
     const want = Math.min(BATCH_CHUNK, stop - position)
-    const buf = Buffer.allocUnsafe(carry.length + want)
+    // never a pooled buffer: a batch may be handed to a worker thread (verify-pool.ts)
+    const buf = Buffer.allocUnsafeSlow(carry.length + want)
     carry.copy(buf, 0)
     const { bytesRead } = await fh.read(buf, carry.length, want, position)
     if (bytesRead === 0) break

@@ -3,7 +3,8 @@
 // shapes the log writes, and the one-line form the file log stores. Anything
 // unusual (extra or missing keys, exotic values) falls back to canonicalJson, so
 // the result is always exactly canonicalJson(record without hash).
-import { canonicalJson, sha256 } from '../canonical.js'
+import { canonicalJson } from '../canonical.js'
+import { LineFields, readLine, sha256Hex } from './canonical-line.js'
 
 const EXCHANGE_KEYS = [
   'gatewayId', 'seq', 'ts', 'kind', 'id', 'consumer', 'provider', 'resource', 'userId', 'purpose', 'caseRef',
@@ -84,23 +85,24 @@ export function recordBody (record: object): string {
 }
 
 const HASH_PREFIX = ',"hash":"'
-/** `,"hash":"sha256:<64 hex>"}` */
-const SUFFIX_LENGTH = HASH_PREFIX.length + 71 + 2
 
 /** The stored line (no newline): the canonical body with `hash` appended last. */
 export function recordLine (body: string, hash: string): string {
   return body.slice(0, -1) + HASH_PREFIX + hash + '"}'
 }
 
+const fields = new LineFields()
+
 /**
- * Whether a stored line is, byte for byte, a body sealed with the hash it
- * carries: true means the record's content matches its hash without
+ * Whether a stored line is, byte for byte, a canonical body sealed with the
+ * hash it carries: true means the record's content matches its hash without
  * re-serialising. false only means "not in the written form"; the caller then
  * checks the parsed record by the definition (recordBody).
  */
 export function lineSealed (line: string, hash: string): boolean {
-  const cut = line.length - SUFFIX_LENGTH
-  if (cut < 2 || line.charCodeAt(line.length - 1) !== 125 /* } */) return false
-  if (!line.startsWith(HASH_PREFIX + hash + '"', cut)) return false
-  return sha256(line.slice(0, cut) + '}') === hash
+  const b = Buffer.from(line + '\n')
+  if (!readLine(b, 0, fields) || fields.end !== b.length - 1) return false
+  if (b.toString('latin1', fields.hash, fields.hashEnd) !== hash) return false
+  b[fields.bodyEnd] = 125 // }
+  return 'sha256:' + sha256Hex(b.subarray(0, fields.bodyEnd + 1)) === hash
 }

@@ -1,11 +1,12 @@
 // Verifying a file of stored lines offline (an NDJSON export, a copied log):
-// `govex audit verify --file`. Large reads split natively, each line checked
-// by hashing its text, memory flat whatever the file's size.
+// `govex audit verify --file`. Large reads, checked on worker threads when
+// the file is large (verify-pool.ts) and stitched in order; memory flat
+// whatever the file's size.
 import { open } from 'node:fs/promises'
 import type { AuditVerifyResult } from '../store/types.js'
 import { readLineChunks } from './lines.js'
-import { eachLine } from './line-scan.js'
 import { ChainSet, type VerifyChainOptions } from './verify.js'
+import { checkedInOrder, chunkChecker, threadsFor } from './verify-pool.js'
 
 const GATEWAY_ID = /"gatewayId":"([^"\\]+)"/
 
@@ -14,14 +15,21 @@ export async function verifyFile (path: string, options: VerifyChainOptions = {}
   const fh = await open(path, 'r')
   try {
     const set = new ChainSet(options)
-    for await (const { buf, torn } of readLineChunks(fh)) {
-      const lines = eachLine(buf, facts => set.feed(facts))
-      onLines?.(lines)
-      if (set.done) return set.result()
-      if (torn !== undefined) {
-        // a last line cut short: its chain is truncated there
-        set.tornTail(GATEWAY_ID.exec(torn.toString('utf8'))?.[1] ?? '')
+    // a range (from, to) is walked line by line anyway: no workers for it
+    const whole = options.from === undefined && options.to === undefined
+    const checker = chunkChecker(whole ? threadsFor((await fh.stat()).size, options.threads) : 0)
+    try {
+      for await (const { buf, torn, summary } of checkedInOrder(readLineChunks(fh), checker)) {
+        const lines = set.feedChunk(buf, summary)
+        onLines?.(lines)
+        if (set.done) return set.result()
+        if (torn !== undefined) {
+          // a last line cut short: its chain is truncated there
+          set.tornTail(GATEWAY_ID.exec(torn.toString('utf8'))?.[1] ?? '')
+        }
       }
+    } finally {
+      await checker.close()
     }
     return set.result()
   } finally {

@@ -9,6 +9,8 @@ import { ZERO_DIGEST } from '../canonical.js'
 import type { AuditRecord, CheckpointAuditRecord } from '../schemas/audit.js'
 import type { AuditVerifyResult, ChainHead, CheckpointKeys } from '../store/types.js'
 import { checkpointFault } from './checkpoint.js'
+import type { ChainRun, ChunkSummary } from './chunk-check.js'
+import { eachLine } from './line-scan.js'
 import { inspectLine, type LineFacts } from './line-scan.js'
 import { isSealed } from './verify-record.js'
 
@@ -115,13 +117,45 @@ export class ChainVerifier {
   }
 
   private checkpointHolds (record: Partial<CheckpointAuditRecord>): boolean {
-    const key = typeof record.kid === 'string' ? this.keys?.(this.gatewayId, record.kid) : this.keys === undefined ? undefined : null
+    const key = this.keyOf(record)
     if (checkpointFault(record, key) !== null) return false
     if (key !== undefined) {
       this.signatures++
       this.lastSigned = record.seq as number
     }
     return true
+  }
+
+  private keyOf (record: Partial<CheckpointAuditRecord>): KeyObject | null | undefined {
+    return typeof record.kid === 'string' ? this.keys?.(this.gatewayId, record.kid) : this.keys === undefined ? undefined : null
+  }
+
+  /**
+   * Whether a clean run of records (chunk-check.ts) can be taken in one step
+   * (advance), with the outcome pushing them one by one would have. false
+   * says they must be pushed one by one: the run does not continue the chain
+   * as walked so far, holds the head the store knows, or has a checkpoint
+   * whose signature fails — the walk names the first bad record exactly.
+   */
+  canAdvance (run: ChainRun): boolean {
+    if (this.bad !== null || this.gap !== null || run.count === 0) return false
+    if (run.firstSeq !== this.expected || run.prevHash !== this.prevHash) return false
+    const head = this.head
+    if (head !== undefined && head.seq >= run.firstSeq && head.seq < run.lastSeq) return false
+    for (const record of run.checkpoints) if (checkpointFault(record, this.keyOf(record)) !== null) return false
+    return true
+  }
+
+  /** Takes a run canAdvance accepted. */
+  advance (run: ChainRun): void {
+    for (const record of run.checkpoints) {
+      if (this.keyOf(record) === undefined) continue
+      this.signatures++
+      this.lastSigned = record.seq as number
+    }
+    this.prevHash = run.hash
+    this.expected = run.lastSeq + 1
+    if (this.head !== undefined && this.head.seq === run.lastSeq) this.headHash = run.hash
   }
 
   /** The stored chain ends in a torn or unreadable line. */
@@ -164,6 +198,8 @@ export interface VerifyChainOptions {
   from?: Partial<CheckpointAuditRecord>
   /** ISO 8601 (in records' form), exclusive: each chain stops at its first record at or after it */
   to?: string
+  /** worker threads for large inputs (verifyFile; see threadsFor): 0 for none, default one per core for 32 MB or more */
+  threads?: number
 }
 
 /** Records (or checked lines) of several chains, each fed to its own verifier. */
@@ -225,6 +261,27 @@ export class ChainSet {
     if (pushLine(chain, facts)) return true
     this.failed = chain
     return false
+  }
+
+  /**
+   * Feeds a block of lines (whole lines, each ending in a newline) with its
+   * summary from checkChunk: a clean block whose runs each continue their
+   * chain is taken run by run; any other is walked line by line. Returns the
+   * lines walked. `b` is written to briefly when walked (see eachLine).
+   */
+  feedChunk (b: Buffer, summary: ChunkSummary): number {
+    if (this.failed !== undefined) return 0
+    if (summary.clean && this.options.from === undefined && this.options.to === undefined) {
+      const chains = summary.runs.map(run => this.chainOf(run.gatewayId))
+      if (summary.runs.every((run, i) => (chains[i] as ChainVerifier).canAdvance(run))) {
+        summary.runs.forEach((run, i) => {
+          (chains[i] as ChainVerifier).advance(run)
+          this.checked += run.count
+        })
+        return summary.lines
+      }
+    }
+    return eachLine(b, facts => this.feed(facts))
   }
 
   /** The source ends in a line cut short, of this chain (or of an unknown one: ''). */

@@ -22,6 +22,7 @@ import { AuditIndex } from '../../audit/record-index.js'
 import { queryIndex, scanIndex } from '../../audit/paging.js'
 import { compareRecords, matchesFilter, normalizeFilter, type AuditKeyFields } from '../../audit/query.js'
 import { readLineBatches, readLineChunks, readLines } from '../../audit/lines.js'
+import { checkedInOrder, chunkChecker, threadsFor } from '../../audit/verify-pool.js'
 import { statsFilter, statsOf } from '../../audit/stats.js'
 
 export interface FileAuditLogOptions {
@@ -34,6 +35,11 @@ export interface FileAuditLogOptions {
   now?: () => number
   /** append a signed checkpoint every `every` records */
   checkpoint?: CheckpointOptions | undefined
+  /**
+   * worker threads a whole-log verify checks its reads on (0: none). Default:
+   * one per core, at most 4, for logs of 32 MB or more; none below.
+   */
+  verifyThreads?: number | undefined
 }
 
 /** Where a checkpoint's line is: range verification starts there. */
@@ -91,6 +97,10 @@ function checkOptions (options: FileAuditLogOptions): number {
   const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH
   if (!Number.isInteger(maxBatch) || maxBatch < 1) {
     throw new GovexError('GOVEX_ERR_BAD_REQUEST', `audit log maxBatch must be a positive integer, got ${String(options.maxBatch)}`)
+  }
+  const threads = options.verifyThreads
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 0)) {
+    throw new GovexError('GOVEX_ERR_BAD_REQUEST', `audit log verifyThreads must be a whole number of worker threads (0: none), got ${String(threads)}`)
   }
   return maxBatch
 }
@@ -206,6 +216,7 @@ export class FileAuditLog implements AuditLog {
   private readonly maxBatch: number
   private readonly now: () => number
   private readonly checkpoint: CheckpointOptions | undefined
+  private readonly verifyThreads: number | undefined
   private readonly own: ChainFile
   /** every chain in the folder, by gatewayId */
   private readonly files: ChainFile[]
@@ -232,7 +243,7 @@ export class FileAuditLog implements AuditLog {
   private broken: GovexError | null = null
 
   private constructor (init: {
-    gatewayId: string, maxBatch: number, now: () => number, checkpoint: CheckpointOptions | undefined, own: ChainFile, files: ChainFile[],
+    gatewayId: string, maxBatch: number, now: () => number, checkpoint: CheckpointOptions | undefined, verifyThreads: number | undefined, own: ChainFile, files: ChainFile[],
     strings: Interner, head: ChainHead, lastTs: string | undefined, size: number
   }) {
     this.gatewayId = init.gatewayId
@@ -240,6 +251,7 @@ export class FileAuditLog implements AuditLog {
     this.maxBatch = init.maxBatch
     this.now = init.now
     this.checkpoint = init.checkpoint
+    this.verifyThreads = init.verifyThreads
     this.own = init.own
     this.files = init.files
     this.strings = init.strings
@@ -276,7 +288,7 @@ export class FileAuditLog implements AuditLog {
       const own = files.find(f => f.gatewayId === options.gatewayId) as ChainFile
       const { head, lastTs, size } = await chainTail(own)
       const now = options.now ?? Date.now
-      return new FileAuditLog({ gatewayId: options.gatewayId, maxBatch, now, checkpoint, own, files, strings: new Interner(), head, lastTs, size })
+      return new FileAuditLog({ gatewayId: options.gatewayId, maxBatch, now, checkpoint, verifyThreads: options.verifyThreads, own, files, strings: new Interner(), head, lastTs, size })
     } catch (err) {
       await Promise.allSettled(opened.map(async fh => { await fh.close() }))
       if (err instanceof GovexError) throw err
@@ -522,15 +534,57 @@ export class FileAuditLog implements AuditLog {
    * hashing its text. This gateway's chain is checked up to its durable head,
    * so removing its last records is caught too. With `from`, each chain is
    * walked from its last checkpoint before that instant; with `to`, up to it.
+   * A whole-chain walk checks its reads on worker threads (verify-pool.ts)
+   * and stitches them in order; a range is walked on this thread.
    */
   async verify (options: AuditVerifyOptions = {}): Promise<AuditVerifyResult> {
     this.checkOpen()
     const { from, to } = normalizeFilter({ from: options.from, to: options.to })
     await this.flush()
-    // where each chain's checkpoints are is known from the index
-    if (from !== undefined) await this.ensureIndex()
     const ownEnd = this.durableSize
     const ownHead = this.durable
+    if (from !== undefined || to !== undefined) return await this.verifyRange(options.keys, from, to, ownEnd, ownHead)
+    let bytes = 0
+    for (const file of this.files) bytes += file === this.own ? ownEnd : (await file.fh.stat()).size
+    const checker = chunkChecker(threadsFor(bytes, this.verifyThreads))
+    try {
+      let checked = 0
+      const chains: ChainVerifier[] = []
+      for (const file of this.files) {
+        const chain = new ChainVerifier(file.gatewayId, file === this.own ? ownHead : undefined, { keys: options.keys })
+        for await (const { buf, torn, summary } of checkedInOrder(readLineChunks(file.fh, 0, file === this.own ? ownEnd : undefined), checker)) {
+          const run = summary.runs[0]
+          if (summary.clean && summary.runs.length <= 1 && (run === undefined || (run.gatewayId === file.gatewayId && chain.canAdvance(run)))) {
+            if (run !== undefined) {
+              chain.advance(run)
+              checked += run.count
+            }
+          } else {
+            // walked line by line: the exact way, which names the first bad record
+            let failed = false
+            eachLine(buf, facts => {
+              checked++
+              if (facts.gatewayId !== file.gatewayId) facts.sealed = false
+              failed = !pushLine(chain, facts)
+              return !failed
+            })
+            if (failed) return verifyResult(checked, [chain])
+          }
+          if (torn !== undefined) chain.tornTail()
+        }
+        if (chain.finish() !== null) return verifyResult(checked, [chain])
+        chains.push(chain)
+      }
+      return verifyResult(checked, chains)
+    } finally {
+      await checker.close()
+    }
+  }
+
+  /** verify with `from` or `to`: each chain walked line by line over the range. */
+  private async verifyRange (keys: AuditVerifyOptions['keys'], from: string | undefined, to: string | undefined, ownEnd: number, ownHead: ChainHead): Promise<AuditVerifyResult> {
+    // where each chain's checkpoints are is known from the index
+    if (from !== undefined) await this.ensureIndex()
     let checked = 0
     const chains: ChainVerifier[] = []
     for (const file of this.files) {
@@ -548,7 +602,7 @@ export class FileAuditLog implements AuditLog {
       }
       let chain: ChainVerifier | undefined
       const newChain = (start?: ChainHead): ChainVerifier =>
-        new ChainVerifier(file.gatewayId, mine && to === undefined ? ownHead : undefined, { keys: options.keys, start })
+        new ChainVerifier(file.gatewayId, mine && to === undefined ? ownHead : undefined, { keys, start })
       let ended = false
       for await (const { buf, torn } of readLineChunks(file.fh, offset, mine ? ownEnd : undefined)) {
         let failed = false
