@@ -1,0 +1,106 @@
+// The Redis plan store with large plans in mind: states handed out frozen and
+// the same object while their stored JSON is unchanged, the JSON written byte
+// for byte JSON.stringify(state) however much of it was reused, and the
+// scripts' status check, fast or falling back to decoding the document.
+import t from 'tap'
+import { activatePlan, createPlanState, revokePlan } from '@govex/core'
+import type { Grant, PlanState } from '@govex/core'
+import { needRedis, scope, rawClient } from './helpers/redis.js'
+
+function grants (n: number): Grant[] {
+  return Array.from({ length: n }, (_, i) => ({ id: `g${i}`, consumer: `tj.c${i % 9}`, resource: 'tj.psb:household-registration', fields: ['name'], purposes: ['review'] }))
+}
+
+function draft (version: number, n = 200): PlanState {
+  return createPlanState({ id: 'big', version, title: `Big "${version}" ✓`, validFrom: '2026-01-01T00:00:00Z', validUntil: '2026-12-31T23:59:59Z', grants: grants(n) })
+}
+
+if (await needRedis(t)) {
+  t.test('reads: frozen, and the same object while the stored JSON is unchanged; a change is read again', async t => {
+    const s = scope(t)
+    const stores = await s.open()
+    const other = await s.open()
+    await stores.plans.create(draft(1))
+    const first = await other.plans.get('big') as PlanState
+    t.ok(Object.isFrozen(first) && Object.isFrozen(first.grants[0]), 'deeply frozen')
+    t.equal(await other.plans.get('big'), first, 'unchanged: the same object')
+    t.equal(await other.plans.get('big', 1), first)
+    const approved = { ...first, status: 'approved' as const }
+    await stores.plans.update(approved, 'draft')
+    const again = await other.plans.get('big') as PlanState
+    t.not(again, first, 'changed behind it: read again')
+    t.equal(again.status, 'approved')
+    t.equal(await stores.plans.get('big'), approved, 'the writer remembers the state it wrote')
+    await stores.plans.update(activatePlan(approved, '2026-02-01T00:00:00Z'), 'approved')
+    const active = await other.plans.getActive() as PlanState
+    t.equal(await other.plans.getActive(), active)
+    t.equal(active.status, 'active')
+    t.same((await other.plans.list()).map(p => p.status), ['active'])
+    t.equal((await other.plans.list())[0], active, 'list answers remembered states too')
+  })
+
+  t.test('writes: every lifecycle step and the superseded plan stored as JSON.stringify of the state', async t => {
+    const s = scope(t)
+    const stores = await s.open()
+    const raw = await rawClient(t)
+    const stored = async (state: PlanState): Promise<string | null> => await raw.hget(`${s.prefix}{govex}:plans`, `${state.id}:${state.version}`)
+    for (const version of [1, 2]) {
+      const d = draft(version)
+      await stores.plans.create(d)
+      t.equal(await stored(d), JSON.stringify(d))
+      const approved = { ...d, status: 'approved' as const, approvals: [{ approver: 'tj.gov', kid: 'k1', signature: 'sig', at: '2026-01-02T00:00:00Z' }] }
+      await stores.plans.update(approved, 'draft')
+      t.equal(await stored(approved), JSON.stringify(approved))
+      // From a store that did not write it: the grants' bytes come from what it read.
+      const fresh = await s.open()
+      const read = await fresh.plans.get('big', version) as PlanState
+      const active = activatePlan(read, `2026-0${version + 1}-01T00:00:00Z`)
+      await fresh.plans.update(active, 'approved')
+      t.equal(await stored(active), JSON.stringify(active), `v${version} active`)
+      if (version === 2) {
+        const superseded = await stores.plans.get('big', 1) as PlanState
+        t.equal(superseded.status, 'superseded')
+        t.equal(superseded.supersededAt, '2026-03-01T00:00:00Z')
+        t.equal(await stored(superseded), JSON.stringify(superseded), 'the superseded plan')
+      }
+    }
+    const revoked = revokePlan(await stores.plans.getActive() as PlanState, '2026-04-01T00:00:00Z')
+    await stores.plans.update(revoked, 'active')
+    t.equal(await stored(revoked), JSON.stringify(revoked))
+    t.equal(await stores.plans.getActive(), undefined)
+  })
+
+  t.test('the scripts\' status check: one "status" key read in place; anything else decoded', async t => {
+    const s = scope(t)
+    const stores = await s.open()
+    const raw = await rawClient(t)
+    const key = `${s.prefix}{govex}:plans`
+    // A grant carrying a "status" key (a document that bypassed validation): two candidates, decoded.
+    const odd = { ...draft(1, 3), grants: [{ ...grants(1)[0], status: 'active' } as unknown as Grant] }
+    await stores.plans.create(odd)
+    await t.rejects(stores.plans.update({ ...odd, status: 'approved' }, 'approved'), { code: 'GOVEX_ERR_CONFLICT', message: /is draft, not approved/ })
+    await stores.plans.update({ ...odd, status: 'approved' }, 'draft')
+    // JSON laid out by another writer, with spaces: decoded.
+    const spaced = draft(2, 3)
+    await raw.hset(key, 'big:2', JSON.stringify(spaced, null, 1))
+    await raw.hset(`${s.prefix}{govex}:plans:latest`, 'big', '2')
+    await t.rejects(stores.plans.update({ ...spaced, status: 'active', activatedAt: '2026-02-01T00:00:00Z' }, 'approved'), { code: 'GOVEX_ERR_CONFLICT', message: /is draft, not approved/ })
+    await stores.plans.update({ ...spaced, status: 'approved' }, 'draft')
+    t.equal((await stores.plans.get('big', 2))?.status, 'approved')
+    // A title holding the characters "status":"active" is escaped in the JSON, so it is not taken for the key.
+    const titled = { ...draft(3, 3), title: '"status":"active"' }
+    await stores.plans.create(titled)
+    await t.rejects(stores.plans.update({ ...titled, status: 'revoked' }, 'active'), { code: 'GOVEX_ERR_CONFLICT', message: /is draft, not active/ })
+  })
+
+  t.test('getActive: the key naming a state that is not active is answered as stored', async t => {
+    const s = scope(t)
+    const stores = await s.open()
+    const raw = await rawClient(t)
+    await stores.plans.create(draft(1, 2))
+    await raw.set(`${s.prefix}{govex}:plans:active`, 'big:1')
+    t.equal((await stores.plans.getActive())?.status, 'draft', 'what the key names, as the script answered before')
+    await raw.set(`${s.prefix}{govex}:plans:active`, 'big:9')
+    t.equal(await stores.plans.getActive(), undefined, 'a key naming nothing')
+  })
+}
