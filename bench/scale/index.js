@@ -6,7 +6,10 @@
 // Run alone after `npx tsc -b`: node bench/scale/index.js
 // Env: BENCH_SMOKE=1, BENCH_GRANTS (100000), BENCH_RSS_EXCHANGES (200000; 0 skips
 // the RSS run), BENCH_PROFILE=1 (a CPU profile of each plan step, in-process, to
-// bench/results/profiles/scale-<step>.cpuprofile; read with bench/lib/profile-summary.js).
+// bench/results/profiles/scale-<step>.cpuprofile; read with bench/lib/profile-summary.js),
+// BENCH_PLANS=2 (a second version of the plan taken through the same steps, whose
+// activation supersedes the first), BENCH_STORE=redis[=url] (the plan steps on Redis,
+// default redis://127.0.0.1:6379, under a random key prefix deleted afterwards).
 import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
 import { tmpdir } from 'node:os'
@@ -23,6 +26,10 @@ const AGENCIES = SMOKE ? 10 : 100
 const RESOURCES_PER_AGENCY = SMOKE ? 20 : 100 // 10,000 resources
 const CONSUMERS = Math.max(1, Math.ceil(GRANTS / 100))
 const RSS_EXCHANGES = Number(process.env.BENCH_RSS_EXCHANGES ?? (SMOKE ? 2000 : 200_000))
+const PLANS = Number(process.env.BENCH_PLANS ?? 1)
+const STORE = process.env.BENCH_STORE ?? 'file'
+const REDIS_URL = STORE.startsWith('redis=') ? STORE.slice('redis='.length) : 'redis://127.0.0.1:6379'
+const REDIS_PREFIX = `govex-bench-scale-${randomUUID().slice(0, 8)}:`
 const PROFILE = process.env.BENCH_PROFILE === '1'
 const PROFILES = new URL('../results/profiles/', import.meta.url)
 
@@ -76,7 +83,8 @@ async function activation () {
     await writeFile(join(dir, 'seed', 'gw.key.json'), JSON.stringify(gw.privateJwk))
     await writeFile(join(dir, 'seed', 'members.json'), JSON.stringify(members))
     await writeFile(join(dir, 'govex.config.json'), JSON.stringify({
-      gatewayId, zone: 'extranet', port: 0, keyFile: './seed/gw.key.json', store: { kind: 'file', dir: './data' },
+      gatewayId, zone: 'extranet', port: 0, keyFile: './seed/gw.key.json',
+      store: STORE.startsWith('redis') ? { kind: 'redis', url: REDIS_URL, prefix: REDIS_PREFIX } : { kind: 'file', dir: './data' },
       bootstrap: { members: './seed/members.json', directories: directoryFiles }, log: { level: 'warn' },
       limits: { bodyBytes: 256 * 1024 * 1024 }
     }))
@@ -93,7 +101,8 @@ async function activation () {
         conditions: { requireCaseRef: g % 2 === 0, requireUserId: true }, quota: { perMinute: 600, perDay: 50_000 }
       })
     }
-    const payload = JSON.stringify({ id: 'bench-plan', version: 1, title: 'Bench plan', validFrom: '2020-01-01T00:00:00Z', validUntil: '2099-12-31T23:59:59Z', grants })
+    const payloadOf = version => JSON.stringify({ id: 'bench-plan', version, title: 'Bench plan', validFrom: '2020-01-01T00:00:00Z', validUntil: '2099-12-31T23:59:59Z', grants })
+    const payload = payloadOf(1)
     const token = (key, iss) => {
       const iat = Math.floor(Date.now() / 1000)
       return 'Bearer ' + signJwt(key.privateJwk, { iss, aud: gatewayId, iat, exp: iat + 300, jti: randomUUID() })
@@ -125,15 +134,34 @@ async function activation () {
       console.log(`${name.padEnd(9)} ${ms.toFixed(0).padStart(6)} ms wall, ${steps[name].cpuMs.toFixed(0)} ms CPU, longest event-loop stall ${steps[name].maxStallMs.toFixed(0)} ms, RSS ${steps[name].rssMb.toFixed(0)} MB, heap ${steps[name].heapMb.toFixed(0)} MB`)
       return body
     }
-    console.log(`plan of ${fmt(GRANTS)} grants (${(payload.length / 1e6).toFixed(1)} MB), ${fmt(AGENCIES * RESOURCES_PER_AGENCY)} resources, ${fmt(members.length)} members`)
-    const created = await step('create', { method: 'POST', url: '/v1/plans', headers: { authorization: token(op, 'tj.it-office'), 'content-type': 'application/json' }, payload }, 201)
-    const digest = JSON.parse(created).digest
-    await step('approve', { method: 'POST', url: '/v1/plans/bench-plan/approve', headers: { authorization: token(gov, 'tj.gov') }, payload: { signature: signApproval(digest, gov.privateJwk) } }, 200)
-    await step('activate', { method: 'POST', url: '/v1/plans/bench-plan/activate', headers: { authorization: token(op, 'tj.it-office') } }, 200)
+    console.log(`plan of ${fmt(GRANTS)} grants (${(payload.length / 1e6).toFixed(1)} MB), ${fmt(AGENCIES * RESOURCES_PER_AGENCY)} resources, ${fmt(members.length)} members, ${STORE} store`)
+    for (let version = 1; version <= PLANS; version++) {
+      const suffix = version === 1 ? '' : String(version)
+      const created = await step('create' + suffix, { method: 'POST', url: '/v1/plans', headers: { authorization: token(op, 'tj.it-office'), 'content-type': 'application/json' }, payload: version === 1 ? payload : payloadOf(version) }, 201)
+      const digest = JSON.parse(created).digest
+      await step('approve' + suffix, { method: 'POST', url: '/v1/plans/bench-plan/approve', headers: { authorization: token(gov, 'tj.gov') }, payload: { signature: signApproval(digest, gov.privateJwk) } }, 200)
+      await step('activate' + suffix, { method: 'POST', url: '/v1/plans/bench-plan/activate', headers: { authorization: token(op, 'tj.it-office') } }, 200)
+    }
     await app.close()
     return { grants: GRANTS, resources: AGENCIES * RESOURCES_PER_AGENCY, planBytes: payload.length, steps }
   } finally {
     await rm(dir, { recursive: true, force: true })
+    if (STORE.startsWith('redis')) await dropRedisKeys()
+  }
+}
+
+async function dropRedisKeys () {
+  const { Redis } = await import('ioredis')
+  const redis = new Redis(REDIS_URL)
+  try {
+    let cursor = '0'
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', REDIS_PREFIX + '*', 'COUNT', 1000)
+      cursor = next
+      if (keys.length > 0) await redis.del(...keys)
+    } while (cursor !== '0')
+  } finally {
+    await redis.quit()
   }
 }
 
