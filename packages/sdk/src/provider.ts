@@ -1,5 +1,5 @@
 // Fastify plugin for providers: every route registered in its scope accepts
-// only genuine gateway calls, and finds the verified call on `request.govex`.
+// only genuine gateway calls, and finds the verified call on `request.gatewayCall`.
 import fp from 'fastify-plugin'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { createGatewayVerifier, type GatewayCall, type VerifyOptions } from './verify.js'
@@ -7,7 +7,7 @@ import { createGatewayVerifier, type GatewayCall, type VerifyOptions } from './v
 declare module 'fastify' {
   interface FastifyRequest {
     /** the verified gateway call (set by @govex/sdk's provider plugin) */
-    govex: GatewayCall
+    gatewayCall: GatewayCall
   }
 }
 
@@ -18,7 +18,7 @@ type WithRaw = FastifyRequest & { [RAW]?: Buffer }
 
 const plugin: FastifyPluginAsync<ProviderPluginOptions> = async (app, options) => {
   const verify = createGatewayVerifier(options)
-  app.decorateRequest('govex', null as unknown as GatewayCall)
+  app.decorateRequest('gatewayCall', null as unknown as GatewayCall)
   // keep the exact bytes: the digest covers them, not a re-serialisation
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     (request as WithRaw)[RAW] = body as Buffer
@@ -34,7 +34,7 @@ const plugin: FastifyPluginAsync<ProviderPluginOptions> = async (app, options) =
     if (!result.ok) {
       return await reply.code(401).send({ statusCode: 401, code: result.code, error: 'Unauthorized', message: result.message })
     }
-    request.govex = result.call
+    request.gatewayCall = result.call
   })
 }
 

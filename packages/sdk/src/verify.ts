@@ -3,8 +3,9 @@
 // provider, not expired, `digest` = sha256 of the exact body bytes, and `jti`,
 // `resource`, `consumer`, `fields` = the body's requestId, resource, consumer,
 // fields. Everything else is refused with a coded reason.
-import { sha256, verifyJwt, publicKeyFromJwk, type PublicJwk } from '@govex/core'
 import type { KeyObject } from 'node:crypto'
+import { sha256, verifyJwt, publicKeyFromJwk, type PublicJwk } from '@govex/core'
+import { optionsError } from './errors.js'
 
 export interface GatewayKey {
   /** the gateway's member id (`iss`) */
@@ -42,8 +43,8 @@ type Headers = Record<string, string | string[] | undefined>
 
 /** Builds a verifier once (keys are parsed here, not per call). */
 export function createGatewayVerifier (options: VerifyOptions): (headers: Headers, rawBody: Uint8Array | string) => VerifyResult {
-  if (typeof options?.providerId !== 'string' || options.providerId === '') throw new TypeError('providerId is required: this provider\'s member id')
-  if (!Array.isArray(options.gatewayKeys) || options.gatewayKeys.length === 0) throw new TypeError('gatewayKeys: give at least one { gatewayId, key } to trust')
+  if (typeof options?.providerId !== 'string' || options.providerId === '') throw optionsError('providerId is required: this provider\'s member id')
+  if (!Array.isArray(options.gatewayKeys) || options.gatewayKeys.length === 0) throw optionsError('gatewayKeys: give at least one { gatewayId, key } to trust')
   const keys = new Map<string, { gatewayId: string, key: KeyObject }>()
   for (const { gatewayId, key } of options.gatewayKeys) keys.set(gatewayId + '\u0000' + key.kid, { gatewayId, key: publicKeyFromJwk(key) })
   const skewS = options.skewS ?? 30

@@ -31,7 +31,7 @@ function call (key: PrivateJwk, overrides: Overrides = {}, bodyOverride?: string
 async function provider (t: typeof import("tap")["default"]) {
   const app = Fastify()
   await app.register(govexProvider, { providerId, gatewayKeys: [{ gatewayId, key: { kid: gateway.publicJwk.kid, kty: 'OKP', crv: 'Ed25519', x: gateway.publicJwk.x } }] })
-  app.post('/household', async request => ({ data: { name: 'Li Wei', seenBy: request.govex.consumer, fields: request.govex.fields, requestId: request.govex.requestId } }))
+  app.post('/household', async request => ({ data: { name: 'Li Wei', seenBy: request.gatewayCall.consumer, fields: request.gatewayCall.fields, requestId: request.gatewayCall.requestId } }))
   t.teardown(() => app.close())
   return app
 }
@@ -88,8 +88,8 @@ t.test('framework-free verifier works on raw bytes and checks its options', asyn
   t.ok(ok.ok)
   t.equal(ok.ok && ok.call.userId, 'u1')
   t.equal(ok.ok && ok.call.caseRef, null)
-  t.throws(() => createGatewayVerifier({ providerId: '', gatewayKeys: [] }), /providerId/)
-  t.throws(() => createGatewayVerifier({ providerId, gatewayKeys: [] }), /gatewayKeys/)
+  t.throws(() => createGatewayVerifier({ providerId: '', gatewayKeys: [] }), { code: 'GOVEX_ERR_CLIENT_OPTIONS', message: /providerId/ })
+  t.throws(() => createGatewayVerifier({ providerId, gatewayKeys: [] }), { code: 'GOVEX_ERR_CLIENT_OPTIONS', message: /gatewayKeys/ })
 })
 
 t.test('a body that is not JSON is refused with 400', async t => {

@@ -50,7 +50,7 @@ export interface PlanStore {
 export interface ReplayGuard {
   /** true when `id` was not claimed within the window, and claims it; false for a replay */
   claim (id: string, windowS: number): Promise<boolean>
-  /** gives a claimed id back (the request was refused after claiming, e.g. by quota) */
+  /** gives a claimed id back (an exchange admits through Stores.admit, which needs no give-back) */
   release (id: string): Promise<void>
 }
 
