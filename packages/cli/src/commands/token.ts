@@ -42,7 +42,7 @@ export function registerToken (program: Command, ctx: Context): void {
     .requiredOption('--iss <member>', 'the member id the token speaks for (iss)')
     .requiredOption('--aud <gateway>', 'the gateway id, or the configured audience (aud)')
     .option('--ttl <seconds>', `lifetime, at most ${MAX_TTL_S}`, String(MAX_TTL_S))
-    .option('--json', 'print { token, exp } as JSON')
+    .option('--json', 'print { token, exp, expiresAt } as JSON')
     .addHelpText('after', `
 Examples:
   $ govex token --key keys/tj.mca.key.json --iss tj.mca --aud tj.gw.extranet-1 --ttl 60
