@@ -1,7 +1,8 @@
 // The Redis plan store with large plans in mind: states handed out frozen and
 // the same object while their stored JSON is unchanged, the JSON written byte
-// for byte JSON.stringify(state) however much of it was reused, and the
-// scripts' status check, fast or falling back to decoding the document.
+// for byte JSON.stringify(state) however much of it was reused, and the write
+// script's status check: the statuses hash, the document's one "status" key, or
+// the decoded document.
 import t from 'tap'
 import { activatePlan, createPlanState, revokePlan } from '@govex/core'
 import type { Grant, PlanState } from '@govex/core'
@@ -78,7 +79,10 @@ if (await needRedis(t)) {
     // A grant carrying a "status" key (a document that bypassed validation): two candidates, decoded.
     const odd = { ...draft(1, 3), grants: [{ ...grants(1)[0], status: 'active' } as unknown as Grant] }
     await stores.plans.create(odd)
+    const forget = async (field: string): Promise<void> => { await raw.hdel(`${key}:status`, field) }
+    await forget('big:1') // as data written before the statuses hash existed
     await t.rejects(stores.plans.update({ ...odd, status: 'approved' }, 'approved'), { code: 'GOVEX_ERR_CONFLICT', message: /is draft, not approved/ })
+    await forget('big:1')
     await stores.plans.update({ ...odd, status: 'approved' }, 'draft')
     // JSON laid out by another writer, with spaces: decoded.
     const spaced = draft(2, 3)
@@ -87,9 +91,16 @@ if (await needRedis(t)) {
     await t.rejects(stores.plans.update({ ...spaced, status: 'active', activatedAt: '2026-02-01T00:00:00Z' }, 'approved'), { code: 'GOVEX_ERR_CONFLICT', message: /is draft, not approved/ })
     await stores.plans.update({ ...spaced, status: 'approved' }, 'draft')
     t.equal((await stores.plans.get('big', 2))?.status, 'approved')
+    // A writer that does not keep the statuses hash (an older gateway) changed the document:
+    // its recorded length no longer matches, so the document itself is read.
+    const approved2 = await stores.plans.get('big', 2) as PlanState
+    await raw.hset(key, 'big:2', JSON.stringify({ ...approved2, status: 'revoked', revokedAt: '2026-02-01T00:00:00Z' }))
+    await t.rejects(stores.plans.update({ ...approved2, status: 'active', activatedAt: '2026-02-01T00:00:00Z' }, 'approved'), { code: 'GOVEX_ERR_CONFLICT', message: /is revoked, not approved/ })
+    t.match(await raw.hget(`${key}:status`, 'big:1'), /^approved \d+$/, 'each write records <status> <bytes>')
     // A title holding the characters "status":"active" is escaped in the JSON, so it is not taken for the key.
     const titled = { ...draft(3, 3), title: '"status":"active"' }
     await stores.plans.create(titled)
+    await forget('big:3')
     await t.rejects(stores.plans.update({ ...titled, status: 'revoked' }, 'active'), { code: 'GOVEX_ERR_CONFLICT', message: /is draft, not active/ })
   })
 
