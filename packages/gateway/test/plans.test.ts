@@ -119,6 +119,33 @@ t.test('lifecycle steps find the version they need below the latest one', async 
   t.equal(res.statusCode, 409, 'nothing approved is left')
 })
 
+t.test('approve and activate take ?version=N (PROTOCOL.md), which must be a draft / approved', async t => {
+  const h = await harness(t, { activate: false })
+  const { operator, approver } = h.actors
+  const url = (step: string, query = ''): string => `/v1/plans/tj-sharing-plan/${step}${query}`
+  const digests: Record<number, string> = {}
+  for (const version of [1, 2]) digests[version] = (expectOk(await h.app.inject({ method: 'POST', url: '/v1/plans', headers: operator.auth(), payload: samplePlan(version) }), 201) as State).digest
+  const approve = async (version: number, query: string) => await h.app.inject({ method: 'POST', url: url('approve', query), headers: approver.auth(), payload: { signature: signApproval(digests[version] as string, approver.privateJwk) } })
+  let res = await approve(1, '?version=1')
+  t.equal(res.statusCode, 200, res.body)
+  t.match(res.json(), { version: 1, status: 'approved' }, 'v1 approved although v2 is the latest draft')
+  res = await approve(1, '?version=1')
+  t.equal(res.statusCode, 409)
+  t.match(res.json().message, /version 1 is approved, not a draft/)
+  t.equal((await approve(1, '?version=9')).statusCode, 404)
+  t.equal((await approve(1, '?version=one')).statusCode, 400)
+  res = await h.app.inject({ method: 'POST', url: url('activate', '?version=2'), headers: operator.auth() })
+  t.equal(res.statusCode, 409, 'a draft cannot be activated')
+  t.equal(res.json().code, 'GOVEX_ERR_CONFLICT')
+  res = await h.app.inject({ method: 'POST', url: url('activate', '?version=1'), headers: operator.auth() })
+  t.match(res.json(), { version: 1, status: 'active' })
+  const admin = (await auditRecords(h)).filter(r => r.kind === 'admin' && String(r.action).startsWith('plan.'))
+  t.same(admin.slice(-6).map(r => [r.action, r.target, r.status]), [
+    ['plan.approve', 'tj-sharing-plan@1', 200], ['plan.approve', 'tj-sharing-plan@1', 409], ['plan.approve', 'tj-sharing-plan', 404],
+    ['plan.approve', 'tj-sharing-plan', 400], ['plan.activate', 'tj-sharing-plan@2', 409], ['plan.activate', 'tj-sharing-plan@1', 200]
+  ], 'each step audited with the version it acted on')
+})
+
 t.test('plan validation: 400 for the schema, 422 for MODEL.md rules', async t => {
   const h = await harness(t, { activate: false })
   const op = h.actors.operator.auth()
