@@ -172,3 +172,24 @@ t.test('plan validation: 400 for the schema, 422 for MODEL.md rules', async t =>
   for (const code of ['consumer-is-provider', 'unknown-resource', 'unknown-field', 'duplicate-grant-id', 'consumer-not-agency']) t.ok(codes.includes(code), code)
   t.equal((await h.app.inject({ method: 'GET', url: '/v1/plans', headers: op })).json().plans.length, 0, 'nothing stored')
 })
+
+t.test('a large plan (more than 1,000 grants, created in steps with turns of the event loop between them): like any other', async t => {
+  const h = await harness(t, { activate: false })
+  const { operator, approver, mca } = h.actors
+  const base = samplePlan()
+  const many = Array.from({ length: 1200 }, (_, i) => ({ id: `bulk-${i}`, consumer: 'tj.mca', resource: 'tj.psb:household-registration', fields: ['name'], purposes: [`bulk-purpose-${i}`] }))
+  const plan = { ...base, grants: [...base.grants, ...many] }
+  const state = expectOk(await h.app.inject({ method: 'POST', url: '/v1/plans', headers: operator.auth(), payload: plan }), 201) as State
+  t.equal(state.digest, digestOf(plan))
+  t.same(planDocument(state as never), plan, 'stored exactly as submitted')
+  // A plan over the rules is refused whatever its size.
+  const broken = { ...plan, version: 2, grants: [...plan.grants, { ...many[0], id: 'bulk-dup' }] }
+  const refused = await h.app.inject({ method: 'POST', url: '/v1/plans', headers: operator.auth(), payload: broken })
+  t.equal(refused.statusCode, 422)
+  t.match(refused.json().problems, [{ code: 'duplicate-grant' }])
+  expectOk(await h.app.inject({ method: 'POST', url: '/v1/plans/tj-sharing-plan/approve', headers: approver.auth(), payload: { signature: signApproval(state.digest, approver.privateJwk) } }))
+  const active = expectOk(await h.app.inject({ method: 'POST', url: '/v1/plans/tj-sharing-plan/activate', headers: operator.auth() })) as State
+  t.equal(active.status, 'active')
+  const mine = expectOk(await h.app.inject({ method: 'GET', url: '/v1/grants/mine', headers: mca.auth() })) as { grants: unknown[] }
+  t.ok(mine.grants.length >= 1200, 'the index holds the large plan')
+})
