@@ -4,13 +4,16 @@
 // supersedes the previous active plan are one atomic step for every gateway.
 //
 // A plan of 100,000 grants is ~28 MB of JSON. States are handed out parsed and
-// deeply frozen, and the last few are remembered with their JSON: a read whose
-// JSON is byte for byte one remembered answers that same object, without
-// parsing it again (so the runtime sees the active plan unchanged and does not
-// index it again), and a lifecycle step serialises only what it changed around
-// the grants' bytes. The write script finds a state's status in a small hash
-// beside the documents instead of decoding ~28 MB of JSON in Redis, which
-// blocked every gateway's Redis for ~0.4 s per decode.
+// deeply frozen, and the last few are remembered with their JSON and the stamp
+// of the write that stored them: a read finds the stamp unchanged and answers
+// the same object without fetching the document (so the runtime sees the
+// active plan unchanged and does not index it again), a fetched document
+// byte for byte one remembered is not parsed again, and a lifecycle step
+// serialises only what it changed around the grants' bytes. The write script
+// finds a state's status in that small hash beside the documents instead of
+// decoding ~28 MB of JSON in Redis, which blocked every gateway's Redis for
+// ~0.4 s per decode.
+import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import type { PlanState, PlanStatus, PlanStore, StoreChange } from '@govex/core'
 import { GovexError, freezePlanState, planStateJson, planStateJsonReusing } from '@govex/core'
@@ -37,7 +40,7 @@ end
 local function storedStatus(plans, statuses, field)
   local entry = redis.call('HGET', statuses, field)
   if entry then
-    local s, bytes = string.match(entry, '^(%a+) (%d+)$')
+    local s, bytes = string.match(entry, '^(%a+) (%d+)')
     if s and tonumber(bytes) == redis.call('HSTRLEN', plans, field) then return s end
   end
   local json = redis.call('HGET', plans, field)
@@ -47,12 +50,13 @@ end
 `
 
 // KEYS: plans, latest, active, statuses
-// ARGV: mode, field, json, expected, status, prevField, prevJson, channel, change, prevChange, id, version
+// ARGV: mode, field, json, expected, status, prevField, prevJson, channel, change, prevChange, id, version, stamp, prevStamp
 const WRITE = new LuaScript(STATUS_OF + `
 local plans, latest, active, statuses = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local mode, field, json, expected, status = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local prevField, prevJson = ARGV[6], ARGV[7]
 local channel, change, prevChange, id, version = ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12]
+local stamp, prevStamp = ARGV[13], ARGV[14]
 if mode == 'create' then
   if redis.call('HEXISTS', plans, field) == 1 then
     return redis.error_reply('GOVEX_ERR_CONFLICT plan ' .. id .. ' version ' .. version .. ' exists; submit a change as a new version')
@@ -72,7 +76,7 @@ if status == 'active' then
   if act and act ~= field then
     if storedStatus(plans, statuses, act) ~= 'active' then return 'RETRY' end
     redis.call('HSET', plans, act, prevJson)
-    redis.call('HSET', statuses, act, 'superseded ' .. #prevJson)
+    redis.call('HSET', statuses, act, 'superseded ' .. #prevJson .. ' ' .. prevStamp)
     redis.call('PUBLISH', channel, prevChange)
   end
   redis.call('SET', active, field)
@@ -80,11 +84,30 @@ elseif act == field then
   redis.call('DEL', active)
 end
 redis.call('HSET', plans, field, json)
-redis.call('HSET', statuses, field, status .. ' ' .. #json)
+redis.call('HSET', statuses, field, status .. ' ' .. #json .. ' ' .. stamp)
 local l = redis.call('HGET', latest, id)
 if not l or tonumber(version) > tonumber(l) then redis.call('HSET', latest, id, version) end
 redis.call('PUBLISH', channel, change)
 return 'OK'
+`)
+
+// What a read would fetch, without fetching it: the field (the active plan's,
+// the latest version's, or the one given), its statuses entry and its length.
+// KEYS: plans, statuses, latest, active; ARGV: 'active' | 'latest' | 'field', id or field
+const PROBE = new LuaScript(`
+local plans, statuses, latest, active = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local mode, arg = ARGV[1], ARGV[2]
+local field
+if mode == 'active' then
+  field = redis.call('GET', active)
+elseif mode == 'latest' then
+  local v = redis.call('HGET', latest, arg)
+  if v then field = arg .. ':' .. v end
+else
+  field = arg
+end
+if not field then return false end
+return {field, redis.call('HGET', statuses, field) or '', redis.call('HSTRLEN', plans, field)}
 `)
 
 /** Optimistic retries when another gateway activates a plan between our read and our script. */
@@ -101,7 +124,12 @@ interface Known {
   readonly state: PlanState
   /** the state's JSON as stored */
   readonly json: Buffer
+  readonly field: string
+  /** its statuses entry, `<status> <bytes> <stamp>`, unique to the write; '' when there is none */
+  readonly entry: string
 }
+
+type ReadMode = 'active' | 'latest' | 'field'
 
 type ScriptArg = string | Buffer
 
@@ -125,49 +153,48 @@ export class RedisPlanStore implements PlanStore {
   }
 
   async get (id: string, version?: number): Promise<PlanState | undefined> {
-    return await guarded(`reading plan ${id} from Redis`, async () => {
-      if (version !== undefined) return this.#state(await this.client.hgetBuffer(this.keys.plans, fieldOf(id, version)), true)
-      // The latest version, read with HGETs rather than a script (which would copy the
-      // document into Lua first): versions only grow, so one still latest after its
-      // document was read was the latest when it was read.
-      let latest = await this.client.hget(this.keys.planLatest, id)
-      for (let attempt = 1; ; attempt++) {
-        if (latest === null) return undefined
-        const json = await this.client.hgetBuffer(this.keys.plans, `${id}:${latest}`)
-        const now = await this.client.hget(this.keys.planLatest, id)
-        if (now === latest || attempt === MAX_ATTEMPTS) return this.#state(json, true)
-        latest = now
-      }
-    })
+    return await guarded(`reading plan ${id} from Redis`, async () =>
+      await (version === undefined ? this.#read('latest', id) : this.#read('field', fieldOf(id, version))))
   }
 
   async list (): Promise<PlanState[]> {
     const all = await guarded('listing plans in Redis', () => this.client.hgetallBuffer(this.keys.plans))
-    return Object.values(all)
-      .map(json => this.#state(json, false) as PlanState)
+    return Object.entries(all)
+      .map(([field, json]) => this.#state(json, field, null) as PlanState)
       .sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : a.version - b.version)
   }
 
-  /**
-   * The plan the active key names. Read with GET and HGET rather than a script:
-   * a script copies the 28 MB document into Lua first, ~100 ms of Redis time
-   * for every gateway at every plan change. A state read as active was the
-   * active plan when read (a script switches the key and the superseded state
-   * together); otherwise the key moved in between, and it is read again.
-   */
   async getActive (): Promise<PlanState | undefined> {
-    return await guarded('reading the active plan from Redis', async () => {
-      let field = await this.client.get(this.keys.planActive)
-      for (let attempt = 1; ; attempt++) {
-        if (field === null) return undefined
-        const state = this.#state(await this.client.hgetBuffer(this.keys.plans, field), true)
-        if (state?.status === 'active' || attempt === MAX_ATTEMPTS) return state
-        const now = await this.client.get(this.keys.planActive)
-        // The key still names it: that is what is stored, active or not.
-        if (now === field) return state
-        field = now
-      }
-    })
+    return await guarded('reading the active plan from Redis', async () => await this.#read('active', ''))
+  }
+
+  /**
+   * A state as a read of `mode` finds it. A probe script answers the field and
+   * its statuses entry: when that is the entry of a remembered state (a stamp
+   * unique to its write, and the document's length), the state is unchanged and
+   * nothing else is read. Otherwise the document is read with its entry (a
+   * script would copy 28 MB into Lua first, ~80 ms of Redis time), and again if
+   * the active key or the latest version moved in between.
+   */
+  async #read (mode: ReadMode, arg: string): Promise<PlanState | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      const probe = await runScript(this.client, PROBE, [this.keys.plans, this.#statuses, this.keys.planLatest, this.keys.planActive], [mode, arg]) as [string, string, number] | null
+      if (probe === null) return undefined
+      const [field, entry, bytes] = probe
+      if (bytes === 0) return undefined
+      const known = entry === '' ? undefined : this.#known.find(k => k.field === field && k.entry === entry && k.json.length === bytes)
+      if (known !== undefined) return known.state
+      let batch = this.client.multi().hget(this.#statuses, field).hgetBuffer(this.keys.plans, field)
+      if (mode === 'active') batch = batch.get(this.keys.planActive)
+      if (mode === 'latest') batch = batch.hget(this.keys.planLatest, arg)
+      const results = await batch.exec()
+      if (results === null) continue
+      for (const [err] of results) if (err !== null) throw err
+      const [[, now], [, json], moved] = results as [[null, string | null], [null, Buffer | null], [null, string | null] | undefined]
+      const current = moved?.[1]
+      if (mode !== 'field' && current !== (mode === 'active' ? field : field.slice(arg.length + 1)) && attempt < MAX_ATTEMPTS) continue
+      return this.#state(json, field, now ?? '')
+    }
   }
 
   async create (state: PlanState): Promise<void> {
@@ -178,21 +205,28 @@ export class RedisPlanStore implements PlanStore {
     await this.#write('update', state, expected)
   }
 
-  /** The state stored as `json`: a remembered one when the bytes are the same, else parsed and frozen. */
-  #state (json: unknown, remember: boolean): PlanState | undefined {
+  /**
+   * The state stored as `json` at `field`: a remembered one when the bytes are
+   * the same, else parsed and frozen. Remembered, with its statuses entry,
+   * unless `entry` is null (list() reads every plan and remembers none).
+   */
+  #state (json: unknown, field: string, entry: string | null): PlanState | undefined {
     if (!Buffer.isBuffer(json)) return undefined
     for (const known of this.#known) {
-      if (known.json.length === json.length && known.json.equals(json)) return known.state
+      if (known.json.length === json.length && known.json.equals(json)) {
+        if (entry !== null && (known.entry !== entry || known.field !== field)) this.#remember({ ...known, field, entry })
+        return known.state
+      }
     }
     const state = freezePlanState(JSON.parse(json.toString('utf8')) as PlanState)
-    if (remember) this.#remember(state, json)
+    if (entry !== null) this.#remember({ state, json, field, entry })
     return state
   }
 
-  #remember (state: PlanState, json: Buffer): void {
-    const at = this.#known.findIndex(known => known.state.id === state.id && known.state.version === state.version)
+  #remember (known: Known): void {
+    const at = this.#known.findIndex(k => k.field === known.field)
     if (at >= 0) this.#known.splice(at, 1)
-    this.#known.push({ state, json })
+    this.#known.push(known)
     if (this.#known.length > KNOWN) this.#known.shift()
   }
 
@@ -226,13 +260,15 @@ export class RedisPlanStore implements PlanStore {
         }
         // Serialised last, so planStateJson() still has it when the caller answers with the state.
         const json = await this.#json(state)
+        const stamp = randomBytes(8).toString('hex')
+        const prevStamp = randomBytes(8).toString('hex')
         const answer = await runScript(this.client, WRITE, [this.keys.plans, this.keys.planLatest, this.keys.planActive, this.#statuses], [
           mode, field, json, expected, state.status, prevField, prevJson,
-          this.keys.changes, JSON.stringify(change), prevChange, state.id, String(state.version)
+          this.keys.changes, JSON.stringify(change), prevChange, state.id, String(state.version), stamp, prevStamp
         ])
         if (answer === 'OK') {
-          if (superseded !== undefined) this.#remember(superseded, prevJson as Buffer)
-          this.#remember(state, json)
+          if (superseded !== undefined) this.#remember({ state: superseded, json: prevJson as Buffer, field: prevField, entry: `superseded ${(prevJson as Buffer).length} ${prevStamp}` })
+          this.#remember({ state, json, field, entry: `${state.status} ${json.length} ${stamp}` })
           return
         }
       }

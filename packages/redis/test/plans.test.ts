@@ -7,6 +7,7 @@ import t from 'tap'
 import { activatePlan, createPlanState, revokePlan } from '@govex/core'
 import type { Grant, PlanState } from '@govex/core'
 import { needRedis, scope, rawClient } from './helpers/redis.js'
+import { RedisPlanStore, keyLayout } from '../src/index.js'
 
 function grants (n: number): Grant[] {
   return Array.from({ length: n }, (_, i) => ({ id: `g${i}`, consumer: `tj.c${i % 9}`, resource: 'tj.psb:household-registration', fields: ['name'], purposes: ['review'] }))
@@ -96,12 +97,47 @@ if (await needRedis(t)) {
     const approved2 = await stores.plans.get('big', 2) as PlanState
     await raw.hset(key, 'big:2', JSON.stringify({ ...approved2, status: 'revoked', revokedAt: '2026-02-01T00:00:00Z' }))
     await t.rejects(stores.plans.update({ ...approved2, status: 'active', activatedAt: '2026-02-01T00:00:00Z' }, 'approved'), { code: 'GOVEX_ERR_CONFLICT', message: /is revoked, not approved/ })
-    t.match(await raw.hget(`${key}:status`, 'big:1'), /^approved \d+$/, 'each write records <status> <bytes>')
+    t.match(await raw.hget(`${key}:status`, 'big:1'), /^approved \d+ [0-9a-f]{16}$/, 'each write records <status> <bytes> <stamp>')
     // A title holding the characters "status":"active" is escaped in the JSON, so it is not taken for the key.
     const titled = { ...draft(3, 3), title: '"status":"active"' }
     await stores.plans.create(titled)
     await forget('big:3')
     await t.rejects(stores.plans.update({ ...titled, status: 'revoked' }, 'active'), { code: 'GOVEX_ERR_CONFLICT', message: /is draft, not active/ })
+  })
+
+  t.test('reads of an unchanged state fetch nothing but its statuses entry; a change is fetched once', async t => {
+    const s = scope(t)
+    const writer = await s.open()
+    const raw = await rawClient(t)
+    const fetched: string[] = []
+    const multi = raw.multi.bind(raw)
+    // A store on a client that counts the reads of documents (in MULTI) beside the probes.
+    raw.multi = ((...args: unknown[]) => { fetched.push('document'); return (multi as (...a: unknown[]) => ReturnType<typeof raw.multi>)(...args) }) as typeof raw.multi
+    const reader = new RedisPlanStore(raw, keyLayout(s.prefix))
+    const d = draft(1)
+    await writer.plans.create(d)
+    const first = await reader.get('big')
+    t.same(fetched, ['document'])
+    t.equal(await reader.get('big'), first)
+    t.equal(await reader.get('big', 1), first)
+    t.same(fetched, ['document'], 'unchanged: the probe answered')
+    await writer.plans.update({ ...d, status: 'approved' }, 'draft')
+    await writer.plans.update(activatePlan({ ...d, status: 'approved' }, '2026-02-01T00:00:00Z'), 'approved')
+    const active = await reader.getActive()
+    t.equal(active?.status, 'active')
+    t.equal(await reader.getActive(), active)
+    t.equal(await reader.get('big'), active)
+    t.same(fetched, ['document', 'document'], 'the change fetched once')
+    // The writer knows what it wrote: no document read at all.
+    const own = new RedisPlanStore(raw, keyLayout(s.prefix))
+    const mine = draft(2)
+    fetched.length = 0
+    await own.create(mine)
+    t.equal(await own.get('big'), mine)
+    t.same(fetched, [], 'the state it wrote')
+    // An entry that no longer matches the document (another writer, same stamp kept) is not trusted.
+    await raw.hset(`${s.prefix}{govex}:plans`, 'big:2', JSON.stringify({ ...mine, title: 'changed behind it, longer' }))
+    t.equal((await own.get('big'))?.title, 'changed behind it, longer')
   })
 
   t.test('getActive: the key naming a state that is not active is answered as stored', async t => {
