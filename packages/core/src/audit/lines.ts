@@ -48,6 +48,8 @@ export interface LineBatch {
 }
 
 const BATCH_CHUNK = 4 << 20
+/** room for the part of a line carried over from the read before */
+const CARRY_ROOM = 64 << 10
 
 /**
  * Lines of `fh` from byte `start` to `end`, many at a time: each large read is
@@ -74,17 +76,47 @@ export interface ChunkBatch {
 }
 
 /**
- * Like readLineBatches, without decoding: the caller walks the lines of each
- * large read in place (verify's hot path).
+ * Read buffers given back once their lines are checked, to be read into
+ * again: a long verify then goes round a few buffers instead of taking a
+ * fresh one (and its page faults, and garbage) per read. Every buffer is of
+ * its own memory, never a pooled one, so it may be moved to a worker thread.
  */
-export async function * readLineChunks (fh: FileHandle, start = 0, end?: number): AsyncGenerator<ChunkBatch> {
+export class Spares {
+  private readonly free: ArrayBuffer[] = []
+  constructor (private readonly keep = 8) {}
+
+  /** A buffer of `bytes`, over memory of at least `room` bytes. */
+  take (bytes: number, room = bytes): Buffer {
+    for (let i = this.free.length - 1; i >= 0; i--) {
+      const memory = this.free[i] as ArrayBuffer
+      if (memory.byteLength >= bytes) {
+        this.free.splice(i, 1)
+        return Buffer.from(memory, 0, bytes)
+      }
+    }
+    return Buffer.from(Buffer.allocUnsafeSlow(Math.max(bytes, room)).buffer as ArrayBuffer, 0, bytes)
+  }
+
+  /** Gives back a buffer `take` made; its caller no longer reads it, nor anything else over its memory. */
+  give (buf: Buffer): void {
+    const memory = buf.buffer as ArrayBuffer
+    if (this.free.length < this.keep && memory.byteLength > 0 && !this.free.includes(memory)) this.free.push(memory)
+  }
+}
+
+/**
+ * Like readLineBatches, without decoding: the caller walks the lines of each
+ * large read in place (verify's hot path). With `spares`, reads go into
+ * buffers from there (give each batch's buffer back when done with it).
+ */
+export async function * readLineChunks (fh: FileHandle, start = 0, end?: number, spares?: Spares): AsyncGenerator<ChunkBatch> {
   const stop = end ?? (await fh.stat()).size
   let carry: Buffer = Buffer.alloc(0)
   let position = start
   while (position < stop) {
     const want = Math.min(BATCH_CHUNK, stop - position)
     // never a pooled buffer: a batch may be handed to a worker thread (verify-pool.ts)
-    const buf = Buffer.allocUnsafeSlow(carry.length + want)
+    const buf = spares !== undefined ? spares.take(carry.length + want, BATCH_CHUNK + CARRY_ROOM) : Buffer.allocUnsafeSlow(carry.length + want)
     carry.copy(buf, 0)
     const { bytesRead } = await fh.read(buf, carry.length, want, position)
     if (bytesRead === 0) break

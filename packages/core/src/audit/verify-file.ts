@@ -4,7 +4,7 @@
 // whatever the file's size.
 import { open } from 'node:fs/promises'
 import type { AuditVerifyResult } from '../store/types.js'
-import { readLineChunks } from './lines.js'
+import { readLineChunks, Spares } from './lines.js'
 import { ChainSet, type VerifyChainOptions } from './verify.js'
 import { checkedInOrder, chunkChecker, threadsFor } from './verify-pool.js'
 
@@ -19,8 +19,10 @@ export async function verifyFile (path: string, options: VerifyChainOptions = {}
     const whole = options.from === undefined && options.to === undefined
     const checker = chunkChecker(whole ? threadsFor((await fh.stat()).size, options.threads) : 0)
     try {
-      for await (const { buf, torn, summary } of checkedInOrder(readLineChunks(fh), checker)) {
+      const spares = new Spares()
+      for await (const { buf, torn, summary } of checkedInOrder(readLineChunks(fh, 0, undefined, spares), checker)) {
         const lines = set.feedChunk(buf, summary)
+        spares.give(buf)
         onLines?.(lines)
         if (set.done) return set.result()
         if (torn !== undefined) {

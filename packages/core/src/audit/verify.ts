@@ -15,7 +15,10 @@ import { inspectLine, type LineFacts } from './line-scan.js'
 import { isSealed } from './verify-record.js'
 
 export { isSealed, readRecordLine } from './verify-record.js'
-export { inspectLine, type LineFacts } from './line-scan.js'
+export { eachLine, inspectLine, type LineFacts } from './line-scan.js'
+export { checkedInOrder, chunkChecker, threadsFor, type ChunkChecker, type CheckedChunk } from './verify-pool.js'
+export type { ChainRun, ChunkSummary } from './chunk-check.js'
+export { Spares } from './lines.js'
 
 /**
  * - `changed`: a record's content does not match its hash, or the next record
@@ -182,6 +185,33 @@ export class ChainVerifier {
 export function pushLine (chain: ChainVerifier, facts: LineFacts): boolean {
   const checkpoint = facts.kind === 'checkpoint' && facts.record !== undefined ? facts.record as Partial<CheckpointAuditRecord> : undefined
   return chain.push(facts.seq, facts.prevHash, facts.hash, facts.sealed, checkpoint)
+}
+
+/** Feeds a line of a chain's own file or stream: a record of another gateway there is not sealed (it does not belong). */
+export function pushStoredLine (chain: ChainVerifier, facts: LineFacts): boolean {
+  if (facts.gatewayId !== chain.gatewayId) facts.sealed = false
+  return pushLine(chain, facts)
+}
+
+/**
+ * Feeds a block of one chain's own file or stream (see pushStoredLine) with
+ * its checkChunk summary: taken in one step when clean and continuing the
+ * chain, else walked line by line. Returns the records checked; `chain.done`
+ * tells whether the chain failed in it. `b` is written to briefly when walked.
+ */
+export function feedStoredChunk (chain: ChainVerifier, b: Buffer, summary: ChunkSummary): number {
+  const run = summary.runs[0]
+  if (summary.clean && summary.runs.length <= 1 && (run === undefined || (run.gatewayId === chain.gatewayId && chain.canAdvance(run)))) {
+    if (run === undefined) return 0
+    chain.advance(run)
+    return run.count
+  }
+  let checked = 0
+  eachLine(b, facts => {
+    checked++
+    return pushStoredLine(chain, facts)
+  })
+  return checked
 }
 
 export interface VerifyChainOptions {

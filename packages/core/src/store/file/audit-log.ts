@@ -16,12 +16,12 @@ import type { AuditEntry, AuditRecord } from '../../schemas/audit.js'
 import type { AuditFilter, AuditLog, AuditPage, AuditStats, AuditStatsBy, AuditVerifyOptions, AuditVerifyResult, ChainHead } from '../types.js'
 import { nextTimestamp, sealLine, type SealedRecord } from '../../audit/chain.js'
 import { checkCheckpointOptions, checkpointAfter, type CheckpointOptions } from '../../audit/checkpoint.js'
-import { ChainVerifier, pushLine, verifyResult } from '../../audit/verify.js'
+import { ChainVerifier, feedStoredChunk, pushStoredLine, verifyResult } from '../../audit/verify.js'
 import { eachLine } from '../../audit/line-scan.js'
 import { AuditIndex } from '../../audit/record-index.js'
 import { queryIndex, scanIndex } from '../../audit/paging.js'
 import { compareRecords, matchesFilter, normalizeFilter, type AuditKeyFields } from '../../audit/query.js'
-import { readLineBatches, readLineChunks, readLines } from '../../audit/lines.js'
+import { readLineBatches, readLineChunks, readLines, Spares } from '../../audit/lines.js'
 import { checkedInOrder, chunkChecker, threadsFor } from '../../audit/verify-pool.js'
 import { statsFilter, statsOf } from '../../audit/stats.js'
 
@@ -547,29 +547,16 @@ export class FileAuditLog implements AuditLog {
     let bytes = 0
     for (const file of this.files) bytes += file === this.own ? ownEnd : (await file.fh.stat()).size
     const checker = chunkChecker(threadsFor(bytes, this.verifyThreads))
+    const spares = new Spares()
     try {
       let checked = 0
       const chains: ChainVerifier[] = []
       for (const file of this.files) {
         const chain = new ChainVerifier(file.gatewayId, file === this.own ? ownHead : undefined, { keys: options.keys })
-        for await (const { buf, torn, summary } of checkedInOrder(readLineChunks(file.fh, 0, file === this.own ? ownEnd : undefined), checker)) {
-          const run = summary.runs[0]
-          if (summary.clean && summary.runs.length <= 1 && (run === undefined || (run.gatewayId === file.gatewayId && chain.canAdvance(run)))) {
-            if (run !== undefined) {
-              chain.advance(run)
-              checked += run.count
-            }
-          } else {
-            // walked line by line: the exact way, which names the first bad record
-            let failed = false
-            eachLine(buf, facts => {
-              checked++
-              if (facts.gatewayId !== file.gatewayId) facts.sealed = false
-              failed = !pushLine(chain, facts)
-              return !failed
-            })
-            if (failed) return verifyResult(checked, [chain])
-          }
+        for await (const { buf, torn, summary } of checkedInOrder(readLineChunks(file.fh, 0, file === this.own ? ownEnd : undefined, spares), checker)) {
+          checked += feedStoredChunk(chain, buf, summary)
+          spares.give(buf)
+          if (chain.done) return verifyResult(checked, [chain])
           if (torn !== undefined) chain.tornTail()
         }
         if (chain.finish() !== null) return verifyResult(checked, [chain])
@@ -614,8 +601,7 @@ export class FileAuditLog implements AuditLog {
           // a walk from a checkpoint trusts it only as far as its signature holds
           chain ??= newChain(offset > 0 && typeof facts.seq === 'number' ? { seq: facts.seq - 1, hash: String(facts.prevHash) } : undefined)
           checked++
-          if (facts.gatewayId !== file.gatewayId) facts.sealed = false
-          failed = !pushLine(chain, facts)
+          failed = !pushStoredLine(chain, facts)
           return !failed
         })
         if (failed && chain !== undefined) return verifyResult(checked, [chain])
