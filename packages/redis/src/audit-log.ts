@@ -24,6 +24,8 @@ export interface RedisAuditLogOptions {
   onError?: ((err: Error) => void) | undefined
   /** append a signed checkpoint every `every` records */
   checkpoint?: CheckpointOptions | undefined
+  /** worker threads a whole-log verify checks its reads on (0: none; default: one per core, at most 4, for large logs) */
+  verifyThreads?: number | undefined
 }
 
 interface Pending {
@@ -75,7 +77,7 @@ export class RedisAuditLog implements AuditLog {
     this.#maxBatch = options.maxBatch ?? 256
     this.#onError = options.onError ?? (() => {})
     this.#head = head
-    this.#reader = new AuditReader(options.client, options.keys)
+    this.#reader = new AuditReader(options.client, options.keys, options.verifyThreads)
     this.#checkpoint = options.checkpoint
     this.#client.on('ready', this.#onReady)
   }

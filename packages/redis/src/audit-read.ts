@@ -3,9 +3,10 @@
 // every record) in (ts, gatewayId, seq) order and fetch the records from the
 // gateways' streams; verify walks every gateway's stream against its stored head.
 import type { Redis } from 'ioredis'
-import { ChainVerifier, checkLimit, compareRecords, decodeCursor, encodeCursor, inspectLine, matchesFilter, normalizeFilter, pushLine, statsFilter, statsOf, verifyResult } from '@govex/core'
-import type { AuditFilter, AuditPage, AuditRecord, AuditStats, AuditStatsBy, AuditVerifyOptions, AuditVerifyResult, ChainHead } from '@govex/core'
+import { ChainVerifier, Spares, checkedInOrder, checkLimit, chunkChecker, compareRecords, decodeCursor, eachLine, encodeCursor, feedStoredChunk, inspectLine, matchesFilter, normalizeFilter, pushStoredLine, statsFilter, statsOf, threadsFor, verifyResult } from '@govex/core'
+import type { AuditFilter, AuditPage, AuditRecord, AuditStats, AuditStatsBy, AuditVerifyOptions, AuditVerifyResult, ChainHead, LineFacts } from '@govex/core'
 import { guarded, toGovexError } from './connection.js'
+import { StreamReader, type StreamBlock } from './audit-stream.js'
 import { parseIndexMember, type KeyLayout } from './keys.js'
 
 interface Position {
@@ -18,7 +19,7 @@ const CHUNK = 256
 const VERIFY_CHUNK = 5000
 
 export class AuditReader {
-  constructor (private readonly client: Redis, private readonly keys: KeyLayout) {}
+  constructor (private readonly client: Redis, private readonly keys: KeyLayout, private readonly verifyThreads?: number) {}
 
   async query (filter: AuditFilter, limit: number, cursor?: string): Promise<AuditPage> {
     checkLimit(limit)
@@ -51,7 +52,10 @@ export class AuditReader {
   /**
    * Walks every gateway's stream against its stored head; with `from`, each
    * from its last checkpoint before that instant (per-gateway checkpoint
-   * index), with `to` up to its first record at or after it.
+   * index), with `to` up to its first record at or after it. A whole stream
+   * is read as blocks of lines (one script call each, the next one asked for
+   * while the current one is checked), checked on worker threads when large
+   * (see threadsFor) and stitched in order.
    */
   async verify (options: AuditVerifyOptions = {}): Promise<AuditVerifyResult> {
     const { from, to } = normalizeFilter({ from: options.from, to: options.to })
@@ -65,6 +69,35 @@ export class AuditReader {
       heads.set(gatewayId, { seq: Number(value.slice(0, space)), hash: value.slice(space + 1) })
     }
     const ids = [...new Set([...gateways, ...heads.keys()])].sort()
+    if (from !== undefined || to !== undefined) return await this.#verifyRange(ids, heads, options.keys, from, to)
+    let records = 0
+    for (const head of heads.values()) records += head.seq
+    const checker = chunkChecker(threadsFor(records * RECORD_BYTES, this.verifyThreads))
+    const spares = new Spares()
+    let reader: StreamReader | undefined
+    try {
+      reader = await StreamReader.open(this.client, spares)
+      let checked = 0
+      const chains: ChainVerifier[] = []
+      for (const gatewayId of ids) {
+        const chain = new ChainVerifier(gatewayId, heads.get(gatewayId), { keys: options.keys })
+        for await (const { buf, ends, summary } of checkedInOrder(this.#blocks(reader, gatewayId), checker)) {
+          // as many lines as records: no record broke into two
+          checked += summary.clean && summary.lines === ends.length ? feedStoredChunk(chain, buf, summary) : walkEntries(chain, buf, ends)
+          spares.give(buf)
+          if (chain.done) return verifyResult(checked, [chain])
+        }
+        chains.push(chain)
+      }
+      return verifyResult(checked, chains)
+    } finally {
+      reader?.close()
+      await checker.close()
+    }
+  }
+
+  /** verify with `from` or `to`: each stream walked record by record over the range. */
+  async #verifyRange (ids: readonly string[], heads: ReadonlyMap<string, ChainHead>, keys: AuditVerifyOptions['keys'], from: string | undefined, to: string | undefined): Promise<AuditVerifyResult> {
     let checked = 0
     const chains: ChainVerifier[] = []
     for (const gatewayId of ids) {
@@ -76,16 +109,37 @@ export class AuditReader {
         if (to !== undefined && facts.sealed && typeof facts.ts === 'string' && facts.ts >= to) break
         // a walk from a checkpoint trusts it only as far as its signature holds
         chain ??= new ChainVerifier(gatewayId, to === undefined ? heads.get(gatewayId) : undefined, {
-          keys: options.keys,
+          keys,
           start: startSeq !== undefined && typeof facts.seq === 'number' ? { seq: facts.seq - 1, hash: String(facts.prevHash) } : undefined
         })
         checked++
-        if (facts.gatewayId !== gatewayId) facts.sealed = false
-        if (!pushLine(chain, facts)) return verifyResult(checked, [chain])
+        if (!pushStoredLine(chain, facts)) return verifyResult(checked, [chain])
       }
       chains.push(chain ?? new ChainVerifier(gatewayId, to === undefined ? heads.get(gatewayId) : undefined))
     }
     return verifyResult(checked, chains)
+  }
+
+  /**
+   * A gateway's stream as blocks of lines, one record a line in stream order,
+   * each block one XRANGE read as raw bytes (audit-stream.ts); the next read
+   * is on its way while the caller takes a block. `ends[i]` is where record
+   * i's line ends, so a block holding a record with a line break in it (never
+   * one the log wrote) can still be walked record by record (walkEntries).
+   */
+  async * #blocks (reader: StreamReader, gatewayId: string): AsyncGenerator<StreamBlock> {
+    const stream = this.keys.auditStream(gatewayId)
+    let next: Promise<StreamBlock> | undefined = reader.read(stream, '-', BLOCK_RECORDS)
+    try {
+      while (next !== undefined) {
+        const block: StreamBlock = await next
+        next = block.ends.length < BLOCK_RECORDS ? undefined : reader.read(stream, '(' + block.last, BLOCK_RECORDS)
+        if (block.ends.length > 0) yield block
+      }
+    } finally {
+      // left early (a bad record found): the read on its way is dropped
+      next?.catch(() => {})
+    }
   }
 
   /** seq of the gateway's last checkpoint before `from`, if any. */
@@ -177,6 +231,28 @@ export class AuditReader {
     }
     return records
   }
+}
+
+/** Records one read takes: about 1.5 MB, a few ms of Redis's time. */
+const BLOCK_RECORDS = 2000
+/** What a record takes in a stream, about: large logs are checked on worker threads (threadsFor). */
+const RECORD_BYTES = 800
+const NEWLINE = 10
+
+/** A block walked record by record (the exact way): each record's line on its own. Returns the records checked. */
+function walkEntries (chain: ChainVerifier, buf: Buffer, ends: Int32Array): number {
+  let checked = 0
+  let start = 0
+  for (const end of ends) {
+    checked++
+    const line = buf.subarray(start, end + 1)
+    // a record with a line break in it is one line all the same: parsed as such
+    if (line.indexOf(NEWLINE) === end - start) eachLine(line, (facts: LineFacts) => pushStoredLine(chain, facts))
+    else pushStoredLine(chain, inspectLine(line.toString('utf8', 0, end - start)))
+    if (chain.done) break
+    start = end + 1
+  }
+  return checked
 }
 
 function fieldOf (fields: readonly string[], name: string): string | undefined {
