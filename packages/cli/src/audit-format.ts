@@ -54,7 +54,7 @@ function tableCells (r: AuditRecord): string[] {
   if (r.kind === 'exchange') {
     return [r.ts, `${r.gatewayId}:${r.seq}`, 'exchange', r.consumer, r.resource ?? '', r.outcome, String(r.status), code]
   }
-  return [r.ts, `${r.gatewayId}:${r.seq}`, 'admin', r.actor, `${r.action} ${r.target}`, r.outcome, String(r.status), code]
+  return [r.ts, `${r.gatewayId}:${r.seq}`, 'admin', r.actor, r.target === null ? r.action : `${r.action} ${r.target}`, r.outcome, String(r.status), code]
 }
 
 /** A padded text table, column widths fitted to the page. */

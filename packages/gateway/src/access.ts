@@ -26,10 +26,10 @@ function exchangeTrail (request: FastifyRequest): ExchangeTrail {
   }
 }
 
-function adminTarget (request: FastifyRequest, param: string | undefined): string {
-  if (param === undefined) return ''
+function adminTarget (request: FastifyRequest, param: string | undefined): string | null {
+  if (param === undefined) return null
   const value = (request.params as Record<string, unknown>)[param]
-  return typeof value === 'string' ? value.slice(0, 256) : ''
+  return typeof value === 'string' && value !== '' ? value.slice(0, 256) : null
 }
 
 function allowed (principal: Principal, request: FastifyRequest): boolean {

@@ -24,7 +24,8 @@ export interface ExchangeTrail {
 export interface AdminTrail {
   kind: 'admin'
   action: AdminAction
-  target: string
+  /** null when the request names no target (MODEL.md: fields that do not apply are null) */
+  target: string | null
   /** the written document's digest, set once the write succeeded */
   digest: string | null
 }

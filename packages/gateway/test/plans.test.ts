@@ -157,6 +157,7 @@ t.test('plan validation: 400 for the schema, 422 for MODEL.md rules', async t =>
     res = await h.app.inject({ method: 'POST', url: '/v1/plans', headers: { ...op, 'content-type': 'application/json' }, payload })
     t.equal(res.statusCode, 400, `schema refuses ${payload.slice(0, 40)}`)
   }
+  t.match((await auditRecords(h)).at(-2), { action: 'plan.create', target: null, status: 400 }, 'no plan id in the body: the target is null, not ""')
   const bad = samplePlan(1, {
     grants: [
       { id: 'g1', consumer: 'tj.psb', resource: 'tj.psb:household-registration', fields: ['name'], purposes: ['p'] },

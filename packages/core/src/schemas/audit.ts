@@ -53,7 +53,8 @@ export const AdminAuditRecord = Type.Object({
   id: Type.String(),
   actor: MemberId,
   action: Type.String(),
-  target: Type.String(),
+  /** what the action wrote (`<plan id>@<version>`, a member or agency id); null when the request named none */
+  target: Nullable(Type.String()),
   /** digest of the document the action wrote, null when refused */
   digest: Nullable(Digest),
   ...resultFields
