@@ -104,6 +104,13 @@ const keyFrom = new Int32Array(MAX_DEPTH)
 const keyTo = new Int32Array(MAX_DEPTH)
 const inObject = new Uint8Array(MAX_DEPTH)
 
+/** Whether buf[from, to) is the ASCII `text`. */
+export function bytesAre (buf: Uint8Array, from: number, to: number, text: string): boolean {
+  if (to - from !== text.length) return false
+  for (let k = 0; k < text.length; k++) if (buf[from + k] !== text.charCodeAt(k)) return false
+  return true
+}
+
 /** Whether key [c, d) sorts strictly after key [a, b) (byte order is UTF-16 order for ASCII keys). */
 function keyAfter (buf: Uint8Array, a: number, b: number, c: number, d: number): boolean {
   const la = b - a

@@ -111,24 +111,31 @@ export class Spares {
  */
 export async function * readLineChunks (fh: FileHandle, start = 0, end?: number, spares?: Spares): AsyncGenerator<ChunkBatch> {
   const stop = end ?? (await fh.stat()).size
-  let carry: Buffer = Buffer.alloc(0)
   let position = start
-  while (position < stop) {
+  // the next read is on its way while the caller takes the lines of the last one
+  const readAfter = (carry: Buffer): { buf: Buffer, carry: number, read: Promise<number> } | undefined => {
+    if (position >= stop) return undefined
     const want = Math.min(BATCH_CHUNK, stop - position)
     // never a pooled buffer: a batch may be handed to a worker thread (verify-pool.ts)
     const buf = spares !== undefined ? spares.take(carry.length + want, BATCH_CHUNK + CARRY_ROOM) : Buffer.allocUnsafeSlow(carry.length + want)
     carry.copy(buf, 0)
-    const { bytesRead } = await fh.read(buf, carry.length, want, position)
+    const read = fh.read(buf, carry.length, want, position).then(({ bytesRead }) => bytesRead)
+    position += want
+    return { buf, carry: carry.length, read }
+  }
+  let next = readAfter(Buffer.alloc(0))
+  let carry: Buffer = Buffer.alloc(0)
+  while (next !== undefined) {
+    const { buf, read } = next
+    const bytesRead = await read
     if (bytesRead === 0) break
-    position += bytesRead
-    const filled = carry.length + bytesRead
+    const filled = next.carry + bytesRead
     const last = buf.lastIndexOf(10, filled - 1)
-    if (last === -1) {
-      carry = buf.subarray(0, filled)
-      continue
-    }
-    carry = Buffer.from(buf.subarray(last + 1, filled))
-    yield { buf: buf.subarray(0, last + 1) }
+    // what follows the last newline starts the next read (copied: this buffer goes to the caller)
+    carry = last === -1 ? Buffer.from(buf.subarray(0, filled)) : Buffer.from(buf.subarray(last + 1, filled))
+    if (bytesRead < (next.buf.length - next.carry)) position = stop
+    next = readAfter(carry)
+    if (last !== -1) yield { buf: buf.subarray(0, last + 1) }
   }
   if (carry.length > 0) yield { buf: Buffer.alloc(0), torn: carry }
 }

@@ -1,18 +1,18 @@
-// query() and scan() on top of an AuditIndex, shared by the memory and file
+// query() and scan() on top of an index (Listing), shared by the memory and file
 // logs: filter normalised once, cursor bound to it, records read per page.
 import type { AuditRecord } from '../schemas/audit.js'
 import type { AuditFilter, AuditPage } from '../store/types.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
-import { checkLimit, normalizeFilter, type AuditKeyFields, type AuditPosition } from './query.js'
-import type { AuditIndex } from './record-index.js'
+import { checkLimit, normalizeFilter, type AuditPosition } from './query.js'
+import type { Listing } from './record-index.js'
 
 export type ReadEntries<E> = (entries: readonly E[]) => AuditRecord[] | Promise<AuditRecord[]>
 
 /** Records read per step of a scan: bounded memory whatever the export's size. */
 const SCAN_STEP = 256
 
-export async function queryIndex<E extends AuditKeyFields> (
-  index: AuditIndex<E>, read: ReadEntries<E>, filter: AuditFilter, limit: number, cursor?: string
+export async function queryIndex<E extends AuditPosition> (
+  index: Listing<E>, read: ReadEntries<E>, filter: AuditFilter, limit: number, cursor?: string
 ): Promise<AuditPage> {
   const normal = normalizeFilter(filter)
   checkLimit(limit)
@@ -23,8 +23,8 @@ export async function queryIndex<E extends AuditKeyFields> (
   return { records, nextCursor: more && last !== undefined ? encodeCursor(last, normal) : null }
 }
 
-export async function * scanIndex<E extends AuditKeyFields> (
-  index: AuditIndex<E>, read: ReadEntries<E>, filter: AuditFilter
+export async function * scanIndex<E extends AuditPosition> (
+  index: Listing<E>, read: ReadEntries<E>, filter: AuditFilter
 ): AsyncGenerator<AuditRecord> {
   const normal = normalizeFilter(filter)
   let after: AuditPosition | undefined

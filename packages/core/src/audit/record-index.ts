@@ -33,6 +33,12 @@ export interface Selection<E> {
   more: boolean
 }
 
+/** What paging needs of an index (this one, or the file log's ColumnIndex). */
+export interface Listing<E extends AuditPosition> {
+  /** Up to `limit` matching entries after `after`, in listing order. `filter` is normalised. */
+  select: (filter: AuditFilter, after: AuditPosition | undefined, limit: number) => Selection<E>
+}
+
 export class AuditIndex<E extends AuditKeyFields> {
   private readonly all: E[] = []
   private readonly lists: Record<ListKey, Map<string, E[]>> = {

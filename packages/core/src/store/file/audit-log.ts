@@ -18,10 +18,11 @@ import { nextTimestamp, sealLine, type SealedRecord } from '../../audit/chain.js
 import { checkCheckpointOptions, checkpointAfter, type CheckpointOptions } from '../../audit/checkpoint.js'
 import { ChainVerifier, feedStoredChunk, pushStoredLine, verifyResult } from '../../audit/verify.js'
 import { eachLine } from '../../audit/line-scan.js'
-import { AuditIndex } from '../../audit/record-index.js'
+import { ColumnIndex, type IndexedRow, type RowFields } from '../../audit/column-index.js'
+import { bytesAre, LineFields, readLine, releaseBuffer } from '../../audit/canonical-line.js'
 import { queryIndex, scanIndex } from '../../audit/paging.js'
-import { compareRecords, matchesFilter, normalizeFilter, type AuditKeyFields } from '../../audit/query.js'
-import { readLineBatches, readLineChunks, readLines, Spares } from '../../audit/lines.js'
+import { compareRecords, matchesFilter, normalizeFilter } from '../../audit/query.js'
+import { readLineBatches, readLineChunks, Spares } from '../../audit/lines.js'
 import { checkedInOrder, chunkChecker, threadsFor } from '../../audit/verify-pool.js'
 import { statsFilter, statsOf } from '../../audit/stats.js'
 
@@ -56,10 +57,9 @@ interface ChainFile {
   checkpoints: CheckpointMark[]
 }
 
-/** What the index keeps of a record: its filter fields, latency (stats) and where its line is. */
-interface FileEntry extends AuditKeyFields {
-  latencyMs: number | null
-  file: ChainFile
+/** A record made durable, for the index: its fields and where its line is. */
+interface Written {
+  fields: RowFields
   offset: number
   bytes: number
 }
@@ -68,7 +68,7 @@ interface Pending {
   record: AuditRecord
   line: string
   /** taken at append time: the caller may change its record object afterwards */
-  entry: FileEntry
+  fields: RowFields
   hash: string
   resolve: (record: AuditRecord) => void
   reject: (error: Error) => void
@@ -82,6 +82,7 @@ export interface FileAuditLogStats {
 }
 
 const DEFAULT_MAX_BATCH = 512
+const NEWLINE = 10
 /** bytes between two wanted lines that one read may span */
 const READ_GAP = 16 * 1024
 /** bytes one read may take */
@@ -105,38 +106,24 @@ function checkOptions (options: FileAuditLogOptions): number {
   return maxBatch
 }
 
-/** Many records share a few ids; keep one copy of each in the index. */
-class Interner {
-  private readonly strings = new Map<string, string>()
-  of<T> (value: T): T {
-    if (typeof value !== 'string') return value
-    const known = this.strings.get(value)
-    if (known !== undefined) return known as T
-    this.strings.set(value, value)
-    return value
-  }
-}
-
-function entryOf (r: Partial<AuditRecord> & Record<string, unknown>, file: ChainFile, offset: number, bytes: number, strings: Interner): FileEntry | undefined {
+/** What the index keeps of a parsed record, or undefined when it keeps nothing of it. */
+function fieldsOf (r: Partial<AuditRecord> & Record<string, unknown>): RowFields | undefined {
   if (typeof r.ts !== 'string' || typeof r.gatewayId !== 'string' || typeof r.seq !== 'number') return undefined
   const str = (v: unknown): string | null => typeof v === 'string' ? v : null
   return {
     ts: r.ts,
-    gatewayId: strings.of(r.gatewayId),
+    gatewayId: r.gatewayId,
     seq: r.seq,
-    kind: strings.of(String(r.kind)),
-    outcome: strings.of(str(r.outcome) ?? undefined),
-    code: strings.of(str(r.code)),
+    kind: String(r.kind),
+    outcome: str(r.outcome) ?? undefined,
+    code: str(r.code),
     latencyMs: typeof r.latencyMs === 'number' ? r.latencyMs : null,
-    consumer: strings.of(str(r.consumer)),
-    provider: strings.of(str(r.provider)),
-    resource: strings.of(str(r.resource)),
-    grantId: strings.of(str(r.grantId)),
+    consumer: str(r.consumer),
+    provider: str(r.provider),
+    resource: str(r.resource),
+    grantId: str(r.grantId),
     userId: str(r.userId),
-    caseRef: str(r.caseRef),
-    file,
-    offset,
-    bytes
+    caseRef: str(r.caseRef)
   }
 }
 
@@ -221,13 +208,12 @@ export class FileAuditLog implements AuditLog {
   /** every chain in the folder, by gatewayId */
   private readonly files: ChainFile[]
   /** null until the first query needs it */
-  private index: AuditIndex<FileEntry> | null = null
-  private indexing: Promise<AuditIndex<FileEntry>> | null = null
-  /** entries made durable while the index is being built */
-  private pendingEntries: FileEntry[] | null = null
+  private index: ColumnIndex | null = null
+  private indexing: Promise<ColumnIndex> | null = null
+  /** records made durable while the index is being built */
+  private pendingWrites: Written[] | null = null
   /** how long the index took to build, in ms (a figure for operators and the bench) */
   indexBuildMs: number | null = null
-  private readonly strings: Interner
   /** head of the chain as assigned: records queued or in flight included */
   private assigned: ChainHead
   private assignedTs: string | undefined
@@ -244,7 +230,7 @@ export class FileAuditLog implements AuditLog {
 
   private constructor (init: {
     gatewayId: string, maxBatch: number, now: () => number, checkpoint: CheckpointOptions | undefined, verifyThreads: number | undefined, own: ChainFile, files: ChainFile[],
-    strings: Interner, head: ChainHead, lastTs: string | undefined, size: number
+    head: ChainHead, lastTs: string | undefined, size: number
   }) {
     this.gatewayId = init.gatewayId
     this.path = init.own.path
@@ -254,7 +240,6 @@ export class FileAuditLog implements AuditLog {
     this.verifyThreads = init.verifyThreads
     this.own = init.own
     this.files = init.files
-    this.strings = init.strings
     this.assigned = init.head
     this.durable = init.head
     this.assignedTs = init.lastTs
@@ -288,7 +273,7 @@ export class FileAuditLog implements AuditLog {
       const own = files.find(f => f.gatewayId === options.gatewayId) as ChainFile
       const { head, lastTs, size } = await chainTail(own)
       const now = options.now ?? Date.now
-      return new FileAuditLog({ gatewayId: options.gatewayId, maxBatch, now, checkpoint, verifyThreads: options.verifyThreads, own, files, strings: new Interner(), head, lastTs, size })
+      return new FileAuditLog({ gatewayId: options.gatewayId, maxBatch, now, checkpoint, verifyThreads: options.verifyThreads, own, files, head, lastTs, size })
     } catch (err) {
       await Promise.allSettled(opened.map(async fh => { await fh.close() }))
       if (err instanceof GovexError) throw err
@@ -331,8 +316,7 @@ export class FileAuditLog implements AuditLog {
   }
 
   private enqueue (record: AuditRecord, line: string, resolve: (record: AuditRecord) => void, reject: (error: Error) => void): void {
-    const entry = entryOf(record, this.own, 0, 0, this.strings) as FileEntry
-    this.queue.push({ record, line, entry, hash: record.hash, resolve, reject })
+    this.queue.push({ record, line, fields: fieldsOf(record) as RowFields, hash: record.hash, resolve, reject })
   }
 
   private async drain (): Promise<void> {
@@ -366,17 +350,16 @@ export class FileAuditLog implements AuditLog {
     }
     let offset = this.durableSize
     for (const p of batch) {
-      p.entry.offset = offset
-      p.entry.bytes = Buffer.byteLength(p.line)
+      const written = { fields: p.fields, offset, bytes: Buffer.byteLength(p.line) }
       // before the index is built, the build reads these lines from the file
-      if (this.index !== null) this.addEntry(this.index, p.entry)
-      else this.pendingEntries?.push(p.entry)
-      offset += p.entry.bytes + 1
+      if (this.index !== null) this.addWritten(this.index, written)
+      else this.pendingWrites?.push(written)
+      offset += written.bytes + 1
     }
     const last = batch[batch.length - 1] as Pending
     this.durableSize = offset
-    this.durable = { seq: last.entry.seq, hash: last.hash }
-    this.durableTs = last.entry.ts
+    this.durable = { seq: last.fields.seq, hash: last.hash }
+    this.durableTs = last.fields.ts
     this.stats.records += batch.length
     this.stats.batches++
     for (const p of batch) p.resolve(p.record)
@@ -401,12 +384,17 @@ export class FileAuditLog implements AuditLog {
     }
   }
 
-  private addEntry (index: AuditIndex<FileEntry>, entry: FileEntry): void {
-    index.add(entry)
-    if (entry.kind === 'checkpoint') entry.file.checkpoints.push({ ts: entry.ts, offset: entry.offset })
+  private addWritten (index: ColumnIndex, written: Written): void {
+    index.addFields(written.fields, this.ownNumber, written.offset, written.bytes)
+    if (written.fields.kind === 'checkpoint') this.own.checkpoints.push({ ts: written.fields.ts, offset: written.offset })
   }
 
-  private async ensureIndex (): Promise<AuditIndex<FileEntry>> {
+  /** this gateway's file's place in `files` (its number in the index) */
+  private get ownNumber (): number {
+    return this.files.indexOf(this.own)
+  }
+
+  private async ensureIndex (): Promise<ColumnIndex> {
     if (this.index !== null) return this.index
     this.indexing ??= this.buildIndex().finally(() => { this.indexing = null })
     return await this.indexing
@@ -415,42 +403,64 @@ export class FileAuditLog implements AuditLog {
   /**
    * Reads every chain in the folder into the index: this gateway's up to what
    * is durable now (lines written meanwhile are added as their writes end).
+   * Lines in the written form are read from their bytes (canonical-line.ts);
+   * any other is parsed.
    */
-  private async buildIndex (): Promise<AuditIndex<FileEntry>> {
+  private async buildIndex (): Promise<ColumnIndex> {
     const started = Date.now()
-    this.pendingEntries = []
+    this.pendingWrites = []
     try {
       const ownEnd = this.durableSize
-      const entries: FileEntry[] = []
-      for (const file of this.files) {
+      const index = new ColumnIndex()
+      const fields = new LineFields()
+      const spares = new Spares()
+      for (let n = 0; n < this.files.length; n++) {
+        const file = this.files[n] as ChainFile
         file.checkpoints = []
-        let end = 0
-        for await (const line of readLines(file.fh, 0, file === this.own ? ownEnd : undefined)) {
-          if (!line.complete) break
-          end = line.offset + line.bytes + 1
-          if (line.bytes === 0) continue
-          let record: (Partial<AuditRecord> & Record<string, unknown>) | undefined
-          try {
-            record = JSON.parse(line.text) as Partial<AuditRecord> & Record<string, unknown>
-          } catch {
-            record = undefined
+        let base = 0
+        for await (const { buf } of readLineChunks(file.fh, 0, file === this.own ? ownEnd : undefined, spares)) {
+          for (let s = 0; s < buf.length;) {
+            if (buf[s] === NEWLINE) {
+              s++
+              continue
+            }
+            let nl: number
+            if (readLine(buf, s, fields)) {
+              nl = fields.end
+              // without ts, gatewayId or seq a record is not listed (the parser would find the same)
+              if (index.addLine(buf, fields, n, base + s, nl - s) && bytesAre(buf, fields.kind, fields.kindEnd, 'checkpoint')) {
+                file.checkpoints.push({ ts: buf.toString('latin1', fields.ts, fields.tsEnd), offset: base + s })
+              }
+            } else {
+              nl = buf.indexOf(NEWLINE, s)
+              let record: unknown
+              try {
+                record = JSON.parse(buf.toString('utf8', s, nl))
+              } catch {
+                record = undefined
+              }
+              const row = typeof record === 'object' && record !== null ? fieldsOf(record as Partial<AuditRecord> & Record<string, unknown>) : undefined
+              if (row !== undefined) {
+                index.addFields(row, n, base + s, nl - s)
+                if (row.kind === 'checkpoint') file.checkpoints.push({ ts: row.ts, offset: base + s })
+              }
+            }
+            s = nl + 1
           }
-          const entry = typeof record === 'object' && record !== null ? entryOf(record, file, line.offset, line.bytes, this.strings) : undefined
-          if (entry !== undefined) {
-            entries.push(entry)
-            if (entry.kind === 'checkpoint') file.checkpoints.push({ ts: entry.ts, offset: entry.offset })
-          }
+          base += buf.length
+          spares.give(buf)
         }
-        if (file === this.own && end < ownEnd) throw unavailable(`the audit log ${file.path} is shorter than its index; it was changed while the gateway ran — run \`govex audit verify\``)
+        releaseBuffer()
+        // a torn last line is not listed; this gateway's file must hold every line it wrote
+        if (file === this.own && base < ownEnd) throw unavailable(`the audit log ${file.path} is shorter than its index; it was changed while the gateway ran — run \`govex audit verify\``)
       }
-      const index = new AuditIndex<FileEntry>()
-      index.load(entries)
-      for (const entry of this.pendingEntries) this.addEntry(index, entry)
+      index.finish()
+      for (const written of this.pendingWrites) this.addWritten(index, written)
       this.index = index
       this.indexBuildMs = Date.now() - started
       return index
     } finally {
-      this.pendingEntries = null
+      this.pendingWrites = null
     }
   }
 
@@ -499,14 +509,14 @@ export class FileAuditLog implements AuditLog {
    * one go (skipping the few bytes between them costs less than a system call
    * each), and the reads run side by side.
    */
-  private async read (entries: readonly FileEntry[]): Promise<AuditRecord[]> {
+  private async read (entries: readonly IndexedRow[]): Promise<AuditRecord[]> {
     const groups: Array<{ first: number, last: number }> = []
     for (let i = 0; i < entries.length;) {
-      const first = entries[i] as FileEntry
+      const first = entries[i] as IndexedRow
       let end = first.offset + first.bytes
       let j = i + 1
       for (; j < entries.length; j++) {
-        const next = entries[j] as FileEntry
+        const next = entries[j] as IndexedRow
         if (next.file !== first.file || next.offset < end || next.offset - end > READ_GAP || next.offset + next.bytes - first.offset > READ_MAX) break
         end = next.offset + next.bytes
       }
@@ -514,14 +524,15 @@ export class FileAuditLog implements AuditLog {
       i = j
     }
     const parts = await Promise.all(groups.map(async ({ first, last }) => {
-      const head = entries[first] as FileEntry
-      const tail = entries[last - 1] as FileEntry
+      const head = entries[first] as IndexedRow
+      const tail = entries[last - 1] as IndexedRow
+      const file = this.files[head.file] as ChainFile
       const buf = Buffer.allocUnsafe(tail.offset + tail.bytes - head.offset)
-      const { bytesRead } = await head.file.fh.read(buf, 0, buf.length, head.offset)
-      if (bytesRead < buf.length) throw unavailable(`the audit log ${head.file.path} is shorter than its index; it was changed while the gateway ran — run \`govex audit verify\``)
+      const { bytesRead } = await file.fh.read(buf, 0, buf.length, head.offset)
+      if (bytesRead < buf.length) throw unavailable(`the audit log ${file.path} is shorter than its index; it was changed while the gateway ran — run \`govex audit verify\``)
       const records: AuditRecord[] = []
       for (let k = first; k < last; k++) {
-        const e = entries[k] as FileEntry
+        const e = entries[k] as IndexedRow
         records.push(JSON.parse(buf.toString('utf8', e.offset - head.offset, e.offset - head.offset + e.bytes)) as AuditRecord)
       }
       return records
