@@ -41,6 +41,9 @@ interface Input {
   receive: (bytes: Buffer, length: number) => void
 }
 
+/** A block smaller than this is copied out of the reply buffer rather than taking it along */
+const SMALL_BLOCK = 64 << 10
+
 /** A reply buffer to start with: a block of 2000 records is about 1.8 MB */
 const INITIAL_BYTES = 2 << 20
 
@@ -70,6 +73,8 @@ export class StreamReader {
   #acc: Buffer = Buffer.allocUnsafeSlow(INITIAL_BYTES)
   #pos = 0
   #end = 0
+  /** the block of the reply being read is acc[base, out) */
+  #base = 0
   #out = 0
   /** entries of the reply still to come (-1: its header not read yet) */
   #remaining = -1
@@ -139,9 +144,9 @@ export class StreamReader {
     this.#socket.destroy()
   }
 
-  /** Up to `count` entries of `stream` from `start` (`-`, or `(<id>` for after it), as a block of lines. */
-  async read (stream: string, start: string, count: number): Promise<StreamBlock> {
-    return await this.#send('block', command('XRANGE', stream, start, '+', 'COUNT', String(count))) as StreamBlock
+  /** Up to `count` entries of `stream` from `start` (`-`, or `(<id>` for after it) to `end`, as a block of lines. */
+  async read (stream: string, start: string, count: number, end = '+'): Promise<StreamBlock> {
+    return await this.#send('block', command('XRANGE', stream, start, end, 'COUNT', String(count))) as StreamBlock
   }
 
   async #status (cmd: Buffer): Promise<string> {
@@ -169,6 +174,15 @@ export class StreamReader {
   }
 
   #receive (bytes: Buffer, length: number): void {
+    if (this.#end + length > this.#acc.length && this.#base > 0) {
+      // what came before the current reply is done with: move the rest down
+      const by = this.#base
+      this.#acc.copyWithin(0, by, this.#end)
+      this.#base = 0
+      this.#out -= by
+      this.#pos -= by
+      this.#end -= by
+    }
     if (this.#end + length > this.#acc.length) {
       const grown = Buffer.allocUnsafeSlow(Math.max(this.#acc.length * 2, this.#end + length))
       this.#acc.copy(grown, 0, 0, this.#end)
@@ -213,6 +227,8 @@ export class StreamReader {
       const line = this.#pos
       const cr = this.#lineEnd(line)
       if (cr === -1) return false
+      // the reply's block is written over its own bytes, from its first one
+      this.#base = this.#out = line
       const type = acc[line]
       const text = acc.toString('utf8', line + 1, cr)
       this.#pos = cr + 2
@@ -235,25 +251,29 @@ export class StreamReader {
       this.#remaining--
     }
     this.#remaining = -1
-    this.#done(request, { buf: this.#acc.subarray(0, this.#out), ends: this.#ends, last: this.#last })
+    const size = this.#out - this.#base
+    let buf: Buffer
+    if (size >= SMALL_BLOCK) {
+      // a large block takes the reply buffer with it: what follows starts in another one
+      buf = this.#acc.subarray(this.#base, this.#out)
+      const next = this.#spares.take(Math.max(INITIAL_BYTES, this.#end - this.#pos))
+      this.#acc.copy(next, 0, this.#pos, this.#end)
+      this.#acc = next
+      this.#end -= this.#pos
+      this.#pos = 0
+    } else {
+      // a small one (a few records) is copied out, and the buffer goes on
+      buf = Buffer.allocUnsafeSlow(size)
+      this.#acc.copy(buf, 0, this.#base, this.#out)
+    }
+    this.#base = this.#out = this.#pos
+    this.#done(request, { buf, ends: this.#ends, last: this.#last })
     return true
   }
 
-  /** Answers the first request; what follows its reply starts the next one, in a buffer of its own when the block takes this one. */
   #done (request: Request, value: StreamBlock | string | Error): void {
     this.#queue.shift()
     clearTimeout(request.timer)
-    const rest = this.#end - this.#pos
-    if (typeof value === 'object' && !(value instanceof Error)) {
-      const next = this.#spares.take(Math.max(INITIAL_BYTES, rest))
-      this.#acc.copy(next, 0, this.#pos, this.#end)
-      this.#acc = next
-    } else {
-      this.#acc.copyWithin(0, this.#pos, this.#end)
-    }
-    this.#pos = 0
-    this.#end = rest
-    this.#out = 0
     if (value instanceof Error) request.reject(value)
     else request.resolve(value)
   }
@@ -311,7 +331,7 @@ export class StreamReader {
       acc.copyWithin(this.#out, recordStart, recordStart + recordLength)
       this.#out += recordLength
     }
-    this.#ends[this.#count++] = this.#out
+    this.#ends[this.#count++] = this.#out - this.#base
     acc[this.#out++] = NEWLINE
     this.#pos = i
     return true

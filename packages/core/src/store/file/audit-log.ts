@@ -18,7 +18,7 @@ import { nextTimestamp, sealLine, type SealedRecord } from '../../audit/chain.js
 import { checkCheckpointOptions, checkpointAfter, type CheckpointOptions } from '../../audit/checkpoint.js'
 import { ChainVerifier, feedStoredChunk, pushStoredLine, verifyResult } from '../../audit/verify.js'
 import { eachLine } from '../../audit/line-scan.js'
-import { ColumnIndex, type IndexedRow, type RowFields } from '../../audit/column-index.js'
+import { ColumnIndex, rowFieldsOf, type IndexedRow, type RowFields } from '../../audit/column-index.js'
 import { bytesAre, LineFields, readLine, releaseBuffer } from '../../audit/canonical-line.js'
 import { queryIndex, scanIndex } from '../../audit/paging.js'
 import { compareRecords, matchesFilter, normalizeFilter } from '../../audit/query.js'
@@ -104,27 +104,6 @@ function checkOptions (options: FileAuditLogOptions): number {
     throw new GovexError('GOVEX_ERR_BAD_REQUEST', `audit log verifyThreads must be a whole number of worker threads (0: none), got ${String(threads)}`)
   }
   return maxBatch
-}
-
-/** What the index keeps of a parsed record, or undefined when it keeps nothing of it. */
-function fieldsOf (r: Partial<AuditRecord> & Record<string, unknown>): RowFields | undefined {
-  if (typeof r.ts !== 'string' || typeof r.gatewayId !== 'string' || typeof r.seq !== 'number') return undefined
-  const str = (v: unknown): string | null => typeof v === 'string' ? v : null
-  return {
-    ts: r.ts,
-    gatewayId: r.gatewayId,
-    seq: r.seq,
-    kind: String(r.kind),
-    outcome: str(r.outcome) ?? undefined,
-    code: str(r.code),
-    latencyMs: typeof r.latencyMs === 'number' ? r.latencyMs : null,
-    consumer: str(r.consumer),
-    provider: str(r.provider),
-    resource: str(r.resource),
-    grantId: str(r.grantId),
-    userId: str(r.userId),
-    caseRef: str(r.caseRef)
-  }
 }
 
 function unavailable (message: string, cause?: unknown): GovexError {
@@ -316,7 +295,7 @@ export class FileAuditLog implements AuditLog {
   }
 
   private enqueue (record: AuditRecord, line: string, resolve: (record: AuditRecord) => void, reject: (error: Error) => void): void {
-    this.queue.push({ record, line, fields: fieldsOf(record) as RowFields, hash: record.hash, resolve, reject })
+    this.queue.push({ record, line, fields: rowFieldsOf(record as unknown as Record<string, unknown>) as RowFields, hash: record.hash, resolve, reject })
   }
 
   private async drain (): Promise<void> {
@@ -439,7 +418,7 @@ export class FileAuditLog implements AuditLog {
               } catch {
                 record = undefined
               }
-              const row = typeof record === 'object' && record !== null ? fieldsOf(record as Partial<AuditRecord> & Record<string, unknown>) : undefined
+              const row = typeof record === 'object' && record !== null ? rowFieldsOf(record as Record<string, unknown>) : undefined
               if (row !== undefined) {
                 index.addFields(row, n, base + s, nl - s)
                 if (row.kind === 'checkpoint') file.checkpoints.push({ ts: row.ts, offset: base + s })
