@@ -11,7 +11,7 @@
 // toJSON, boxed primitives, non-finite numbers, lone surrogates, cycles, very
 // deep nesting — goes to the `canonicalize` package, which stays the reference
 // (test/canonical.test.ts proves both byte-identical on generated documents).
-import { createHash } from 'node:crypto'
+import * as crypto from 'node:crypto'
 import canonicalize from 'canonicalize'
 
 export const ZERO_DIGEST = 'sha256:' + '0'.repeat(64)
@@ -183,10 +183,15 @@ export function canonicalJsonReference (value: unknown): string {
   return text
 }
 
+// crypto.hash (Node ≥ 20.12) digests in one call, without a Hash object: about
+// twice as fast on the short inputs digests are taken of (audit records, answers)
+type OneShot = (algorithm: string, data: string | Uint8Array, encoding: 'hex') => string
+const oneShot = (crypto as { hash?: OneShot }).hash
+
 /** `sha256:<hex>` of bytes or of a UTF-8 string. */
-export function sha256 (data: string | Uint8Array): string {
-  return 'sha256:' + createHash('sha256').update(data).digest('hex')
-}
+export const sha256: (data: string | Uint8Array) => string = oneShot !== undefined
+  ? data => 'sha256:' + oneShot('sha256', data, 'hex')
+  : data => 'sha256:' + crypto.createHash('sha256').update(data).digest('hex')
 
 /** `sha256:<hex>` of the canonical JSON of a value. */
 export function digestOf (value: unknown): string {

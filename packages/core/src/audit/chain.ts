@@ -32,21 +32,21 @@ export function recordHash (record: object): string {
 /** Seals an entry and returns it with its stored line, serialising once. */
 export function sealLine (entry: AuditEntry | CheckpointAuditEntry, chain: ChainPosition): SealedRecord {
   // Chain fields first and `hash` last: the order MODEL.md shows; the hash
-  // itself does not depend on key order.
-  const unsealed = { gatewayId: chain.gatewayId, seq: chain.seq, ts: chain.ts, ...entry, prevHash: chain.prevHash }
+  // itself does not depend on key order. One object, sealed in place.
+  const record = { gatewayId: chain.gatewayId, seq: chain.seq, ts: chain.ts, ...entry, prevHash: chain.prevHash, hash: '' }
   // An entry built in plain JS may carry chain fields of its own: the chain's win.
-  unsealed.gatewayId = chain.gatewayId
-  unsealed.seq = chain.seq
-  unsealed.ts = chain.ts
+  record.gatewayId = chain.gatewayId
+  record.seq = chain.seq
+  record.ts = chain.ts
   let body: string
   try {
-    body = recordBody(unsealed)
+    // recordBody leaves `hash` out
+    body = recordBody(record)
   } catch (err) {
     throw new GovexError('GOVEX_ERR_BAD_REQUEST', `audit entry ${JSON.stringify(entry.id)} cannot be sealed: ${(err as Error).message}; record only JSON values (no NaN, Infinity or lone surrogates in strings)`, { cause: err })
   }
-  const hash = sha256(body)
-  const record = { ...unsealed, hash } as AuditRecord
-  return { record, line: recordLine(body, hash) }
+  record.hash = sha256(body)
+  return { record: record as AuditRecord, line: recordLine(body, record.hash) }
 }
 
 /** Seals an entry at the given chain position. */

@@ -1,21 +1,12 @@
 // The bytes an audit record is hashed over (MODEL.md "Audit record": the RFC 8785
 // canonical JSON of the record without `hash`), built fast for the two record
-// shapes the log writes, and the one-line form the file log stores. Anything
-// unusual (extra or missing keys, exotic values) falls back to canonicalJson, so
-// the result is always exactly canonicalJson(record without hash).
+// shapes the log writes (one native JSON.stringify of the members in canonical
+// order), and the one-line form the file log stores. Anything unusual (extra or
+// missing keys, exotic values) falls back to canonicalJson, so the result is
+// always exactly canonicalJson(record without hash) — test/audit-seal.test.ts
+// checks it against the canonicalize package on generated records.
 import { canonicalJson } from '../canonical.js'
 import { LineFields, readLine, sha256Hex } from './canonical-line.js'
-
-const EXCHANGE_KEYS = [
-  'gatewayId', 'seq', 'ts', 'kind', 'id', 'consumer', 'provider', 'resource', 'userId', 'purpose', 'caseRef',
-  'plan', 'grantId', 'fields', 'outcome', 'code', 'status', 'latencyMs', 'digests', 'prevHash'
-].sort()
-const ADMIN_KEYS = [
-  'gatewayId', 'seq', 'ts', 'kind', 'id', 'actor', 'action', 'target', 'digest', 'outcome', 'code', 'status', 'prevHash'
-].sort()
-
-// Lone surrogates make canonicalize throw; let it, so both paths agree.
-const SURROGATE = /[\uD800-\uDFFF]/
 
 type Plain = Record<string, unknown>
 
@@ -24,38 +15,83 @@ function isPlainObject (value: object): value is Plain {
   return proto === Object.prototype || proto === null
 }
 
-/** Canonical JSON of a primitive, or undefined when the value needs the general path. */
-function primitive (value: unknown): string | undefined {
-  if (value === null) return 'null'
+/** A value JSON.stringify writes as RFC 8785 does: null, a boolean, a finite number or a string (lone surrogates are caught on the output). */
+function flat (value: unknown): boolean {
   switch (typeof value) {
-    case 'string': return SURROGATE.test(value) ? undefined : JSON.stringify(value)
-    case 'number': return Number.isFinite(value) ? JSON.stringify(value) : undefined
-    case 'boolean': return value ? 'true' : 'false'
-    default: return undefined
+    case 'string':
+    case 'boolean':
+      return true
+    case 'number':
+      return Number.isFinite(value)
+    default:
+      return value === null
   }
 }
 
-/** One level of nesting (plan, digests, fields); deeper or odd values go to canonicalJson. */
-function nested (value: object): string {
-  if (Array.isArray(value)) {
-    let out = '['
-    for (let i = 0; i < value.length; i++) {
-      const item = primitive(value[i])
-      if (item === undefined) return canonicalJson(value)
-      out += i === 0 ? item : ',' + item
-    }
-    return out + ']'
+/** A plain object of exactly the members `a` and `b`, both flat. */
+function pairOf (value: unknown, a: string, b: string): value is Plain {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || !isPlainObject(value)) return false
+  return Object.keys(value).length === 2 && flat(value[a]) && flat(value[b])
+}
+
+/** Own members of a record besides `hash`. */
+function membersOf (r: Plain): number {
+  return Object.keys(r).length - (r.hash === undefined ? 0 : 1)
+}
+
+/**
+ * The exchange record's canonical JSON, or undefined when it does not have
+ * the shape the log writes: its members copied into an object literal whose
+ * keys are in canonical order, nested objects rebuilt likewise, and handed
+ * to JSON.stringify, which then writes exactly what RFC 8785 asks (strings
+ * and numbers as ECMAScript prints them). A lone surrogate shows as a `\ud…`
+ * escape in the output (canonicalize refuses it): such a record, or any
+ * other value, takes the general path.
+ */
+function exchangeBody (r: Plain): string | undefined {
+  if (membersOf(r) !== 20) return undefined
+  const { caseRef, code, consumer, digests, fields, gatewayId, grantId, id, kind, latencyMs, outcome, plan, prevHash, provider, purpose, resource, seq, status, ts, userId } = r
+  if (!(flat(caseRef) && flat(code) && flat(consumer) && flat(gatewayId) && flat(grantId) && flat(id) && flat(kind) && flat(latencyMs) &&
+      flat(outcome) && flat(prevHash) && flat(provider) && flat(purpose) && flat(resource) && flat(seq) && flat(status) && flat(ts) && flat(userId))) return undefined
+  if (digests !== null && !pairOf(digests, 'request', 'response')) return undefined
+  if (plan !== null && !pairOf(plan, 'id', 'version')) return undefined
+  if (fields !== null) {
+    if (!Array.isArray(fields) || typeof (fields as { toJSON?: unknown }).toJSON === 'function') return undefined
+    for (let i = 0; i < fields.length; i++) if (!flat(fields[i])) return undefined
   }
-  if (!isPlainObject(value)) return canonicalJson(value)
-  const keys = Object.keys(value).sort()
-  let out = '{'
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i] as string
-    const item = primitive(value[key])
-    if (item === undefined || SURROGATE.test(key)) return canonicalJson(value)
-    out += (i === 0 ? '' : ',') + JSON.stringify(key) + ':' + item
-  }
-  return out + '}'
+  const text = JSON.stringify({
+    caseRef,
+    code,
+    consumer,
+    digests: digests === null ? null : { request: digests.request, response: digests.response },
+    fields,
+    gatewayId,
+    grantId,
+    id,
+    kind,
+    latencyMs,
+    outcome,
+    plan: plan === null ? null : { id: plan.id, version: plan.version },
+    prevHash,
+    provider,
+    purpose,
+    resource,
+    seq,
+    status,
+    ts,
+    userId
+  })
+  return text.includes('\\ud') ? undefined : text
+}
+
+/** The admin record's canonical JSON, or undefined (see exchangeBody). */
+function adminBody (r: Plain): string | undefined {
+  if (membersOf(r) !== 13) return undefined
+  const { action, actor, code, digest, gatewayId, id, kind, outcome, prevHash, seq, status, target, ts } = r
+  if (!(flat(action) && flat(actor) && flat(code) && flat(digest) && flat(gatewayId) && flat(id) && flat(kind) && flat(outcome) &&
+      flat(prevHash) && flat(seq) && flat(status) && flat(target) && flat(ts))) return undefined
+  const text = JSON.stringify({ action, actor, code, digest, gatewayId, id, kind, outcome, prevHash, seq, status, target, ts })
+  return text.includes('\\ud') ? undefined : text
 }
 
 function general (record: Plain): string {
@@ -66,22 +102,11 @@ function general (record: Plain): string {
 /** RFC 8785 canonical JSON of `record` without its `hash` member. */
 export function recordBody (record: object): string {
   const r = record as Plain
-  const keys = r.kind === 'exchange' ? EXCHANGE_KEYS : r.kind === 'admin' ? ADMIN_KEYS : undefined
-  if (keys === undefined || !isPlainObject(r)) return general(r)
-  const own = Object.keys(r).length - (r.hash === undefined ? 0 : 1)
-  if (own !== keys.length) return general(r)
-  let out = '{'
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i] as string
-    const value = r[key]
-    let text = primitive(value)
-    if (text === undefined) {
-      if (typeof value !== 'object' || value === null) return general(r)
-      text = nested(value)
-    }
-    out += (i === 0 ? '"' : ',"') + key + '":' + text
+  if (isPlainObject(r)) {
+    const fast = r.kind === 'exchange' ? exchangeBody(r) : r.kind === 'admin' ? adminBody(r) : undefined
+    if (fast !== undefined) return fast
   }
-  return out + '}'
+  return general(r)
 }
 
 const HASH_PREFIX = ',"hash":"'
