@@ -8,11 +8,13 @@
 //   - verifying the exported file offline (`govex audit verify --file`).
 // Each measurement that reports memory runs in a child process of its own.
 // Run after `npx tsc -b`:  node bench/audit/index.js      (SMOKE=1: 5,000 records)
-// Env: RECORDS=n, GOVEX_TEST_REDIS_URL (default redis://127.0.0.1:6379), NO_REDIS=1.
+// Env: RECORDS=n, GOVEX_TEST_REDIS_URL (default redis://127.0.0.1:6379), NO_REDIS=1,
+// VERIFY_THREADS=n (worker threads of the file log's verify and of verify --file;
+// default: one per core, at most 4, for logs of 32 MB or more; 0: none).
 import { spawnSync } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import { mkdtemp, mkdir, rm, stat } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createRequire } from 'node:module'
@@ -30,6 +32,7 @@ const DAYS = 365
 const DAY_MS = 86_400_000
 const T0 = Date.parse('2025-01-01T00:00:00.000Z')
 const REDIS_URL = process.env.GOVEX_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+const VERIFY_THREADS = process.env.VERIFY_THREADS === undefined ? undefined : Number(process.env.VERIFY_THREADS)
 
 const CONSUMERS = Array.from({ length: 20 }, (_, i) => `tj.agency-${i}`)
 const PROVIDERS = ['tj.psb', 'tj.civil', 'tj.hrss', 'tj.tax', 'tj.health']
@@ -144,7 +147,7 @@ async function child (kind, what, arg, keysJson) {
   let start = process.hrtime.bigint()
   if (kind === 'file') {
     const { FileAuditLog } = await import('../../packages/core/dist/index.js')
-    audit = await FileAuditLog.open({ dir: arg, gatewayId: 'govex-cli.reader-bench' })
+    audit = await FileAuditLog.open({ dir: arg, gatewayId: 'govex-cli.reader-bench', verifyThreads: VERIFY_THREADS })
     out.openS = ms(start) / 1000
     close = async () => { await audit.close(); await rm(join(arg, 'audit', 'govex-cli.reader-bench.jsonl'), { force: true }) }
   } else if (kind === 'redis') {
@@ -204,7 +207,7 @@ async function verifyExport (file, keysJson) {
   const start = process.hrtime.bigint()
   const cpu = process.cpuUsage()
   // what `govex audit verify --file` does
-  const result = await verifyFile(file, { keys })
+  const result = await verifyFile(file, { keys, threads: VERIFY_THREADS })
   const t = ms(start)
   const used = process.cpuUsage(cpu)
   await rm(file, { force: true })
@@ -223,7 +226,7 @@ async function main () {
   const rows = []
   const dir = await mkdtemp(join(tmpdir(), 'govex-bench-audit-'))
   try {
-    console.log(`bench/audit: ${fmt(N)} exchange records over ${DAYS} days, a checkpoint every ${EVERY} seqs; node ${process.version}`)
+    console.log(`bench/audit: ${fmt(N)} exchange records over ${DAYS} days, a checkpoint every ${EVERY} seqs; node ${process.version}, ${availableParallelism()} cores, verify threads ${VERIFY_THREADS ?? 'default'}`)
     let start = process.hrtime.bigint()
     const total = await writeFileLog(dir, privateJwk)
     const size = (await stat(join(dir, 'audit', `${GW}.jsonl`))).size

@@ -290,3 +290,9 @@ t.test('worker threads: a large enough log is checked in parallel, with the same
   await writeFile(path, swapRecords(lines, 7, 9).lines.join('\n') + '\n')
   t.same(await verifyFile(path, { keys, threads: 2 }), { ok: false, checked: 9, firstBad: { gatewayId: GW, seq: 7, reason: 'reordered' } })
 })
+
+t.test('verifyThreads is checked at open', async t => {
+  for (const verifyThreads of [-1, 1.5, Number.NaN]) {
+    await t.rejects(FileAuditLog.open({ dir: tmpdir(), gatewayId: GW, verifyThreads }), { code: 'GOVEX_ERR_BAD_REQUEST', message: /verifyThreads/ })
+  }
+})

@@ -85,6 +85,10 @@ export class RedisAuditLog implements AuditLog {
   /** Reads the chain head from Redis and the spool left by an earlier run, which it starts replaying. */
   static async open (options: RedisAuditLogOptions): Promise<RedisAuditLog> {
     checkCheckpointOptions(options.checkpoint)
+    const threads = options.verifyThreads
+    if (threads !== undefined && (!Number.isInteger(threads) || threads < 0)) {
+      throw new GovexError('GOVEX_ERR_BAD_REQUEST', `audit log verifyThreads must be a whole number of worker threads (0: none), got ${String(threads)}`)
+    }
     const last = await guarded(`reading the audit chain head of ${options.gatewayId}`, () => lastRecord(options.client, options.keys, options.gatewayId))
     let head: Head = last === undefined ? { seq: 0, hash: ZERO_DIGEST, tsMs: 0 } : headOf(last)
     let spool: Spool | undefined

@@ -7,6 +7,7 @@
 import t from 'tap'
 import { appendRecords } from '../src/audit-append.js'
 import { AuditReader } from '../src/audit-read.js'
+import { RedisAuditLog } from '../src/audit-log.js'
 import { StreamReader } from '../src/audit-stream.js'
 import { keyLayout } from '../src/keys.js'
 import { checkpointAfter, checkpointKeysOf, checkpointSigner, generateKeyPair, sealLine, ZERO_DIGEST, type AuditRecord, type SealedRecord } from '@govex/core'
@@ -109,6 +110,13 @@ if (await needRedis(t)) {
     t.match(await stores.audit.verify(), { ok: false, checked: 4, firstBad: { seq: 4, reason: 'changed' } }, 'an empty record')
     await rebuild(5, (record, hash) => ['h', hash, 'r', record])
     t.same(await stores.audit.verify(), { ok: true, checked: 6 }, 'fields in another order')
+  })
+
+  t.test('verifyThreads is checked at open', async t => {
+    const raw = await rawClient(t)
+    for (const verifyThreads of [-1, 2.5]) {
+      await t.rejects(RedisAuditLog.open({ client: raw, keys: keyLayout('x:'), gatewayId: GW, verifyThreads }), { code: 'GOVEX_ERR_BAD_REQUEST', message: /verifyThreads/ })
+    }
   })
 
   t.test('the reading connection authenticates and selects the database as the store does', async t => {
