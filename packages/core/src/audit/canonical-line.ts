@@ -12,9 +12,10 @@
 import * as crypto from 'node:crypto'
 import { isUtf8 } from 'node:buffer'
 
-const NEWLINE = 10
+/** Bytes and lengths the line readers (here, line-scan.ts, chunk-check.ts) share. */
+export const NEWLINE = 10
 const QUOTE = 34
-const COMMA = 44
+export const COMMA = 44
 const MINUS = 45
 const DOT = 46
 const ZERO = 48
@@ -24,7 +25,10 @@ const OPEN_BRACKET = 91
 const BACKSLASH = 92
 const CLOSE_BRACKET = 93
 const OPEN_BRACE = 123
-const CLOSE_BRACE = 125
+export const CLOSE_BRACE = 125
+export const SHA256_PREFIX = 'sha256:'
+/** `sha256:` and 64 hex digits */
+export const DIGEST_LENGTH = SHA256_PREFIX.length + 64
 
 /** Nesting deeper than this is left to the parser. */
 const MAX_DEPTH = 32

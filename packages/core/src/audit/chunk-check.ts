@@ -8,7 +8,7 @@
 // first bad record): the summary is a shortcut for intact logs, never a
 // second opinion.
 import type { CheckpointAuditRecord } from '../schemas/audit.js'
-import { LineFields, readLine, releaseBuffer, sha256Hex } from './canonical-line.js'
+import { NEWLINE, COMMA, CLOSE_BRACE, SHA256_PREFIX, DIGEST_LENGTH, LineFields, readLine, releaseBuffer, sha256Hex } from './canonical-line.js'
 import { checkpointFault } from './checkpoint.js'
 import { readRecordLine } from './verify-record.js'
 
@@ -35,11 +35,6 @@ export interface ChunkSummary {
   runs: ChainRun[]
 }
 
-const NEWLINE = 10
-const COMMA = 44
-const CLOSE_BRACE = 125
-const SHA256_PREFIX = 'sha256:'
-const DIGEST_LENGTH = SHA256_PREFIX.length + 64
 
 const fields = new LineFields()
 const UNCLEAN: ChunkSummary = Object.freeze({ clean: false, lines: 0, runs: [] }) as ChunkSummary

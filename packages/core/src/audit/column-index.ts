@@ -18,6 +18,17 @@ export interface RowFields extends AuditKeyFields {
 }
 
 /** What the index keeps of a parsed record, or undefined when it lists nothing of it (no ts, gatewayId or seq). */
+/** rowFieldsOf() of the line buf[from, to), parsed the slow way; undefined when it is not a listable record. */
+export function rowFieldsOfLine (buf: Buffer, from: number, to: number): RowFields | undefined {
+  let record: unknown
+  try {
+    record = JSON.parse(buf.toString('utf8', from, to))
+  } catch {
+    return undefined
+  }
+  return typeof record === 'object' && record !== null ? rowFieldsOf(record as Record<string, unknown>) : undefined
+}
+
 export function rowFieldsOf (r: Record<string, unknown>): RowFields | undefined {
   if (typeof r.ts !== 'string' || typeof r.gatewayId !== 'string' || typeof r.seq !== 'number') return undefined
   const str = (v: unknown): string | null => typeof v === 'string' ? v : null
@@ -420,15 +431,21 @@ export class ColumnIndex {
       this.place(list, row)
     }
     for (const key of LIST_KEYS) {
-      const id = this.ids[key].get(row)
-      if (id === NONE) continue
-      let list = this.lists[key].get(id)
-      if (list === undefined) {
-        list = new RowList()
-        this.lists[key].set(id, list)
-      }
-      this.place(list, row)
+      const list = this.listOf(key, row)
+      if (list !== undefined) this.place(list, row)
     }
+  }
+
+  /** The row list of the row's value under `key` (made when first needed); undefined when the row has none. */
+  private listOf (key: typeof LIST_KEYS[number], row: number): RowList | undefined {
+    const id = this.ids[key].get(row)
+    if (id === NONE) return undefined
+    let list = this.lists[key].get(id)
+    if (list === undefined) {
+      list = new RowList()
+      this.lists[key].set(id, list)
+    }
+    return list
   }
 
   /** The order as a list of every row before `row` (it was the order they were added in). */
@@ -461,16 +478,7 @@ export class ColumnIndex {
     }
     for (let i = 0; i < this.rows; i++) {
       const row = this.rowAt(i)
-      for (const key of LIST_KEYS) {
-        const id = this.ids[key].get(row)
-        if (id === NONE) continue
-        let list = this.lists[key].get(id)
-        if (list === undefined) {
-          list = new RowList()
-          this.lists[key].set(id, list)
-        }
-        list.push(row)
-      }
+      for (const key of LIST_KEYS) this.listOf(key, row)?.push(row)
     }
     this.finished = true
   }

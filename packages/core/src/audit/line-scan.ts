@@ -4,7 +4,7 @@
 // other line — a checkpoint, whose signature needs the parsed record, or a
 // line not in canonical form — is parsed and checked by the definition.
 import type { AuditRecord } from '../schemas/audit.js'
-import { LineFields, readLine, releaseBuffer, sha256Hex } from './canonical-line.js'
+import { NEWLINE, COMMA, CLOSE_BRACE, SHA256_PREFIX, DIGEST_LENGTH, LineFields, readLine, releaseBuffer, sha256Hex } from './canonical-line.js'
 import { readRecordLine } from './verify-record.js'
 
 export interface LineFacts {
@@ -20,11 +20,6 @@ export interface LineFacts {
   record: Partial<AuditRecord> | undefined
 }
 
-const NEWLINE = 10
-const COMMA = 44
-const CLOSE_BRACE = 125
-const SHA256_PREFIX = 'sha256:'
-const DIGEST_LENGTH = SHA256_PREFIX.length + 64
 
 const fields = new LineFields()
 

@@ -6,7 +6,7 @@ import type { AuditFilter, AuditStats, AuditStatsBy, AuditStatsGroup } from '../
 import { AUDIT_STATS_BY } from '../store/types.js'
 import { matchesFilter, normalizeFilter } from './query.js'
 import { ESCAPED, LineFields, readLine, releaseBuffer } from './canonical-line.js'
-import { ByteDictionary, rowFieldsOf } from './column-index.js'
+import { ByteDictionary, rowFieldsOfLine } from './column-index.js'
 
 /** What stats look at of a record (an index entry or the record itself). */
 export interface StatsFields {
@@ -146,13 +146,7 @@ export class LineStats extends StatsCollector {
       }
       let nl = buf.indexOf(10, s)
       if (nl === -1) nl = buf.length
-      let record: unknown
-      try {
-        record = JSON.parse(buf.toString('utf8', s, nl))
-      } catch {
-        record = undefined
-      }
-      const row = typeof record === 'object' && record !== null ? rowFieldsOf(record as Record<string, unknown>) : undefined
+      const row = rowFieldsOfLine(buf, s, nl)
       if (row !== undefined && matchesFilter(row, filter)) this.add(row)
       s = nl + 1
     }

@@ -18,7 +18,7 @@ import { nextTimestamp, sealLine, type SealedRecord } from '../../audit/chain.js
 import { checkCheckpointOptions, checkpointAfter, type CheckpointOptions } from '../../audit/checkpoint.js'
 import { ChainVerifier, feedStoredChunk, pushStoredLine, verifyResult } from '../../audit/verify.js'
 import { eachLine } from '../../audit/line-scan.js'
-import { ColumnIndex, rowFieldsOf, type IndexedRow, type RowFields } from '../../audit/column-index.js'
+import { ColumnIndex, rowFieldsOf, rowFieldsOfLine, type IndexedRow, type RowFields } from '../../audit/column-index.js'
 import { bytesAre, LineFields, readLine, releaseBuffer } from '../../audit/canonical-line.js'
 import { queryIndex, scanIndex } from '../../audit/paging.js'
 import { compareRecords, matchesFilter, normalizeFilter } from '../../audit/query.js'
@@ -412,13 +412,7 @@ export class FileAuditLog implements AuditLog {
               }
             } else {
               nl = buf.indexOf(NEWLINE, s)
-              let record: unknown
-              try {
-                record = JSON.parse(buf.toString('utf8', s, nl))
-              } catch {
-                record = undefined
-              }
-              const row = typeof record === 'object' && record !== null ? rowFieldsOf(record as Record<string, unknown>) : undefined
+              const row = rowFieldsOfLine(buf, s, nl)
               if (row !== undefined) {
                 index.addFields(row, n, base + s, nl - s)
                 if (row.kind === 'checkpoint') file.checkpoints.push({ ts: row.ts, offset: base + s })
