@@ -19,6 +19,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createRequire } from 'node:module'
 import { randomBytes } from 'node:crypto'
+import { dropRedisKeys } from '../lib/common.js'
 import {
   sealLine, checkpointAfter, checkpointSigner, checkpointKeysOf, generateKeyPair, ZERO_DIGEST
 } from '../../packages/core/dist/index.js'
@@ -263,14 +264,8 @@ async function main () {
         const off = run('--verify-export', exp.export.file, keysJson)
         rows.push(['redis', read, exp, off])
       } finally {
-        // remove every key under the prefix
-        let cursor = '0'
-        do {
-          const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
-          cursor = next
-          if (found.length > 0) await redis.unlink(...found)
-        } while (cursor !== '0')
         redis.disconnect()
+        await dropRedisKeys(REDIS_URL, prefix)
       }
     }
   }

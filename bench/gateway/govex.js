@@ -11,6 +11,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { generateKeyPair, signJwt, signApproval, openMemoryStores } from '../../packages/core/dist/index.js'
 import { buildGateway, loadConfig } from '../../packages/gateway/dist/index.js'
 import { serveCpuAccounting } from './proxy-common.js'
+import { dropRedisKeys } from '../lib/common.js'
 
 const upstream = process.argv[2]
 const auth = process.argv[3] ?? 'lean'
@@ -97,22 +98,8 @@ process.on('message', async msg => {
   if (msg === 'token') process.send({ token: token(keys.mca, 'tj.mca') })
   if (msg === 'stop') {
     await app.close()
-    if (storeKind === 'redis') await dropRedisKeys()
+    if (storeKind === 'redis') await dropRedisKeys(redisUrl, redisPrefix)
     await rm(dir, { recursive: true, force: true })
     process.exit(0)
   }
 })
-
-/** Removes every key the run left under its random prefix. */
-async function dropRedisKeys () {
-  const { Redis } = await import('ioredis')
-  const redis = new Redis(redisUrl, { lazyConnect: true })
-  await redis.connect()
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', redisPrefix + '*', 'COUNT', 1000)
-    cursor = next
-    if (keys.length > 0) await redis.del(...keys)
-  } while (cursor !== '0')
-  await redis.quit()
-}

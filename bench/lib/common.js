@@ -112,3 +112,20 @@ export function report (suite, result) {
 }
 
 export const fmt = n => Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–'
+
+/** Removes every key under `prefix` (a bench run's own random prefix) from the Redis at `url`. */
+export async function dropRedisKeys (url, prefix) {
+  const { Redis } = await import('ioredis')
+  const redis = new Redis(url, { lazyConnect: true })
+  await redis.connect()
+  try {
+    let cursor = '0'
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', prefix + '*', 'COUNT', 1000)
+      cursor = next
+      if (keys.length > 0) await redis.unlink(...keys)
+    } while (cursor !== '0')
+  } finally {
+    await redis.quit()
+  }
+}

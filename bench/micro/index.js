@@ -18,7 +18,7 @@ import { FileAuditLog } from '../../packages/core/dist/store/file/audit-log.js'
 import { ed25519Backend, gatewayKeyFromJwk } from '../../packages/gateway/dist/index.js'
 import { createAuthenticator } from '../../packages/gateway/dist/auth.js'
 import { Runtime } from '../../packages/gateway/dist/runtime.js'
-import { SMOKE, median, report, fmt } from '../lib/common.js'
+import { SMOKE, median, report, fmt, dropRedisKeys } from '../lib/common.js'
 
 const ROUNDS = SMOKE ? 1 : 5
 const N = SMOKE ? 300 : 20_000
@@ -130,15 +130,7 @@ try {
     appends.redis = await appendsPerSecond(redisStores.audit, 64)
   } finally {
     await redisStores.close()
-    const { Redis } = await import('ioredis')
-    const redis = new Redis('redis://127.0.0.1:6379')
-    let cursor = '0'
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', prefix + '*', 'COUNT', 1000)
-      cursor = next
-      if (keys.length > 0) await redis.del(...keys)
-    } while (cursor !== '0')
-    await redis.quit()
+    await dropRedisKeys('redis://127.0.0.1:6379', prefix)
     await rm(spool, { recursive: true, force: true })
   }
   console.log(`audit appends, Redis store, 64 concurrent: ${fmt(appends.redis.perSecond)}/s (${appends.redis.cpuUs.toFixed(1)} µs CPU each in this process)`)

@@ -19,7 +19,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import autocannon from 'autocannon'
 import { generateKeyPair, signJwt, signApproval } from '../../packages/core/dist/index.js'
 import { buildGateway, loadConfig } from '../../packages/gateway/dist/index.js'
-import { SMOKE, LOAD_CPU, TARGET_CPU, pinSelf, startChild, ask, stopChild, rssOfPid, cpuOfPid, report, fmt } from '../lib/common.js'
+import { SMOKE, LOAD_CPU, TARGET_CPU, pinSelf, startChild, ask, stopChild, rssOfPid, cpuOfPid, report, fmt, dropRedisKeys } from '../lib/common.js'
 
 const GRANTS = Number(process.env.BENCH_GRANTS ?? (SMOKE ? 2000 : 100_000))
 const AGENCIES = SMOKE ? 10 : 100
@@ -146,22 +146,7 @@ async function activation () {
     return { grants: GRANTS, resources: AGENCIES * RESOURCES_PER_AGENCY, planBytes: payload.length, steps }
   } finally {
     await rm(dir, { recursive: true, force: true })
-    if (STORE.startsWith('redis')) await dropRedisKeys()
-  }
-}
-
-async function dropRedisKeys () {
-  const { Redis } = await import('ioredis')
-  const redis = new Redis(REDIS_URL)
-  try {
-    let cursor = '0'
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', REDIS_PREFIX + '*', 'COUNT', 1000)
-      cursor = next
-      if (keys.length > 0) await redis.del(...keys)
-    } while (cursor !== '0')
-  } finally {
-    await redis.quit()
+    if (STORE.startsWith('redis')) await dropRedisKeys(REDIS_URL, REDIS_PREFIX)
   }
 }
 

@@ -3,9 +3,10 @@
 // refreshed for costs no second rebuild, and any other change rebuilds it all.
 import t from 'tap'
 import { activatePlan, createPlanState, openMemoryStores } from '@govex/core'
-import type { PlanState } from '@govex/core'
+import type { PlanState, Stores } from '@govex/core'
 import type { FastifyBaseLogger } from 'fastify'
 import { Runtime } from '../src/runtime.js'
+import type { RuntimeOptions } from '../src/runtime.js'
 import { GATEWAY_ID, makeActors, psbDirectory, samplePlan } from './helpers/deployment.js'
 
 const silent = { debug () {}, info () {}, warn () {}, error () {}, fatal () {}, trace () {}, child () { return silent }, level: 'silent', silent () {} } as unknown as FastifyBaseLogger
@@ -15,14 +16,19 @@ function active (version: number): PlanState {
   return activatePlan({ ...createPlanState(samplePlan(version)), status: 'approved' }, new Date().toISOString())
 }
 
-t.test('a plan change rebuilds the plan index only, once', async t => {
+/** Memory stores with every test member and the psb directory, and a runtime over them (closed at teardown). */
+async function world (t: { teardown: (fn: () => unknown) => void }, options: Omit<RuntimeOptions, 'stores' | 'log'>): Promise<{ stores: Stores, runtime: Runtime }> {
   const stores = await openMemoryStores({ gatewayId: GATEWAY_ID })
   t.teardown(() => stores.close())
-  const actors = makeActors()
-  for (const actor of Object.values(actors)) await stores.members.put(actor.member)
+  for (const actor of Object.values(makeActors())) await stores.members.put(actor.member)
   await stores.directories.put(psbDirectory('http://127.0.0.1:1'))
-  const runtime = new Runtime({ stores, log: silent, debounceMs: 5 })
+  const runtime = new Runtime({ stores, log: silent, ...options })
   t.teardown(() => runtime.close())
+  return { stores, runtime }
+}
+
+t.test('a plan change rebuilds the plan index only, once', async t => {
+  const { stores, runtime } = await world(t, { debounceMs: 5 })
   let rebuilds = 0
   runtime.onRebuild = () => { rebuilds++ }
   await runtime.refresh()
@@ -80,14 +86,8 @@ t.test('a plan-only refresh before the first load loads everything', async t => 
 })
 
 t.test('while a new plan is indexed, in slices, the previous index serves; then it is swapped in whole', async t => {
-  const stores = await openMemoryStores({ gatewayId: GATEWAY_ID })
-  t.teardown(() => stores.close())
-  const actors = makeActors()
-  for (const actor of Object.values(actors)) await stores.members.put(actor.member)
-  await stores.directories.put(psbDirectory('http://127.0.0.1:1'))
   // sliceMs 0: a turn of the event loop after every batch of grants
-  const runtime = new Runtime({ stores, log: silent, indexSliceMs: 0 })
-  t.teardown(() => runtime.close())
+  const { stores, runtime } = await world(t, { indexSliceMs: 0 })
   await stores.plans.create(active(1))
   await runtime.refresh()
   const old = runtime.state.plan
