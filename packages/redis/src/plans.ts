@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import type { PlanState, PlanStatus, PlanStore, StoreChange } from '@govex/core'
-import { GovexError, freezePlanState, planStateJson, planStateJsonReusing } from '@govex/core'
+import { GovexError, freezePlanState, planStateJson, planStateJsonReusing, supersedePlan } from '@govex/core'
 import { guarded, LuaScript } from './connection.js'
 import type { KeyLayout } from './keys.js'
 
@@ -253,7 +253,7 @@ export class RedisPlanStore implements PlanStore {
           const previous = await this.getActive()
           if (previous !== undefined) {
             prevField = fieldOf(previous.id, previous.version)
-            superseded = freezePlanState({ ...previous, status: 'superseded', supersededAt: state.activatedAt })
+            superseded = freezePlanState(supersedePlan(previous, state.activatedAt ?? new Date().toISOString()))
             prevJson = await this.#json(superseded)
             prevChange = JSON.stringify({ kind: 'plan', id: previous.id, version: previous.version } satisfies StoreChange)
           }

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { GovexError } from '../../codes.js'
+import { supersedePlan } from '../../plan/lifecycle.js'
 import { Plan, type PlanState } from '../../schemas/plan.js'
 import { MemoryPlanStore, planStateJson, planStateJsonReusing, type PlanWrite } from '../memory/plans.js'
 import { compareKeys, type MemoryStoreOptions } from '../memory/documents.js'
@@ -98,7 +99,7 @@ function settleActive (states: Loaded[]): PlanWrite[] {
   const winner = (active[0] as Loaded).state
   const writes: PlanWrite[] = []
   for (const loser of active.slice(1)) {
-    const state: PlanState = { ...loser.state, status: 'superseded', supersededAt: winner.activatedAt }
+    const state = supersedePlan(loser.state, winner.activatedAt ?? new Date().toISOString())
     loser.state = state
     writes.push({ id: state.id, version: state.version, state })
   }

@@ -8,6 +8,7 @@
 // get() made activation take seconds. Freezing keeps the old guarantee that a
 // reader can never change the stored state (a write to it throws).
 import { GovexError } from '../../codes.js'
+import { supersedePlan } from '../../plan/lifecycle.js'
 import type { PlanState, PlanStatus } from '../../schemas/plan.js'
 import type { PlanStore } from '../types.js'
 import { compareKeys, type MemoryStoreOptions, type ChangeListener } from './documents.js'
@@ -229,7 +230,7 @@ export class MemoryPlanStore implements PlanStore {
     const writes: PlanWrite[] = [{ id: state.id, version: state.version, state: freezePlanState(state), previous: this.#entry(state.id, state.version) }]
     const active = this.#active
     if (state.status === 'active' && active !== undefined && (active.id !== state.id || active.version !== state.version)) {
-      const superseded: PlanState = { ...active, status: 'superseded', supersededAt: state.activatedAt ?? new Date().toISOString() }
+      const superseded = supersedePlan(active, state.activatedAt ?? new Date().toISOString())
       writes.push({ id: active.id, version: active.version, state: freezePlanState(superseded), previous: active })
     }
     await this.persist(writes)
