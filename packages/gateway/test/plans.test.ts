@@ -131,7 +131,7 @@ t.test('approve and activate take ?version=N (PROTOCOL.md), which must be a draf
   t.match(res.json(), { version: 1, status: 'approved' }, 'v1 approved although v2 is the latest draft')
   res = await approve(1, '?version=1')
   t.equal(res.statusCode, 409)
-  t.match(res.json().message, /version 1 is approved, not a draft/)
+  t.match(res.json().message, /plan tj-sharing-plan version 1 is approved, it cannot become approved/)
   t.equal((await approve(1, '?version=9')).statusCode, 404)
   t.equal((await approve(1, '?version=one')).statusCode, 400)
   res = await h.app.inject({ method: 'POST', url: url('activate', '?version=2'), headers: operator.auth() })

@@ -133,16 +133,6 @@ type ReadMode = 'active' | 'latest' | 'field'
 
 type ScriptArg = string | Buffer
 
-/** Runs a script whose arguments may be bytes (LuaScript.run takes strings). */
-async function runScript (client: Redis, script: LuaScript, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
-  try {
-    return await client.call('evalsha', [script.sha, keys.length, ...keys, ...args])
-  } catch (err) {
-    if (err instanceof Error && err.message.startsWith('NOSCRIPT')) return await client.call('eval', [script.source, keys.length, ...keys, ...args])
-    throw err
-  }
-}
-
 export class RedisPlanStore implements PlanStore {
   readonly #known: Known[] = []
   /** hash `<id>:<version>` -> `<status> <bytes of the stored JSON>` (see STATUS_OF) */
@@ -178,7 +168,7 @@ export class RedisPlanStore implements PlanStore {
    */
   async #read (mode: ReadMode, arg: string): Promise<PlanState | undefined> {
     for (let attempt = 1; ; attempt++) {
-      const probe = await runScript(this.client, PROBE, [this.keys.plans, this.#statuses, this.keys.planLatest, this.keys.planActive], [mode, arg]) as [string, string, number] | null
+      const probe = await PROBE.run(this.client, [this.keys.plans, this.#statuses, this.keys.planLatest, this.keys.planActive], [mode, arg]) as [string, string, number] | null
       if (probe === null) return undefined
       const [field, entry, bytes] = probe
       if (bytes === 0) return undefined
@@ -262,7 +252,7 @@ export class RedisPlanStore implements PlanStore {
         const json = await this.#json(state)
         const stamp = randomBytes(8).toString('hex')
         const prevStamp = randomBytes(8).toString('hex')
-        const answer = await runScript(this.client, WRITE, [this.keys.plans, this.keys.planLatest, this.keys.planActive, this.#statuses], [
+        const answer = await WRITE.run(this.client, [this.keys.plans, this.keys.planLatest, this.keys.planActive, this.#statuses], [
           mode, field, json, expected, state.status, prevField, prevJson,
           this.keys.changes, JSON.stringify(change), prevChange, state.id, String(state.version), stamp, prevStamp
         ])

@@ -10,6 +10,7 @@
 // key string per grant), and buildPlanIndexInSlices() to build it a slice at a
 // time, yielding to the event loop in between, so exchanges under the previous
 // index keep flowing while the new one is built.
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { Catalog } from '../catalog.js'
 import type { PlanRef } from '../schemas/envelope.js'
 import type { Grant, PlanState } from '../schemas/plan.js'
@@ -290,9 +291,6 @@ export interface SliceOptions {
 /** grants indexed between two looks at the clock */
 const BATCH = 1024
 
-function nextTurn (): Promise<void> {
-  return new Promise(resolve => setImmediate(resolve))
-}
 
 /**
  * The same index as buildPlanIndex(), built a slice of about `sliceMs` at a

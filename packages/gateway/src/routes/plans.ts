@@ -5,6 +5,7 @@
 // step is a core lifecycle function; the store applies it compare-and-set.
 import { ApproveBody, Plan, PlanState, activatePlan, approvePlan, checkPlanRules, createPlanState, planStateJson, revokePlan } from '@govex/core'
 import type { PlanState as PlanStateType, PlanStatus } from '@govex/core'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Principal } from '../auth.js'
 import type { RouteOptions } from '../context.js'
@@ -26,9 +27,6 @@ const VERSION_WALK = 16
 /** grants above which creating a plan lets other requests run between its steps */
 const LARGE_PLAN = 1000
 
-function nextTurn (): Promise<void> {
-  return new Promise(resolve => setImmediate(resolve))
-}
 
 type PlanRequest = FastifyRequest<{ Params: { id: string }, Querystring: { version?: string } }>
 
@@ -146,11 +144,8 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
   }, async (request, reply) => {
     let draft: PlanStateType | undefined
     if (request.query.version !== undefined) {
+      // the lifecycle refuses (409) any status but draft, and says why
       draft = await planAt(request)
-      if (draft.status !== 'draft') {
-        ;(request.govex.trail as AdminTrail).target = `${draft.id}@${draft.version}`
-        throw httpError('GOVEX_ERR_CONFLICT', `plan ${draft.id} version ${draft.version} is ${draft.status}, not a draft: only a draft can be approved; submit a new version as a draft`)
-      }
     } else {
       const latest = await latestOf(request.params.id)
       draft = await newestWith(latest, 'draft')
