@@ -81,10 +81,9 @@ export function quotaKeysAndArgs (keys: KeyLayout, key: string, limits: QuotaLim
   }
 }
 
-/** The decision of a script's answer. */
-export function quotaAnswer (answer: [number, string?, number?]): QuotaDecision {
-  if (answer[0] === 1) return { ok: true }
-  return { ok: false, window: answer[1] === 'day' ? 'day' : 'minute', retryAfterS: Math.max(1, Math.ceil((answer[2] ?? 1000) / 1000)) }
+/** The refusal a script answered: { 0, 'minute'|'day', retry-after ms }. */
+export function quotaRefusal (answer: [number, string?, number?]): { window: 'minute' | 'day', retryAfterS: number } {
+  return { window: answer[1] === 'day' ? 'day' : 'minute', retryAfterS: Math.max(1, Math.ceil((answer[2] ?? 1000) / 1000)) }
 }
 
 export class RedisQuotaCounter implements QuotaCounter {
@@ -94,6 +93,6 @@ export class RedisQuotaCounter implements QuotaCounter {
     if (limits.perMinute === undefined && limits.perDay === undefined) return { ok: true }
     const { keys, args } = quotaKeysAndArgs(this.keys, key, limits, nowMs)
     const answer = await guarded('counting quota in Redis', () => CONSUME.run(this.client, keys, args)) as [number, string?, number?]
-    return quotaAnswer(answer)
+    return answer[0] === 1 ? { ok: true } : { ok: false, ...quotaRefusal(answer) }
   }
 }

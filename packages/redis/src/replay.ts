@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis'
 import type { Admission, AdmissionDecision, ReplayGuard } from '@govex/core'
 import { guarded, LuaScript } from './connection.js'
 import type { KeyLayout } from './keys.js'
-import { QUOTA_REFUSAL_LUA, quotaAnswer, quotaCommitLua, quotaDecideLua, quotaKeysAndArgs } from './quota.js'
+import { QUOTA_REFUSAL_LUA, quotaCommitLua, quotaDecideLua, quotaKeysAndArgs, quotaRefusal } from './quota.js'
 
 // KEYS[1] the envelope id, KEYS[2..4] the quota buckets (absent: no quota);
 // ARGV[1..4] the quota's (see quota.ts), ARGV[5] the replay window in seconds.
@@ -34,11 +34,10 @@ export async function admitInRedis (client: Redis, keys: KeyLayout, admission: A
     ? quotaKeysAndArgs(keys, q.key, q.limits, q.nowMs)
     : { keys: [], args: [0, 0, 0, 0] }
   const answer = await guarded('admitting an exchange in Redis (replay guard and quota)', () =>
-    ADMIT.run(client, [keys.replay(admission.id), ...quota.keys], [...quota.args, seconds])) as [number, string?, number?]
+    ADMIT.run(client, [keys.replay(admission.id.toLowerCase()), ...quota.keys], [...quota.args, seconds])) as [number, string?, number?]
   if (answer[0] === 1) return ADMITTED
   if (answer[0] === 2) return REPLAYED
-  const refused = quotaAnswer(answer)
-  return refused.ok ? ADMITTED : { ok: false, reason: 'quota', retryAfterS: refused.retryAfterS, window: refused.window }
+  return { ok: false, reason: 'quota', ...quotaRefusal(answer) }
 }
 
 export class RedisReplayGuard implements ReplayGuard {

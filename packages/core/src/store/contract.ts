@@ -192,6 +192,7 @@ export function storeContract (t: Test, name: string, open: () => Promise<Stores
       const first = randomUUID()
       t.same(await stores.admit({ id: first, windowS: 60, quota }), { ok: true }, 'admitted')
       t.same(await stores.admit({ id: first, windowS: 60, quota }), { ok: false, reason: 'replay' }, 'a replay')
+      t.same(await stores.admit({ id: first.toUpperCase(), windowS: 60, quota }), { ok: false, reason: 'replay' }, 'in any spelling: UUIDs are case-insensitive')
       t.equal(await stores.replay.claim(first, 60), false, 'the id is used for the replay guard too')
       // the replay spent no quota: one request of two is left
       t.same(await stores.admit({ id: randomUUID(), windowS: 60, quota }), { ok: true }, 'the replay counted nothing')

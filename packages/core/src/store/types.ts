@@ -75,7 +75,7 @@ export interface QuotaCounter {
  * envelope id and, when its grant has a quota, one request of it.
  */
 export interface Admission {
-  /** the envelope id, lower-cased (UUIDs are case-insensitive) */
+  /** the envelope id; UUIDs are case-insensitive, so admit() compares it lower-cased */
   id: string
   /** how long the id stays used, in seconds */
   windowS: number

@@ -72,10 +72,10 @@ export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOption
     trail.provider = provider
     trail.fields = fields
 
-    // The envelope id and the quota are spent together or not at all (Stores.admit).
-    // UUIDs are case-insensitive: one id in two spellings is one envelope.
+    // The envelope id and the quota are spent together or not at all (Stores.admit),
+    // one id in any spelling (UUIDs are case-insensitive).
     const admission = await stores.admit({
-      id: envelope.id.toLowerCase(),
+      id: envelope.id,
       windowS: replayWindowS,
       quota: decision.quota === null ? undefined : { key: quotaKey(plan.id, grant.id), limits: decision.quota, nowMs: at }
     })

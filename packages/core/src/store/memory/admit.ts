@@ -9,12 +9,13 @@ const ADMITTED: AdmissionDecision = Object.freeze({ ok: true })
 const REPLAYED: AdmissionDecision = Object.freeze({ ok: false, reason: 'replay' })
 
 export function admitInMemory (replay: MemoryReplayGuard, quota: MemoryQuotaCounter, admission: Admission): AdmissionDecision {
-  if (replay.isHeld(admission.id)) return REPLAYED
+  const id = admission.id.toLowerCase()
+  if (replay.isHeld(id)) return REPLAYED
   const q = admission.quota
   if (q !== undefined) {
     const decision = quota.consumeNow(q.key, q.limits, q.nowMs)
     if (!decision.ok) return { ok: false, reason: 'quota', retryAfterS: decision.retryAfterS, window: decision.window }
   }
-  replay.claimNow(admission.id, admission.windowS)
+  replay.claimNow(id, admission.windowS)
   return ADMITTED
 }
