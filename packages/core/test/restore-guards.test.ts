@@ -16,11 +16,14 @@ function record (id: string, ts: number, extra: Record<string, unknown> = {}): A
   } as AuditRecord
 }
 
+/** A log that answers query() from `records`, one record a page (so paging is exercised). */
 function logOf (records: AuditRecord[], seen: AuditFilter[] = []): AuditLog {
   return {
-    scan (filter: AuditFilter) {
+    async query (filter: AuditFilter, _limit: number, cursor?: string) {
       seen.push(filter)
-      return (async function * () { for (const r of records) if (filter.from === undefined || r.ts >= filter.from) yield r })()
+      const matching = records.filter(r => filter.from === undefined || r.ts >= filter.from)
+      const at = cursor === undefined ? 0 : Number(cursor)
+      return { records: matching.slice(at, at + 1), nextCursor: at + 1 < matching.length ? String(at + 1) : null }
     }
   } as unknown as AuditLog
 }

@@ -12,6 +12,8 @@ import type { MemoryReplayGuard } from './replay.js'
 import type { MemoryQuotaCounter } from './quota.js'
 
 const DAY_MS = 86_400_000
+/** records per query page while restoring (the most a query gives) */
+const RESTORE_PAGE = 1000
 
 /** The quota counter key of a grant: quotas are per grant of one plan. */
 export function quotaKey (planId: string, grantId: string): string {
@@ -50,8 +52,19 @@ export async function restoreExchangeGuards (audit: AuditLog, replay: MemoryRepl
   const from = Math.min(now - windowMs, dayStart)
   let ids = 0
   let counted = 0
-  for await (const record of audit.scan({ kind: 'exchange', from: new Date(from).toISOString() })) {
-    if (!consumedGuards(record)) continue
+  // query(), not scan(): pages come from the log's index (built from line bytes, the
+  // one auditors' queries use), so only the window's records are parsed, not the whole log
+  const filter = { kind: 'exchange' as const, from: new Date(from).toISOString() }
+  let cursor: string | undefined
+  do {
+    const page = await audit.query(filter, RESTORE_PAGE, cursor)
+    for (const record of page.records) restore(record)
+    cursor = page.nextCursor ?? undefined
+  } while (cursor !== undefined)
+  return { ids, counted }
+
+  function restore (record: AuditRecord): void {
+    if (!consumedGuards(record)) return
     const at = Date.parse(record.ts)
     if (at + windowMs > now) {
       replay.seed(record.id.toLowerCase(), at + windowMs)
@@ -62,5 +75,4 @@ export async function restoreExchangeGuards (audit: AuditLog, replay: MemoryRepl
       counted++
     }
   }
-  return { ids, counted }
 }
