@@ -4,7 +4,7 @@
 // it is fsync'd to the local spool instead and replayed, in order, as soon as
 // Redis is ready again; the chain goes on in the spool, so it stays valid.
 import type { Redis } from 'ioredis'
-import { checkCheckpointOptions, checkpointAfter, GovexError, sealLine, ZERO_DIGEST } from '@govex/core'
+import { checkCheckpointOptions, checkpointAfter, checkVerifyThreads, GovexError, sealLine, ZERO_DIGEST } from '@govex/core'
 import type { AuditEntry, AuditFilter, AuditLog, AuditPage, AuditRecord, AuditStats, AuditStatsBy, AuditVerifyOptions, AuditVerifyResult, ChainHead, CheckpointOptions } from '@govex/core'
 import { guarded, toGovexError } from './connection.js'
 import { appendRecords, CHAIN_ERROR, lastRecord, type Sealed } from './audit-append.js'
@@ -85,10 +85,7 @@ export class RedisAuditLog implements AuditLog {
   /** Reads the chain head from Redis and the spool left by an earlier run, which it starts replaying. */
   static async open (options: RedisAuditLogOptions): Promise<RedisAuditLog> {
     checkCheckpointOptions(options.checkpoint)
-    const threads = options.verifyThreads
-    if (threads !== undefined && (!Number.isInteger(threads) || threads < 0)) {
-      throw new GovexError('GOVEX_ERR_BAD_REQUEST', `audit log verifyThreads must be a whole number of worker threads (0: none), got ${String(threads)}`)
-    }
+    checkVerifyThreads(options.verifyThreads)
     const last = await guarded(`reading the audit chain head of ${options.gatewayId}`, () => lastRecord(options.client, options.keys, options.gatewayId))
     let head: Head = last === undefined ? { seq: 0, hash: ZERO_DIGEST, tsMs: 0 } : headOf(last)
     let spool: Spool | undefined

@@ -8,7 +8,7 @@
 // first bad record): the summary is a shortcut for intact logs, never a
 // second opinion.
 import type { CheckpointAuditRecord } from '../schemas/audit.js'
-import { NEWLINE, COMMA, CLOSE_BRACE, SHA256_PREFIX, DIGEST_LENGTH, LineFields, readLine, releaseBuffer, sha256Hex } from './canonical-line.js'
+import { NEWLINE, COMMA, CLOSE_BRACE, SHA256_PREFIX, DIGEST_LENGTH, LineFields, bytesAre, readLine, releaseBuffer, sha256Hex } from './canonical-line.js'
 import { checkpointFault } from './checkpoint.js'
 import { readRecordLine } from './verify-record.js'
 
@@ -39,11 +39,6 @@ export interface ChunkSummary {
 const fields = new LineFields()
 const UNCLEAN: ChunkSummary = Object.freeze({ clean: false, lines: 0, runs: [] }) as ChunkSummary
 
-function isText (b: Buffer, from: number, to: number, text: string): boolean {
-  if (to - from !== text.length) return false
-  for (let k = 0; k < text.length; k++) if (b[from + k] !== text.charCodeAt(k)) return false
-  return true
-}
 
 /** Whether the `length` bytes at `x` and at `y` are the same, a word at a time. */
 function sameBytes (dv: DataView, x: number, y: number, length: number): boolean {
@@ -84,16 +79,16 @@ function walk (b: Buffer): ChunkSummary {
       continue
     }
     if (readLine(b, s, f) && f.seq !== -1 && f.gatewayId !== -1 && f.prevHash !== -1 && f.kind !== -1 &&
-        (isText(b, f.kind, f.kindEnd, 'exchange') || isText(b, f.kind, f.kindEnd, 'admin'))) {
+        (bytesAre(b, f.kind, f.kindEnd, 'exchange') || bytesAre(b, f.kind, f.kindEnd, 'admin'))) {
       // the run this line belongs to: most often the last one
-      if (run === undefined || !isText(b, f.gatewayId, f.gatewayIdEnd, run.gatewayId)) {
+      if (run === undefined || !bytesAre(b, f.gatewayId, f.gatewayIdEnd, run.gatewayId)) {
         run = runOf(runs, b.toString('latin1', f.gatewayId, f.gatewayIdEnd))
       }
-      if (f.hashEnd - f.hash !== DIGEST_LENGTH || !isText(b, f.hash, f.hash + SHA256_PREFIX.length, SHA256_PREFIX)) return UNCLEAN
+      if (f.hashEnd - f.hash !== DIGEST_LENGTH || !bytesAre(b, f.hash, f.hash + SHA256_PREFIX.length, SHA256_PREFIX)) return UNCLEAN
       if (run.count > 0) {
         // linked to the record before: compared in place while that one's hash is in this buffer
         if (f.seq !== run.lastSeq + 1 || f.prevHashEnd - f.prevHash !== DIGEST_LENGTH) return UNCLEAN
-        if (run.hashAt >= 0 ? !sameBytes(dv, f.prevHash, run.hashAt, DIGEST_LENGTH) : !isText(b, f.prevHash, f.prevHashEnd, run.hash)) return UNCLEAN
+        if (run.hashAt >= 0 ? !sameBytes(dv, f.prevHash, run.hashAt, DIGEST_LENGTH) : !bytesAre(b, f.prevHash, f.prevHashEnd, run.hash)) return UNCLEAN
       } else {
         run.firstSeq = f.seq
         run.prevHash = b.toString('latin1', f.prevHash, f.prevHashEnd)

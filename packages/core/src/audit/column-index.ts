@@ -17,7 +17,6 @@ export interface RowFields extends AuditKeyFields {
   latencyMs: number | null
 }
 
-/** What the index keeps of a parsed record, or undefined when it lists nothing of it (no ts, gatewayId or seq). */
 /** rowFieldsOf() of the line buf[from, to), parsed the slow way; undefined when it is not a listable record. */
 export function rowFieldsOfLine (buf: Buffer, from: number, to: number): RowFields | undefined {
   let record: unknown
@@ -29,6 +28,7 @@ export function rowFieldsOfLine (buf: Buffer, from: number, to: number): RowFiel
   return typeof record === 'object' && record !== null ? rowFieldsOf(record as Record<string, unknown>) : undefined
 }
 
+/** What the index keeps of a parsed record, or undefined when it lists nothing of it (no ts, gatewayId or seq). */
 export function rowFieldsOf (r: Record<string, unknown>): RowFields | undefined {
   if (typeof r.ts !== 'string' || typeof r.gatewayId !== 'string' || typeof r.seq !== 'number') return undefined
   const str = (v: unknown): string | null => typeof v === 'string' ? v : null
@@ -46,35 +46,6 @@ export function rowFieldsOf (r: Record<string, unknown>): RowFields | undefined 
     grantId: str(r.grantId),
     userId: str(r.userId),
     caseRef: str(r.caseRef)
-  }
-}
-
-/**
- * rowFieldsOf the record of a line readLine took (its members at the places
- * in `f`), its strings interned in `dict`: what the parser would give,
- * without parsing. undefined when it lists nothing of it.
- */
-export function lineRowFields (buf: Buffer, f: LineFields, dict: ByteDictionary): RowFields | undefined {
-  if (f.ts === -1 || f.gatewayId === -1 || f.seq === -1) return undefined
-  const text = (from: number, to: number, bit: number): string | null => {
-    if (from === -1) return null
-    if ((f.escaped & bit) !== 0) return JSON.parse(buf.toString('utf8', from - 1, to + 1)) as string
-    return dict.string(dict.idOfBytes(buf, from, to))
-  }
-  return {
-    ts: dict.string(dict.idOfBytes(buf, f.ts, f.tsEnd)) as string,
-    gatewayId: dict.string(dict.idOfBytes(buf, f.gatewayId, f.gatewayIdEnd)) as string,
-    seq: f.seq,
-    kind: f.kind === -1 ? 'undefined' : dict.string(dict.idOfBytes(buf, f.kind, f.kindEnd)) as string,
-    outcome: text(f.outcome, f.outcomeEnd, ESCAPED.outcome) ?? undefined,
-    code: text(f.code, f.codeEnd, ESCAPED.code),
-    latencyMs: f.latencyMs === -1 ? null : numberOfBytes(buf, f.latencyMs, f.latencyMsEnd),
-    consumer: text(f.consumer, f.consumerEnd, ESCAPED.consumer),
-    provider: text(f.provider, f.providerEnd, ESCAPED.provider),
-    resource: text(f.resource, f.resourceEnd, ESCAPED.resource),
-    grantId: text(f.grantId, f.grantIdEnd, ESCAPED.grantId),
-    userId: text(f.userId, f.userIdEnd, ESCAPED.userId),
-    caseRef: text(f.caseRef, f.caseRefEnd, ESCAPED.caseRef)
   }
 }
 

@@ -4,7 +4,7 @@
 // other line — a checkpoint, whose signature needs the parsed record, or a
 // line not in canonical form — is parsed and checked by the definition.
 import type { AuditRecord } from '../schemas/audit.js'
-import { NEWLINE, COMMA, CLOSE_BRACE, SHA256_PREFIX, DIGEST_LENGTH, LineFields, readLine, releaseBuffer, sha256Hex } from './canonical-line.js'
+import { NEWLINE, COMMA, CLOSE_BRACE, SHA256_PREFIX, DIGEST_LENGTH, LineFields, bytesAre, readLine, releaseBuffer, sha256Hex } from './canonical-line.js'
 import { readRecordLine } from './verify-record.js'
 
 export interface LineFacts {
@@ -37,11 +37,6 @@ function gatewayIdOf (b: Buffer, from: number, to: number): string {
   return lastGatewayId
 }
 
-function isText (b: Buffer, from: number, to: number, text: string): boolean {
-  if (to - from !== text.length) return false
-  for (let k = 0; k < text.length; k++) if (b[from + k] !== text.charCodeAt(k)) return false
-  return true
-}
 
 /**
  * The facts of the line at `s` when it is in the written form (its end in
@@ -54,8 +49,8 @@ function writtenFacts (b: Buffer, s: number): LineFacts | undefined {
   if (!readLine(b, s, f)) return undefined
   // exchange and admin records only: a checkpoint's signature is checked on the parsed record
   let kind: string
-  if (f.kind !== -1 && isText(b, f.kind, f.kindEnd, 'exchange')) kind = 'exchange'
-  else if (f.kind !== -1 && isText(b, f.kind, f.kindEnd, 'admin')) kind = 'admin'
+  if (f.kind !== -1 && bytesAre(b, f.kind, f.kindEnd, 'exchange')) kind = 'exchange'
+  else if (f.kind !== -1 && bytesAre(b, f.kind, f.kindEnd, 'admin')) kind = 'admin'
   else return undefined
   // a plain Uint8Array view: cheaper to make than a Buffer's subarray
   b[f.bodyEnd] = CLOSE_BRACE

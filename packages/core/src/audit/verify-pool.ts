@@ -5,6 +5,7 @@
 // thread: starting workers costs more than it saves there.
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
+import { GovexError } from '../codes.js'
 import { checkChunk, type ChunkSummary } from './chunk-check.js'
 
 export interface CheckedChunk {
@@ -33,6 +34,13 @@ const MAX_THREADS = 4
  * How many workers to use for `bytes` of input: `threads` as given (0: none),
  * or by default one per core (at most 4) for inputs of PARALLEL_MIN_BYTES or more.
  */
+/** Refuses a verifyThreads option that is not a whole number (0: none), as the logs' open() do. */
+export function checkVerifyThreads (threads: number | undefined): void {
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 0)) {
+    throw new GovexError('GOVEX_ERR_BAD_REQUEST', `audit log verifyThreads must be a whole number of worker threads (0: none), got ${String(threads)}`)
+  }
+}
+
 export function threadsFor (bytes: number, threads?: number): number {
   if (threads !== undefined) return Math.max(0, Math.floor(threads))
   return bytes >= PARALLEL_MIN_BYTES ? Math.min(availableParallelism(), MAX_THREADS) : 0
@@ -81,8 +89,8 @@ class WorkerChecker implements ChunkChecker {
         this.tasks.delete(reply.id)
         task?.resolve({ buf: Buffer.from(reply.buffer, reply.offset, reply.length), summary: reply.summary })
       })
-      worker.on('error', err => { this.fail(err) })
-      worker.on('exit', code => { if (this.tasks.size > 0) this.fail(new Error(`an audit verify worker stopped (exit code ${code})`)) })
+      worker.on('error', err => { this.fail(new GovexError('GOVEX_ERR_UNAVAILABLE', `an audit verify worker failed (${err.message}); verify again, or with verifyThreads 0 to check on the main thread`, { cause: err })) })
+      worker.on('exit', code => { if (this.tasks.size > 0) this.fail(new GovexError('GOVEX_ERR_UNAVAILABLE', `an audit verify worker stopped (exit code ${code}); verify again, or with verifyThreads 0 to check on the main thread`)) })
       this.workers.push(worker)
     }
   }

@@ -23,7 +23,7 @@ import { bytesAre, LineFields, readLine, releaseBuffer } from '../../audit/canon
 import { queryIndex, scanIndex } from '../../audit/paging.js'
 import { compareRecords, matchesFilter, normalizeFilter } from '../../audit/query.js'
 import { readLineBatches, readLineChunks, Spares } from '../../audit/lines.js'
-import { checkedInOrder, chunkChecker, threadsFor } from '../../audit/verify-pool.js'
+import { checkedInOrder, checkVerifyThreads, chunkChecker, threadsFor } from '../../audit/verify-pool.js'
 import { statsFilter, statsOf } from '../../audit/stats.js'
 
 export interface FileAuditLogOptions {
@@ -99,10 +99,7 @@ function checkOptions (options: FileAuditLogOptions): number {
   if (!Number.isInteger(maxBatch) || maxBatch < 1) {
     throw new GovexError('GOVEX_ERR_BAD_REQUEST', `audit log maxBatch must be a positive integer, got ${String(options.maxBatch)}`)
   }
-  const threads = options.verifyThreads
-  if (threads !== undefined && (!Number.isInteger(threads) || threads < 0)) {
-    throw new GovexError('GOVEX_ERR_BAD_REQUEST', `audit log verifyThreads must be a whole number of worker threads (0: none), got ${String(threads)}`)
-  }
+  checkVerifyThreads(options.verifyThreads)
   return maxBatch
 }
 
@@ -184,6 +181,8 @@ export class FileAuditLog implements AuditLog {
   private readonly checkpoint: CheckpointOptions | undefined
   private readonly verifyThreads: number | undefined
   private readonly own: ChainFile
+  /** the own file's place in `files` (its number in the index); files never change after open */
+  private readonly ownNumber: number
   /** every chain in the folder, by gatewayId */
   private readonly files: ChainFile[]
   /** null until the first query needs it */
@@ -218,6 +217,7 @@ export class FileAuditLog implements AuditLog {
     this.checkpoint = init.checkpoint
     this.verifyThreads = init.verifyThreads
     this.own = init.own
+    this.ownNumber = init.files.indexOf(init.own)
     this.files = init.files
     this.assigned = init.head
     this.durable = init.head
@@ -368,10 +368,6 @@ export class FileAuditLog implements AuditLog {
     if (written.fields.kind === 'checkpoint') this.own.checkpoints.push({ ts: written.fields.ts, offset: written.offset })
   }
 
-  /** this gateway's file's place in `files` (its number in the index) */
-  private get ownNumber (): number {
-    return this.files.indexOf(this.own)
-  }
 
   private async ensureIndex (): Promise<ColumnIndex> {
     if (this.index !== null) return this.index
