@@ -155,6 +155,26 @@ function dump (index: PlanIndex): unknown {
 
 t.test('built in slices: the same index and the same decisions as built at once', async t => {
   let yields = 0
+  let smallYields = 0
+  // batches of 1-7 grants and sliceMs 0: slice edges fall everywhere, also inside a crowded (consumer, resource)
+  await fc.assert(fc.asyncProperty(fc.array(grantArb, { maxLength: 60 }), fc.array(requestArb, { minLength: 1, maxLength: 20 }), fc.integer({ min: 1, max: 7 }), async (specs, requests, batch) => {
+    const grants = specs.map((s, i) => grant({
+      id: `g${i}`, consumer: s.consumer, resource: s.resource, fields: s.fields, purposes: s.purposes,
+      conditions: { requireCaseRef: s.caseRef, requireUserId: i % 3 === 0 },
+      ...(s.quota === undefined ? {} : { quota: s.quota }),
+      ...(s.validFrom === undefined ? {} : { validFrom: s.validFrom }),
+      ...(s.validUntil === undefined ? {} : { validUntil: s.validUntil })
+    }))
+    const state = createPlanState(plan(grants))
+    const once = buildPlanIndex(state, catalog)
+    const sliced = await buildPlanIndexInSlices(state, catalog, { sliceMs: 0, batch, yieldTo: async () => { smallYields++ } })
+    t.same(dump(sliced), dump(once))
+    for (const r of requests) {
+      const request: AuthorizeRequest = { ...r, zone: 'intranet', userId: 'officer-1', query: { idNumber: '1' } }
+      t.same(authorize(sliced, catalog, request), authorize(once, catalog, request))
+    }
+  }), { numRuns: 150 })
+  t.ok(smallYields > 0, `slice edges were crossed (${smallYields} yields)`)
   await fc.assert(fc.asyncProperty(fc.array(grantArb, { maxLength: 60 }), fc.array(requestArb, { minLength: 1, maxLength: 20 }), fc.integer({ min: 0, max: 3 }), async (specs, requests, sliceMs) => {
     const grants = specs.map((s, i) => grant({
       id: `g${i}`, consumer: s.consumer, resource: s.resource, fields: s.fields, purposes: s.purposes,

@@ -286,6 +286,8 @@ export interface SliceOptions {
   sliceMs?: number | undefined
   /** how to yield; default setImmediate, which lets pending I/O run first */
   yieldTo?: (() => Promise<void>) | undefined
+  /** grants indexed between two looks at the clock; default 1024 (tests use small ones to cross slice edges) */
+  batch?: number | undefined
 }
 
 /** grants indexed between two looks at the clock */
@@ -305,9 +307,10 @@ export async function buildPlanIndexInSlices (state: PlanState, catalog: Catalog
   const builder = new IndexBuilder(state, catalog)
   const total = state.grants.length
   let sliceStart = performance.now()
-  for (let from = 0; from < total; from += BATCH) {
-    builder.add(from, Math.min(total, from + BATCH))
-    if (from + BATCH < total && performance.now() - sliceStart >= sliceMs) {
+  const batch = options.batch ?? BATCH
+  for (let from = 0; from < total; from += batch) {
+    builder.add(from, Math.min(total, from + batch))
+    if (from + batch < total && performance.now() - sliceStart >= sliceMs) {
       await yieldTo()
       sliceStart = performance.now()
     }
