@@ -19,6 +19,7 @@ import { ed25519Backend, gatewayKeyFromJwk } from '../../packages/gateway/dist/i
 import { createAuthenticator } from '../../packages/gateway/dist/auth.js'
 import { Runtime } from '../../packages/gateway/dist/runtime.js'
 import { SMOKE, median, report, fmt, dropRedisKeys } from '../lib/common.js'
+import { benchEntry } from '../lib/audit-entry.js'
 
 const ROUNDS = SMOKE ? 1 : 5
 const N = SMOKE ? 300 : 20_000
@@ -79,15 +80,7 @@ for (const backend of [ed25519Backend, 'node:crypto']) {
 }
 
 // ---- audit sealing -------------------------------------------------------------
-function entry (i) {
-  return {
-    kind: 'exchange', id: randomUUID(), consumer: 'tj.mca', provider: 'tj.psb', resource: 'tj.psb:household-registration',
-    userId: `officer-${i % 100}`, purpose: 'minimum-living-guarantee-review', caseRef: `MCA-2026-${String(i).padStart(6, '0')}`,
-    plan: { id: 'tj-sharing-plan', version: 3 }, grantId: 'mca-household-2026', fields, outcome: 'allowed', code: null, status: 200,
-    latencyMs: 3.2, digests: { request: 'sha256:' + 'a'.repeat(64), response: 'sha256:' + 'b'.repeat(64) }
-  }
-}
-const entries = Array.from({ length: 1024 }, (_, i) => entry(i))
+const entries = Array.from({ length: 1024 }, (_, i) => benchEntry(i))
 const ts = new Date().toISOString()
 const records = entries.map((e, i) => sealLine(e, { gatewayId, seq: i + 1, ts, prevHash: ZERO_DIGEST }).record)
 const unsealed = records.map(({ hash: _h, ...rest }) => rest)
@@ -106,7 +99,7 @@ async function appendsPerSecond (log, concurrency) {
   const started = performance.now()
   const cpu = process.cpuUsage()
   await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (Date.now() < until || (SMOKE && n < 300)) { await log.append(entry(n++)) }
+    while (Date.now() < until || (SMOKE && n < 300)) { await log.append(benchEntry(n++)) }
   }))
   const used = process.cpuUsage(cpu)
   return { perSecond: n / ((performance.now() - started) / 1000), cpuUs: (used.user + used.system) / n }
