@@ -11,6 +11,7 @@
 // toJSON, boxed primitives, non-finite numbers, lone surrogates, cycles, very
 // deep nesting — goes to the `canonicalize` package, which stays the reference
 // (test/canonical.test.ts proves both byte-identical on generated documents).
+import { isWellFormedText } from './json-values.js'
 import * as crypto from 'node:crypto'
 import canonicalize from 'canonicalize'
 
@@ -34,11 +35,9 @@ function isIndexKey (key: string): boolean {
   return Number(key) < 4294967295
 }
 
-// String.prototype.isWellFormed is in Node 20 but not in the ES2023 lib we compile against.
-type WellFormed = string & { isWellFormed (): boolean }
 
 function checkString (value: string): void {
-  if (!(value as WellFormed).isWellFormed()) throw SLOW
+  if (!isWellFormedText(value)) throw SLOW
 }
 
 /** An object's keys as Object.keys lists them, and as RFC 8785 orders them. */

@@ -1,6 +1,7 @@
 // @govex/core: the pure domain of govex. Named re-exports only.
 export * from './ids.js'
 export * from './canonical.js'
+export * from './json-values.js'
 export * from './codes.js'
 export * from './problems.js'
 export * from './validate.js'

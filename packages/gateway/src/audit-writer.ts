@@ -2,15 +2,14 @@
 // authenticated exchange request, allowed or refused, and every admin change.
 // The record is built from the request's trail and appended through the store;
 // the caller awaits durability (a 200 exchange is never answered before it).
+import { toWellFormedText } from '@govex/core'
 import type { AuditEntry, AuditRecord, AuditLog, ErrorCode } from '@govex/core'
 import type { FastifyRequest } from 'fastify'
 import type { GatewayMetrics } from './metrics.js'
 import { outcomeOf } from './metrics.js'
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
-
 function wellFormed<T extends AuditEntry> (entry: T): T {
-  const fix = (value: unknown): unknown => typeof value === 'string' ? value.replace(LONE_SURROGATE, '\uFFFD') : Array.isArray(value) ? value.map(fix) : value
+  const fix = (value: unknown): unknown => typeof value === 'string' ? toWellFormedText(value) : Array.isArray(value) ? value.map(fix) : value
   const out: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(entry)) out[key] = fix(value)
   return out as T

@@ -1,15 +1,28 @@
 // JSON that parses but cannot be digested or audited: a lone UTF-16 surrogate
 // (`"\ud800"`: not Unicode text, and RFC 8785 canonical JSON refuses it) or a
 // number beyond a double (`1e400` parses as Infinity, which JSON cannot carry
-// back). The body parser refuses both with a 400 naming where they are, so no
-// document, envelope or audit record downstream ever meets one. The text is
-// scanned first and the value walked only when the text could hold one.
+// back). canonicalJson refuses both; the gateway's body parser refuses them
+// earlier with a 400 naming where they are, so no document, envelope or audit
+// record downstream ever meets one. The text is scanned first and the value
+// walked only when the text could hold one.
 
 /** A `\uD800`-`\uDFFF` escape (may be a well-formed pair: the walk decides). */
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F][0-9a-fA-F]{2}/
 /** An exponent of three digits or more, or a run of 309+ digits: a number that may overflow. */
 const HUGE_NUMBER = /[eE]\+?[0-9]{3}|[0-9]{309}/
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+// String.prototype.isWellFormed / toWellFormed are in Node 20 but not in the ES2023 lib we compile against.
+type WellFormed = string & { isWellFormed (): boolean, toWellFormed (): string }
+
+/** Whether a string is Unicode text (no lone UTF-16 surrogate). */
+export function isWellFormedText (text: string): boolean {
+  return (text as WellFormed).isWellFormed()
+}
+
+/** The string with each lone surrogate replaced by U+FFFD. */
+export function toWellFormedText (text: string): string {
+  return (text as WellFormed).toWellFormed()
+}
 
 function escapePointer (key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1')
@@ -26,7 +39,7 @@ export interface ValueProblem {
 
 function walk (value: unknown, path: string, depth: number): ValueProblem | undefined {
   if (typeof value === 'string') {
-    return LONE_SURROGATE.test(value) ? { path, message: `holds a lone UTF-16 surrogate (${describe(value.slice(0, 40))}), which is not Unicode text; send well-formed text` } : undefined
+    return !isWellFormedText(value) ? { path, message: `holds a lone UTF-16 surrogate (${describe(value.slice(0, 40))}), which is not Unicode text; send well-formed text` } : undefined
   }
   if (typeof value === 'number') {
     return Number.isFinite(value) ? undefined : { path, message: 'is a number too large for JSON to carry; send a smaller number or a string' }
@@ -40,7 +53,7 @@ function walk (value: unknown, path: string, depth: number): ValueProblem | unde
     return undefined
   }
   for (const key of Object.keys(value)) {
-    if (LONE_SURROGATE.test(key)) return { path: path + '/' + escapePointer(describe(key)), message: 'is a key holding a lone UTF-16 surrogate, which is not Unicode text' }
+    if (!isWellFormedText(key)) return { path: path + '/' + escapePointer(describe(key)), message: 'is a key holding a lone UTF-16 surrogate, which is not Unicode text' }
     const found = walk((value as Record<string, unknown>)[key], path + '/' + escapePointer(key), depth + 1)
     if (found !== undefined) return found
   }
