@@ -3,6 +3,7 @@ import fc from 'fast-check'
 import { authorize, type AuthorizeRequest } from '../src/authorize.js'
 import { CROWDED, buildPlanIndex, buildPlanIndexInSlices, grantsForPurpose, type PlanIndex } from '../src/plan/plan-index.js'
 import { createPlanState } from '../src/plan/lifecycle.js'
+import type { Grant } from '../src/schemas/plan.js'
 import { HOUSEHOLD, catalogFixture, grant, plan } from './helpers/plan-fixtures.js'
 
 const catalog = catalogFixture()
@@ -153,19 +154,23 @@ function dump (index: PlanIndex): unknown {
   return out
 }
 
+/** The grants of generated specs (grantArb), ids g0, g1, … */
+function grantsOf (specs: Array<typeof grantArb extends fc.Arbitrary<infer S> ? S : never>): Grant[] {
+  return specs.map((s, i) => grant({
+    id: `g${i}`, consumer: s.consumer, resource: s.resource, fields: s.fields, purposes: s.purposes,
+    conditions: { requireCaseRef: s.caseRef, requireUserId: i % 3 === 0 },
+    ...(s.quota === undefined ? {} : { quota: s.quota }),
+    ...(s.validFrom === undefined ? {} : { validFrom: s.validFrom }),
+    ...(s.validUntil === undefined ? {} : { validUntil: s.validUntil })
+  }))
+}
+
 t.test('built in slices: the same index and the same decisions as built at once', async t => {
   let yields = 0
   let smallYields = 0
   // batches of 1-7 grants and sliceMs 0: slice edges fall everywhere, also inside a crowded (consumer, resource)
   await fc.assert(fc.asyncProperty(fc.array(grantArb, { maxLength: 60 }), fc.array(requestArb, { minLength: 1, maxLength: 20 }), fc.integer({ min: 1, max: 7 }), async (specs, requests, batch) => {
-    const grants = specs.map((s, i) => grant({
-      id: `g${i}`, consumer: s.consumer, resource: s.resource, fields: s.fields, purposes: s.purposes,
-      conditions: { requireCaseRef: s.caseRef, requireUserId: i % 3 === 0 },
-      ...(s.quota === undefined ? {} : { quota: s.quota }),
-      ...(s.validFrom === undefined ? {} : { validFrom: s.validFrom }),
-      ...(s.validUntil === undefined ? {} : { validUntil: s.validUntil })
-    }))
-    const state = createPlanState(plan(grants))
+    const state = createPlanState(plan(grantsOf(specs)))
     const once = buildPlanIndex(state, catalog)
     const sliced = await buildPlanIndexInSlices(state, catalog, { sliceMs: 0, batch, yieldTo: async () => { smallYields++ } })
     t.same(dump(sliced), dump(once))
@@ -176,14 +181,7 @@ t.test('built in slices: the same index and the same decisions as built at once'
   }), { numRuns: 150 })
   t.ok(smallYields > 0, `slice edges were crossed (${smallYields} yields)`)
   await fc.assert(fc.asyncProperty(fc.array(grantArb, { maxLength: 60 }), fc.array(requestArb, { minLength: 1, maxLength: 20 }), fc.integer({ min: 0, max: 3 }), async (specs, requests, sliceMs) => {
-    const grants = specs.map((s, i) => grant({
-      id: `g${i}`, consumer: s.consumer, resource: s.resource, fields: s.fields, purposes: s.purposes,
-      conditions: { requireCaseRef: s.caseRef, requireUserId: i % 3 === 0 },
-      ...(s.quota === undefined ? {} : { quota: s.quota }),
-      ...(s.validFrom === undefined ? {} : { validFrom: s.validFrom }),
-      ...(s.validUntil === undefined ? {} : { validUntil: s.validUntil })
-    }))
-    const state = createPlanState(plan(grants))
+    const state = createPlanState(plan(grantsOf(specs)))
     const once = buildPlanIndex(state, catalog)
     const sliced = await buildPlanIndexInSlices(state, catalog, { sliceMs, yieldTo: async () => { yields++ } })
     t.same(dump(sliced), dump(once))
