@@ -55,6 +55,11 @@ export function renderMarkdown (out) {
     lines.push('|---|---:|---:|')
     for (const [name, s] of Object.entries(micro.steps)) lines.push(`| ${name} | ${fix(s.us)} | ${fmt(s.perSecond)} |`)
     for (const [kind, a] of Object.entries(micro.appends ?? {})) lines.push(`| audit append, ${kind} store, 64 concurrent appenders (durable) | ${fix(a.cpuUs)} CPU | ${fmt(a.perSecond)} |`)
+    const r = micro.replay
+    if (r !== undefined) {
+      lines.push('')
+      lines.push(`Replay guard of the file store, ${fmt(r.ids)} envelope ids held (bench/micro/replay-memory.js): **${fix(r.guard.bytesPerId, 1)} bytes** and ${fix(r.guard.cpuUsPerAdmission)} µs per admission (look up + hold, with the id's lowercasing), against ${fix(r.map.bytesPerId, 1)} bytes and ${fix(r.map.cpuUsPerAdmission)} µs for the \`Map<string, expiry>\` it replaced, same run.`)
+    }
   }
   const auth = out.suites.authorize
   if (auth !== undefined) {

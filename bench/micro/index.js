@@ -7,6 +7,7 @@
 // Run alone after `npx tsc -b`: node bench/micro/index.js   (BENCH_SMOKE=1: seconds)
 import { randomBytes, randomUUID } from 'node:crypto'
 import { createRequire } from 'node:module'
+import { execFileSync } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -130,6 +131,11 @@ try {
 } catch (err) {
   console.log(`audit appends, Redis: skipped (${err.message})`)
 }
+// ---- the replay guard's memory (a child: it needs --expose-gc) -------------------
+const replayIds = SMOKE ? 20_000 : 1_000_000
+const replay = JSON.parse(execFileSync(process.execPath, ['--expose-gc', new URL('replay-memory.js', import.meta.url).pathname, String(replayIds)], { encoding: 'utf8' }))
+console.log(`replay guard, ${fmt(replay.ids)} ids held: ${replay.guard.bytesPerId.toFixed(1)} B/id, ${replay.guard.cpuUsPerAdmission.toFixed(2)} µs/admission (baseline Map<string, expiry>: ${replay.map.bytesPerId.toFixed(1)} B/id, ${replay.map.cpuUsPerAdmission.toFixed(2)} µs)`)
+
 runtime.close()
 await stores.close()
-report('micro', { steps: results, appends })
+report('micro', { steps: results, appends, replay })
