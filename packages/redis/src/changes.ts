@@ -1,9 +1,14 @@
 // Change notification across gateways: every write publishes its StoreChange
 // on one channel; a separate subscriber connection hands them to listeners.
 // After the subscriber reconnects, changes may have been missed while it was
-// away, so listeners get `reload` once it is subscribed again.
+// away, so listeners get `reload` once it is subscribed again. A subscriber
+// only listens, so a connection that went silent would never be noticed: it
+// pings every HEARTBEAT_MS, and an unanswered ping gets the connection
+// replaced (connection.ts, socketTimeout), which ends in that reload.
 import type { Redis } from 'ioredis'
 import type { StoreChange } from '@govex/core'
+
+export const HEARTBEAT_MS = 1000
 
 const KINDS: ReadonlySet<string> = new Set(['member', 'directory', 'disclosure', 'plan', 'reload'])
 
@@ -13,6 +18,7 @@ export class ChangeFeed {
   readonly #channel: string
   readonly #onError: (err: Error) => void
   #connected = true
+  #heartbeat: NodeJS.Timeout | null = null
 
   constructor (sub: Redis, channel: string, onError: (err: Error) => void) {
     this.#sub = sub
@@ -39,6 +45,15 @@ export class ChangeFeed {
 
   async start (): Promise<void> {
     await this.#sub.subscribe(this.#channel)
+    this.#heartbeat ??= setInterval(() => {
+      // the answer does not matter: a ping that gets none has the connection replaced
+      if (this.#sub.status === 'ready') this.#sub.ping().catch(() => {})
+    }, HEARTBEAT_MS).unref()
+  }
+
+  stop (): void {
+    if (this.#heartbeat !== null) clearInterval(this.#heartbeat)
+    this.#heartbeat = null
   }
 
   subscribe (listener: (change: StoreChange) => void): () => void {

@@ -19,10 +19,20 @@ export interface ConnectionOptions {
   commandTimeoutMs: number
 }
 
+/**
+ * A connection that has not answered for this many command deadlines while a
+ * call waits is presumed dead and replaced. Without it a connection that went
+ * silent (a firewall or NAT that dropped its state, a host gone without a
+ * reset) stays in use until TCP gives up, which takes minutes: every call fails
+ * at its deadline and the spool never drains, though Redis answers new connections.
+ */
+export const SILENT_DEADLINES = 2
+
 export function createClient (options: ConnectionOptions, extra: Partial<RedisOptions> = {}): Redis {
-  return new Redis(options.url, {
+  const client = new Redis(options.url, {
     lazyConnect: true,
     commandTimeout: options.commandTimeoutMs,
+    socketTimeout: SILENT_DEADLINES * options.commandTimeoutMs,
     connectTimeout: Math.max(options.commandTimeoutMs, 500),
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
@@ -32,6 +42,15 @@ export function createClient (options: ConnectionOptions, extra: Partial<RedisOp
     keepAlive: 10_000,
     ...extra
   })
+  // ioredis 5.11 keeps the socketTimeout timer of a closed connection, and when
+  // it fires it destroys whichever connection is current, though that one answers
+  // (redis/ioredis#2147, fixed by #2148): the timer goes with its connection.
+  client.on('close', () => {
+    const stale = client as unknown as { socketTimeoutTimer?: NodeJS.Timeout }
+    clearTimeout(stale.socketTimeoutTimer)
+    stale.socketTimeoutTimer = undefined
+  })
+  return client
 }
 
 /** Waits for the client's first `ready`, within `ms`. */

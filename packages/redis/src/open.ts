@@ -74,6 +74,7 @@ export class RedisStores implements Stores {
 
   close (): Promise<void> {
     this.#closing ??= (async () => {
+      this.#feed.stop()
       try {
         await this.audit.close()
       } finally {
@@ -104,15 +105,17 @@ export async function openRedisStores (options: RedisStoresOptions): Promise<Red
   const sub = createClient(connection, { connectionName: `${keys.prefix}${gatewayId}/changes` })
   reportConnectionErrors(client, 'Redis', onError)
   reportConnectionErrors(sub, 'Redis subscriber', onError)
+  let feed: ChangeFeed | undefined
   try {
     const deadline = 2 * commandTimeoutMs
     await Promise.all([connect(client, deadline, url), connect(sub, deadline, url)])
     for (const warning of await serverWarnings(client)) onError(new Error(warning))
-    const feed = new ChangeFeed(sub, keys.changes, onError)
-    await guarded('subscribing to store changes in Redis', () => feed.start())
+    const changes = feed = new ChangeFeed(sub, keys.changes, onError)
+    await guarded('subscribing to store changes in Redis', () => changes.start())
     const audit = await RedisAuditLog.open({ client, keys, gatewayId, spoolDir: options.spoolDir, maxBatch: options.maxBatch, checkpoint: options.checkpoint, onError })
     return new RedisStores(client, sub, keys, feed, audit)
   } catch (err) {
+    feed?.stop()
     client.disconnect()
     sub.disconnect()
     throw err

@@ -10,6 +10,7 @@ export type ProxyMode = 'open' | 'paused' | 'down'
 export class RedisProxy {
   readonly #server: Server
   readonly #pairs = new Set<[Socket, Socket]>()
+  readonly #severed = new Set<[Socket, Socket]>()
   #mode: ProxyMode = 'open'
   /** connections accepted since the proxy was made (reconnects show up here) */
   accepted = 0
@@ -54,6 +55,7 @@ export class RedisProxy {
     this.#pairs.add(pair)
     const drop = (): void => {
       this.#pairs.delete(pair)
+      this.#severed.delete(pair)
       client.destroy()
       upstream.destroy()
     }
@@ -80,6 +82,18 @@ export class RedisProxy {
     this.#pairs.clear()
   }
 
+  /**
+   * The connections open now go silent for good (a firewall or NAT that lost
+   * their state, a host gone without a reset); new connections get through.
+   */
+  sever (): void {
+    for (const pair of this.#pairs) {
+      this.#hold(pair)
+      this.#severed.add(pair)
+    }
+    this.#pairs.clear()
+  }
+
   /** Traffic flows again; what waited while paused is delivered. */
   open (): void {
     const was = this.#mode
@@ -102,6 +116,10 @@ export class RedisProxy {
 
   async close (): Promise<void> {
     this.down()
+    for (const [client, upstream] of this.#severed) {
+      client.destroy()
+      upstream.destroy()
+    }
     this.#server.close()
     await once(this.#server, 'close')
   }
