@@ -55,8 +55,12 @@ export class RedisAuditLog implements AuditLog {
   #pending: Pending[] = []
   /** in the spool file, not yet acknowledged by Redis; while any, new records go to the spool too */
   #spooled: Sealed[]
-  /** an append failed ambiguously and nothing was spooled: reread the head before sealing more */
-  #staleHead = false
+  /**
+   * the head is not known: Redis has not answered since the log was opened
+   * (openDeferred), or an append failed ambiguously with nothing spooled. It is
+   * read again before anything is sealed or replayed.
+   */
+  #staleHead: boolean
   #running: Promise<void> | null = null
   #batches = 0
   #retryTimer: NodeJS.Timeout | null = null
@@ -68,7 +72,7 @@ export class RedisAuditLog implements AuditLog {
     this.#kick()
   }
 
-  private constructor (options: RedisAuditLogOptions, head: Head, spool: Spool | undefined, spooled: Sealed[]) {
+  private constructor (options: RedisAuditLogOptions, head: Head | undefined, spool: Spool | undefined, spooled: Sealed[]) {
     this.gatewayId = options.gatewayId
     this.#client = options.client
     this.#keys = options.keys
@@ -76,7 +80,8 @@ export class RedisAuditLog implements AuditLog {
     this.#spooled = spooled
     this.#maxBatch = options.maxBatch ?? 256
     this.#onError = options.onError ?? (() => {})
-    this.#head = head
+    this.#head = head ?? { seq: 0, hash: ZERO_DIGEST, tsMs: 0 }
+    this.#staleHead = head === undefined
     this.#reader = new AuditReader(options.client, options.keys, options.verifyThreads)
     this.#checkpoint = options.checkpoint
     this.#client.on('ready', this.#onReady)
@@ -100,6 +105,22 @@ export class RedisAuditLog implements AuditLog {
       else if (!spool.empty) await spool.clear()
     }
     const log = new RedisAuditLog(options, head, spool, spooled)
+    log.#kick()
+    return log
+  }
+
+  /**
+   * Opens the local spool only: the chain head is read from Redis when it first
+   * answers, and appends reject with GOVEX_ERR_UNAVAILABLE until then (for a
+   * gateway that starts while Redis is down).
+   */
+  static async openDeferred (options: RedisAuditLogOptions): Promise<RedisAuditLog> {
+    checkCheckpointOptions(options.checkpoint)
+    checkVerifyThreads(options.verifyThreads)
+    let spool: Spool | undefined
+    let spooled: Sealed[] = []
+    if (options.spoolDir !== undefined) ({ spool, records: spooled } = await Spool.open(options.spoolDir, options.gatewayId))
+    const log = new RedisAuditLog(options, undefined, spool, spooled)
     log.#kick()
     return log
   }
@@ -167,9 +188,13 @@ export class RedisAuditLog implements AuditLog {
   async #run (): Promise<void> {
     // appends made in the same tick as the first one join its batch
     await Promise.resolve()
+    if (this.#staleHead && this.#client.status === 'ready' && !this.#closed) {
+      // a failure here is told to the appends that need the head (#write)
+      await this.#readHead().catch(() => {})
+    }
     for (;;) {
       let replayed = false
-      if (this.#spooled.length > 0 && this.#client.status === 'ready' && !this.#closed && Date.now() >= this.#replayAfter) {
+      if (this.#spooled.length > 0 && !this.#staleHead && this.#client.status === 'ready' && !this.#closed && Date.now() >= this.#replayAfter) {
         replayed = await this.#replayOnce()
         if (!replayed) {
           this.#replayAfter = Date.now() + RETRY_MS
@@ -187,9 +212,7 @@ export class RedisAuditLog implements AuditLog {
   async #write (batch: Pending[]): Promise<void> {
     if (this.#staleHead) {
       try {
-        const last = await guarded(`reading the audit chain head of ${this.gatewayId}`, () => lastRecord(this.#client, this.#keys, this.gatewayId))
-        this.#head = last === undefined ? { seq: 0, hash: ZERO_DIGEST, tsMs: 0 } : headOf(last)
-        this.#staleHead = false
+        await this.#readHead()
       } catch (err) {
         for (const p of batch) p.reject(toGovexError(err, 'appending to the audit log'))
         return
@@ -224,6 +247,18 @@ export class RedisAuditLog implements AuditLog {
       }
     }
     await this.#toSpool(batch, records, results)
+  }
+
+  /** Reads the head Redis holds; spooled records beyond it continue the chain, the others are in Redis already. */
+  async #readHead (): Promise<void> {
+    const last = await guarded(`reading the audit chain head of ${this.gatewayId}`, () => lastRecord(this.#client, this.#keys, this.gatewayId))
+    let head = last === undefined ? { seq: 0, hash: ZERO_DIGEST, tsMs: 0 } : headOf(last)
+    this.#spooled = this.#spooled.filter(s => s.record.seq > head.seq)
+    const tail = this.#spooled[this.#spooled.length - 1]
+    if (tail !== undefined) head = headOf(tail.record)
+    else if (this.#spool !== undefined && !this.#spool.empty) await this.#spool.clear()
+    this.#head = head
+    this.#staleHead = false
   }
 
   async #toSpool (batch: Pending[], records: Sealed[], results: AuditRecord[]): Promise<void> {

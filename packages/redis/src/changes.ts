@@ -20,10 +20,12 @@ export class ChangeFeed {
   #connected = true
   #heartbeat: NodeJS.Timeout | null = null
 
-  constructor (sub: Redis, channel: string, onError: (err: Error) => void) {
+  /** `subscribed` false: the subscriber is not connected yet; it subscribes (and listeners get `reload`) once it is. */
+  constructor (sub: Redis, channel: string, onError: (err: Error) => void, subscribed = true) {
     this.#sub = sub
     this.#channel = channel
     this.#onError = onError
+    this.#connected = subscribed
     sub.on('message', (from: string, message: string) => {
       if (from !== channel) return
       const change = parseChange(message)
@@ -44,11 +46,16 @@ export class ChangeFeed {
   }
 
   async start (): Promise<void> {
-    await this.#sub.subscribe(this.#channel)
+    if (this.#connected) await this.#sub.subscribe(this.#channel)
     this.#heartbeat ??= setInterval(() => {
       // the answer does not matter: a ping that gets none has the connection replaced
       if (this.#sub.status === 'ready') this.#sub.ping().catch(() => {})
     }, HEARTBEAT_MS).unref()
+  }
+
+  /** false while the subscriber is away: changes published now may be missed (a reload follows when it is back) */
+  get subscribed (): boolean {
+    return this.#connected && this.#sub.status === 'ready'
   }
 
   stop (): void {

@@ -53,18 +53,21 @@ export function createClient (options: ConnectionOptions, extra: Partial<RedisOp
   return client
 }
 
-/** Waits for the client's first `ready`, within `ms`. */
-export async function connect (client: Redis, ms: number, url: string): Promise<void> {
+/** Waits for the client's first `ready`, within `ms`; on failure it stops trying unless `keepTrying`. */
+export async function connect (client: Redis, ms: number, url: string, { keepTrying = false } = {}): Promise<void> {
   let timer: NodeJS.Timeout | undefined
   try {
+    const connecting = client.connect()
+    // a first attempt that fails after the race is decided is not a rejection anyone awaits
+    connecting.catch(() => {})
     await Promise.race([
-      client.connect(),
+      connecting,
       new Promise((_resolve, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
       })
     ])
   } catch (err) {
-    client.disconnect()
+    if (!keepTrying) client.disconnect()
     throw unavailable(err, `cannot connect to Redis at ${redactUrl(url)}`)
   } finally {
     clearTimeout(timer)

@@ -5,7 +5,7 @@ import { GovexError, isMemberId } from '@govex/core'
 import type { Admission, AdmissionDecision, CheckpointOptions, StoreChange, Stores } from '@govex/core'
 import { RedisAuditLog } from './audit-log.js'
 import { ChangeFeed } from './changes.js'
-import { connect, createClient, guarded, DEFAULT_COMMAND_TIMEOUT_MS, MAX_COMMAND_TIMEOUT_MS, redactUrl } from './connection.js'
+import { connect, createClient, guarded, toGovexError, DEFAULT_COMMAND_TIMEOUT_MS, MAX_COMMAND_TIMEOUT_MS, redactUrl } from './connection.js'
 import { RedisDirectoryStore, RedisDisclosureStore, RedisMemberRegistry } from './documents.js'
 import { DEFAULT_PREFIX, keyLayout, type KeyLayout } from './keys.js'
 import { RedisPlanStore } from './plans.js'
@@ -28,6 +28,14 @@ export interface RedisStoresOptions {
   maxBatch?: number | undefined
   /** append a signed checkpoint to this gateway's chain every `every` records */
   checkpoint?: CheckpointOptions | undefined
+  /**
+   * true: resolve at once even when Redis does not answer (a gateway that starts
+   * while Redis is down): every call rejects with GOVEX_ERR_UNAVAILABLE until it
+   * does, then the stores subscribe, read the audit chain head and tell
+   * listeners to `reload`. false (default): reject when Redis does not answer
+   * within two command deadlines.
+   */
+  waitForRedis?: boolean | undefined
   /** told of failures no caller awaits: connection loss, spool replay, a throwing listener */
   onError?: ((err: Error) => void) | undefined
 }
@@ -70,6 +78,7 @@ export class RedisStores implements Stores {
 
   async ping (): Promise<void> {
     await guarded('pinging Redis', () => this.#client.ping())
+    if (!this.#feed.subscribed) throw new GovexError('GOVEX_ERR_UNAVAILABLE', 'not subscribed to store changes in Redis (yet): changes made through other gateways would be missed; check that Redis is reachable')
   }
 
   close (): Promise<void> {
@@ -105,6 +114,30 @@ export async function openRedisStores (options: RedisStoresOptions): Promise<Red
   const sub = createClient(connection, { connectionName: `${keys.prefix}${gatewayId}/changes` })
   reportConnectionErrors(client, 'Redis', onError)
   reportConnectionErrors(sub, 'Redis subscriber', onError)
+  if (options.waitForRedis === true) {
+    // ioredis reconnects by itself (retryStrategy) after a failed first attempt
+    const deadline = 2 * commandTimeoutMs
+    // when Redis answers at once, open as usual; else resolve after the deadline and keep trying
+    await Promise.all([
+      connect(client, deadline, url, { keepTrying: true }).catch(() => {}),
+      connect(sub, deadline, url, { keepTrying: true }).catch(() => {})
+    ])
+    onReady(client, () => {
+      serverWarnings(client).then(warnings => { for (const warning of warnings) onError(new Error(warning)) }, () => {})
+    })
+    const subscribed = sub.status === 'ready'
+    const feed = new ChangeFeed(sub, keys.changes, onError, subscribed)
+    await feed.start().catch((err: unknown) => { onError(toGovexError(err, 'subscribing to store changes in Redis')) })
+    try {
+      const audit = await RedisAuditLog.openDeferred({ client, keys, gatewayId, spoolDir: options.spoolDir, maxBatch: options.maxBatch, checkpoint: options.checkpoint, onError })
+      return new RedisStores(client, sub, keys, feed, audit)
+    } catch (err) {
+      feed.stop()
+      client.disconnect()
+      sub.disconnect()
+      throw err
+    }
+  }
   let feed: ChangeFeed | undefined
   try {
     const deadline = 2 * commandTimeoutMs
@@ -120,6 +153,11 @@ export async function openRedisStores (options: RedisStoresOptions): Promise<Red
     sub.disconnect()
     throw err
   }
+}
+
+function onReady (client: Redis, listener: () => void): void {
+  if (client.status === 'ready') listener()
+  else client.once('ready', listener)
 }
 
 /** One report per outage, not one per reconnect attempt. */
