@@ -107,7 +107,7 @@ t.test('lifecycle steps find the version they need below the latest one', async 
   // The highest draft is the one approved.
   draftDigest = (expectOk(await h.app.inject({ method: 'GET', url: '/v1/plans/tj-sharing-plan/digest', headers: approver.auth() })) as { digest: string }).digest
   t.equal((await approve()).version, 7)
-  // More versions than the walk reads one by one: the fallback still finds v7.
+  // Many drafts on top: the store (PlanStore.latestWith) still finds v7.
   for (let version = 8; version <= 30; version++) await create(version)
   res = await h.app.inject({ method: 'POST', url: '/v1/plans/tj-sharing-plan/activate', headers: operator.auth() })
   t.match(res.json(), { version: 7, status: 'active' })

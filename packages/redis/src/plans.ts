@@ -110,6 +110,27 @@ if not field then return false end
 return {field, redis.call('HGET', statuses, field) or '', redis.call('HSTRLEN', plans, field)}
 `)
 
+// The field of the highest version of plan `id` whose status is `status`: the
+// field names (never the documents) of every plan, this id's in descending
+// version order, each one's status as the write script reads it.
+// KEYS: plans, statuses; ARGV: id, status
+const LATEST_WITH = new LuaScript(STATUS_OF + `
+local plans, statuses = KEYS[1], KEYS[2]
+local prefix, wanted = ARGV[1] .. ':', ARGV[2]
+local found = {}
+for _, field in ipairs(redis.call('HKEYS', plans)) do
+  if string.sub(field, 1, #prefix) == prefix then
+    local v = tonumber(string.sub(field, #prefix + 1))
+    if v then found[#found + 1] = { v, field } end
+  end
+end
+table.sort(found, function (a, b) return a[1] > b[1] end)
+for _, entry in ipairs(found) do
+  if storedStatus(plans, statuses, entry[2]) == wanted then return entry[2] end
+end
+return false
+`)
+
 /** Optimistic retries when another gateway activates a plan between our read and our script. */
 const MAX_ATTEMPTS = 10
 
@@ -145,6 +166,18 @@ export class RedisPlanStore implements PlanStore {
   async get (id: string, version?: number): Promise<PlanState | undefined> {
     return await guarded(`reading plan ${id} from Redis`, async () =>
       await (version === undefined ? this.#read('latest', id) : this.#read('field', fieldOf(id, version))))
+  }
+
+  async latestWith (id: string, status: PlanStatus): Promise<PlanState | undefined> {
+    return await guarded(`reading plan ${id}'s latest ${status} version from Redis`, async () => {
+      for (let attempt = 1; ; attempt++) {
+        const field = await LATEST_WITH.run(this.client, [this.keys.plans, this.#statuses], [id, status]) as string | null
+        if (field === null) return undefined
+        const state = await this.#read('field', field)
+        // Changed by another gateway between the script and the read: look again.
+        if (state?.status === status || attempt === MAX_ATTEMPTS) return state?.status === status ? state : undefined
+      }
+    })
   }
 
   async list (): Promise<PlanState[]> {

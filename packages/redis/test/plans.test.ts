@@ -140,6 +140,35 @@ if (await needRedis(t)) {
     t.equal((await own.get('big'))?.title, 'changed behind it, longer')
   })
 
+  t.test('latestWith: statuses read as the write script reads them; a step between the script and the read is seen', async t => {
+    const s = scope(t)
+    const writer = await s.open()
+    const raw = await rawClient(t)
+    const key = `${s.prefix}{govex}:plans`
+    for (const version of [1, 2, 3]) await writer.plans.create(draft(version, 3))
+    // A writer that does not keep the statuses hash approved version 3: its entry no longer matches the document.
+    const v3 = await writer.plans.get('big', 3) as PlanState
+    await raw.hset(key, 'big:3', JSON.stringify({ ...v3, status: 'approved' }))
+    const reader = new RedisPlanStore(raw, keyLayout(s.prefix))
+    t.equal((await reader.latestWith('big', 'approved'))?.version, 3, 'the document, not the stale entry')
+    t.equal((await reader.latestWith('big', 'draft'))?.version, 2)
+    // Another gateway approves version 2 after the script named it, before it is read: look again.
+    const evalsha = raw.evalsha.bind(raw) as (...args: unknown[]) => Promise<unknown>
+    let raced = false
+    raw.evalsha = (async (...args: unknown[]) => {
+      const answer = await evalsha(...args)
+      if (!raced && args[1] === 2) {
+        raced = true
+        await writer.plans.update({ ...(await writer.plans.get('big', 2) as PlanState), status: 'approved' }, 'draft')
+      }
+      return answer
+    }) as typeof raw.evalsha
+    const found = await reader.latestWith('big', 'draft')
+    t.ok(raced)
+    t.equal(found?.version, 1, 'the draft below the one approved meanwhile')
+    t.equal(found?.status, 'draft')
+  })
+
   t.test('getActive: the key naming a state that is not active is answered as stored', async t => {
     const s = scope(t)
     const stores = await s.open()

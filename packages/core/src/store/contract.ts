@@ -161,6 +161,31 @@ export function storeContract (t: Test, name: string, open: () => Promise<Stores
       t.equal((await plans.get(loser, 1))?.status, 'superseded')
     })
 
+    t.test('plans: latestWith is the highest version with a status', async t => {
+      const { plans } = await opened(t)
+      t.equal(await plans.latestWith('tj-plan', 'draft'), undefined, 'unknown plan')
+      const v1 = await activate(plans, 'tj-plan', 1, at(1))
+      // versions need not be consecutive, and compare as numbers: 9 < 10 < 12
+      const v9 = planState('tj-plan', 9, 'approved', { approvals: [approval()] })
+      await plans.create(planState('tj-plan', 9))
+      await plans.update(v9, 'draft')
+      const v10 = planState('tj-plan', 10)
+      const v12 = planState('tj-plan', 12)
+      await plans.create(v12)
+      await plans.create(v10)
+      await plans.create(planState('tj-plan-b', 99))
+      await plans.create(planState('tj', 50))
+      t.strictSame(await plans.latestWith('tj-plan', 'draft'), v12, 'the latest draft')
+      t.strictSame(await plans.latestWith('tj-plan', 'approved'), v9, 'an approved version below later drafts')
+      t.strictSame(await plans.latestWith('tj-plan', 'active'), v1)
+      t.equal(await plans.latestWith('tj-plan', 'revoked'), undefined, 'no version with that status')
+      t.equal(await plans.latestWith('tj-pla', 'draft'), undefined, 'ids are matched whole, not by prefix')
+      t.strictSame(await plans.latestWith('tj', 'draft'), planState('tj', 50), 'another id\'s versions are not its own')
+      await plans.update(planState('tj-plan', 12, 'approved', { approvals: [approval()] }), 'draft')
+      t.strictSame(await plans.latestWith('tj-plan', 'draft'), v10, 'a step moves the answer')
+      t.equal((await plans.latestWith('tj-plan', 'approved'))?.version, 12)
+    })
+
     t.test('replay guard: claim, replay, release, window', async t => {
       const { replay } = await opened(t)
       const id = randomUUID()

@@ -31,6 +31,12 @@ export interface DisclosureStore {
 export interface PlanStore {
   /** the given version, or the latest version of the plan when `version` is omitted */
   get (id: string, version?: number): Promise<PlanState | undefined>
+  /**
+   * The highest version of the plan whose status is `status`, if any (versions
+   * need not be consecutive): the draft `approve` acts on, the approved version
+   * `activate` acts on (PROTOCOL.md "Members, directories, plans").
+   */
+  latestWith (id: string, status: PlanStatus): Promise<PlanState | undefined>
   /** every version of every plan, ordered by id then version */
   list (): Promise<PlanState[]>
   /** the one plan with status `active`, if any */

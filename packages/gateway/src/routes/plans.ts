@@ -21,12 +21,8 @@ function wellFormedSlice (text: string, max: number): string {
   return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut
 }
 
-/** versions read one by one before newestWith() falls back to list() */
-const VERSION_WALK = 16
-
 /** grants above which creating a plan lets other requests run between its steps */
 const LARGE_PLAN = 1000
-
 
 type PlanRequest = FastifyRequest<{ Params: { id: string }, Querystring: { version?: string } }>
 
@@ -42,25 +38,6 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
     const latest = await stores.plans.get(id)
     if (latest === undefined) throw httpError('GOVEX_ERR_NOT_FOUND', `no plan ${id}: see GET /v1/plans`)
     return latest
-  }
-
-  /**
-   * The highest version of the plan with `status`, if any. Reads versions one by
-   * one down from the latest, the one a lifecycle step wants nearly always;
-   * list() reads every version of every plan, which is slow for large plans.
-   */
-  async function newestWith (latest: PlanStateType, status: PlanStatus): Promise<PlanStateType | undefined> {
-    if (latest.status === status) return latest
-    for (let version = latest.version - 1, steps = 0; version >= 1; version--, steps++) {
-      // Versions need not be consecutive: past a few gaps, one list() is cheaper.
-      if (steps === VERSION_WALK) {
-        const older = (await stores.plans.list()).filter(p => p.id === latest.id && p.version <= version && p.status === status)
-        return older.reduce<PlanStateType | undefined>((best, p) => best === undefined || p.version > best.version ? p : best, undefined)
-      }
-      const state = await stores.plans.get(latest.id, version)
-      if (state?.status === status) return state
-    }
-    return undefined
   }
 
   async function planAt (request: PlanRequest): Promise<PlanStateType> {
@@ -147,9 +124,11 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
       // the lifecycle refuses (409) any status but draft, and says why
       draft = await planAt(request)
     } else {
-      const latest = await latestOf(request.params.id)
-      draft = await newestWith(latest, 'draft')
-      if (draft === undefined) throw httpError('GOVEX_ERR_CONFLICT', `plan ${request.params.id} has no draft to approve (latest version ${latest.version} is ${latest.status}); submit a new version as a draft`)
+      draft = await stores.plans.latestWith(request.params.id, 'draft')
+      if (draft === undefined) {
+        const latest = await latestOf(request.params.id)
+        throw httpError('GOVEX_ERR_CONFLICT', `plan ${request.params.id} has no draft to approve (latest version ${latest.version} is ${latest.status}); submit a new version as a draft`)
+      }
     }
     const trail = request.govex.trail as AdminTrail
     trail.target = `${draft.id}@${draft.version}`
@@ -176,9 +155,9 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
       // the lifecycle refuses (409) any status but approved, and says why
       return await stepped(request, reply, activatePlan(chosen, iso()), 'approved')
     }
-    const latest = await latestOf(request.params.id)
-    const approved = await newestWith(latest, 'approved')
+    const approved = await stores.plans.latestWith(request.params.id, 'approved')
     if (approved === undefined) {
+      const latest = await latestOf(request.params.id)
       ;(request.govex.trail as AdminTrail).target = `${latest.id}@${latest.version}`
       // Let the lifecycle say why the latest version cannot become active.
       activatePlan(latest, iso())
@@ -196,9 +175,9 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
     if (request.query.version !== undefined) {
       target = await planAt(request)
     } else {
-      const latest = await latestOf(request.params.id)
+      const { id } = request.params
       const active = await stores.plans.getActive()
-      target = (active?.id === latest.id ? active : undefined) ?? await newestWith(latest, 'approved') ?? latest
+      target = (active?.id === id ? active : undefined) ?? await stores.plans.latestWith(id, 'approved') ?? await latestOf(id)
     }
     ;(request.govex.trail as AdminTrail).target = `${target.id}@${target.version}`
     return await stepped(request, reply, revokePlan(target, iso()), target.status)

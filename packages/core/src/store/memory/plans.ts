@@ -191,6 +191,14 @@ export class MemoryPlanStore implements PlanStore {
     return versions.get(version ?? latest(versions))
   }
 
+  async latestWith (id: string, status: PlanStatus): Promise<PlanState | undefined> {
+    let found: PlanState | undefined
+    for (const state of this.#plans.get(id)?.values() ?? []) {
+      if (state.status === status && (found === undefined || state.version > found.version)) found = state
+    }
+    return found
+  }
+
   async list (): Promise<PlanState[]> {
     const states: PlanState[] = []
     for (const id of [...this.#plans.keys()].sort(compareKeys)) {
