@@ -92,8 +92,9 @@ function childrenOf (node: SchemaNode | undefined): Map<string, SchemaNode[]> {
   return out
 }
 
-function snakeToCamel (token: string): string {
-  return token.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())
+/** A key's name as a variable spells it: `bodyBytes` is BODY_BYTES. */
+function upperSnake (key: string): string {
+  return key.replace(/[A-Z]/g, c => '_' + c).toUpperCase()
 }
 
 /** Whether a key only ever holds text (so its variable is taken as written, never as JSON). */
@@ -110,11 +111,17 @@ function keyPathOf (variable: string): { path: string[], nodes: SchemaNode[] } |
   const path: string[] = []
   let nodes: SchemaNode[] = [GatewayConfig as unknown as SchemaNode]
   for (const token of tokens) {
-    if (token === '') return undefined
-    const name = snakeToCamel(token)
+    // Only the upper snake case spelling names a key (GOVEX_GATEWAY_ID, not GOVEX_gateway_id or GOVEX_GATEWAYID).
+    let name: string | undefined
     const next: SchemaNode[] = []
-    for (const node of nodes) next.push(...(childrenOf(node).get(name) ?? []))
-    if (next.length === 0) return undefined
+    for (const node of nodes) {
+      for (const [key, children] of childrenOf(node)) {
+        if (upperSnake(key) !== token) continue
+        name = key
+        next.push(...children)
+      }
+    }
+    if (name === undefined) return undefined
     path.push(name)
     nodes = next
   }

@@ -88,6 +88,24 @@ t.test('GOVEX_* overrides', async t => {
   t.not(applyEnvOverrides(minimal, {}), minimal, 'a copy')
 })
 
+t.test('only GOVEX_ + the key path in upper snake case names a key; other spellings are ignored', async t => {
+  const ignored = {
+    GOVEX_port: '1',
+    GOVEX_Port: '2',
+    GOVEX_GATEWAYID: 'tj.gw.other',
+    GOVEX_gateway_id: 'tj.gw.other',
+    GOVEX_STORE_DIR: '/elsewhere',
+    GOVEX_STORE__dir: '/elsewhere',
+    GOVEX_LIMITS__BODYBYTES: '4096',
+    GOVEX_LIMITS___BODY_BYTES: '4096',
+    GOVEX_LIMITS__BODY__BYTES: '4096',
+    GOVEX_PORT__VALUE: '3'
+  }
+  t.same(applyEnvOverrides(minimal, ignored), minimal)
+  t.same(applyEnvOverrides(minimal, { GOVEX_LIMITS__UPSTREAM_BODY_BYTES: '4096', GOVEX_AUDIT__CHECKPOINT_EVERY: '0' }),
+    { ...minimal, limits: { upstreamBodyBytes: 4096 }, audit: { checkpointEvery: 0 } }, 'several words, two levels')
+})
+
 t.test('every problem listed, in a coded error', async t => {
   const dir = await folder(t)
   const file = join(dir, 'c.json')
