@@ -10,6 +10,7 @@ import { err, json, out, pathOf } from '../context.js'
 import { CliError } from '../errors.js'
 import { writeChunk } from '../io.js'
 import type { Output } from '../io.js'
+import { Progress } from '../progress.js'
 import { loadConfigFor } from '../config.js'
 import type { ResolvedConfig } from '../config.js'
 import type { AuditSource } from '../audit-source.js'
@@ -73,41 +74,19 @@ export function filterOf (o: FilterOptions): AuditFilter {
   return f
 }
 
-/** Prints "N records (R/s)" on a terminal's stderr once a run lasts more than a second. */
-export class Progress {
-  private count = 0
-  private readonly started = Date.now()
-  private lastPrint = 0
-  private printed = false
-  constructor (private readonly stderr: Output, private readonly verb: string) {}
-
-  tick (): void {
-    this.count++
-    if ((this.count & 1023) !== 0) return
-    this.show()
-  }
-
-  /** Counts many at once (a batch of lines). */
-  add (n: number): void {
-    this.count += n
-    this.show()
-  }
-
-  private show (): void {
-    if (this.stderr.isTTY !== true) return
-    const now = Date.now()
-    if (now - this.started < 1000 || now - this.lastPrint < 250) return
-    this.lastPrint = now
-    this.printed = true
-    this.stderr.write(`\r${this.verb} ${this.count} records (${Math.round(this.count * 1000 / (now - this.started))}/s)`)
-  }
-
-  done (): number {
-    if (this.printed) {
-      const s = Math.max(1, Date.now() - this.started)
-      this.stderr.write(`\r${this.verb} ${this.count} records (${Math.round(this.count * 1000 / s)}/s), done\n`)
-    }
-    return this.count
+/**
+ * Runs a step that cannot count what it reads (opening a store, one query
+ * page, a store's verify) with the time it takes shown on a terminal.
+ */
+async function timed<T> (ctx: Context, label: string, step: () => Promise<T>): Promise<T> {
+  const progress = new Progress(ctx.io.stderr, label, { counts: false })
+  let ok = false
+  try {
+    const result = await step()
+    ok = true
+    return result
+  } finally {
+    progress.done(ok)
   }
 }
 
@@ -176,9 +155,17 @@ Examples:
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new CliError(`--limit ${opts.limit} must be a whole number from 1 to 1000; use "govex audit export" for everything`)
       const filter = filterOf(opts)
       const format = opts.json === true ? 'json' : opts.format ?? (ctx.io.stdout.isTTY === true ? 'table' : 'json')
-      const source = await openSource(await loadConfigFor(ctx, opts.config))
+      const config = await loadConfigFor(ctx, opts.config)
+      const { source, page } = await timed(ctx, 'querying the audit log', async () => {
+        const source = await openSource(config)
+        try {
+          return { source, page: await source.audit.query(filter, limit, opts.cursor) }
+        } catch (e) {
+          await source.close()
+          throw e
+        }
+      })
       try {
-        const page = await source.audit.query(filter, limit, opts.cursor)
         const more = (): void => {
           if (page.nextCursor !== null) err(ctx, `more records: add --cursor ${page.nextCursor}`)
         }
@@ -223,8 +210,12 @@ Examples:
         const keys = await checkpointKeys(ctx, opts.members)
         const progress = new Progress(ctx.io.stderr, 'verified')
         const { verifyExportFile } = await import('../audit-source.js')
-        const result = await verifyExportFile(file, keys, n => { progress.add(n) })
-        progress.done()
+        let result: AuditVerifyResult | undefined
+        try {
+          result = await verifyExportFile(file, keys, n => { progress.add(n) })
+        } finally {
+          progress.done(result !== undefined)
+        }
         if (result.firstBad?.gatewayId === '') {
           // a line that is not a record at all: say which, as a reader would
           const { readNdjson } = await import('../ndjson.js')
@@ -233,14 +224,18 @@ Examples:
         printVerify(ctx, result, opts.json === true, opts.file, keys !== undefined)
         return
       }
-      const source = await openSource(await loadConfigFor(ctx, opts.config))
-      try {
-        const keys = await checkpointKeys(ctx, opts.members, source)
-        const what = from === undefined && to === undefined ? 'the store' : `the store (${from ?? 'start'} to ${to ?? 'now'}, from the last checkpoint before)`
-        printVerify(ctx, await source.audit.verify({ from, to, keys }), opts.json === true, what, keys !== undefined)
-      } finally {
-        await source.close()
-      }
+      const config = await loadConfigFor(ctx, opts.config)
+      const what = from === undefined && to === undefined ? 'the store' : `the store (${from ?? 'start'} to ${to ?? 'now'}, from the last checkpoint before)`
+      const { result, keys } = await timed(ctx, 'verifying the store', async () => {
+        const source = await openSource(config)
+        try {
+          const keys = await checkpointKeys(ctx, opts.members, source)
+          return { result: await source.audit.verify({ from, to, keys }), keys }
+        } finally {
+          await source.close()
+        }
+      })
+      printVerify(ctx, result, opts.json === true, what, keys !== undefined)
     })
 
   audit.command('stats')
@@ -256,14 +251,17 @@ Examples:
     .action(async (opts: { config: string, by: 'consumer' | 'provider' | 'resource' | 'outcome', from?: string, to?: string, json?: boolean }) => {
       const filter = filterOf({ from: opts.from, to: opts.to })
       if (filter.from !== undefined && filter.to !== undefined && filter.from > filter.to) throw new CliError(`--from ${opts.from ?? ''} is later than --to ${opts.to ?? ''}; swap them`)
-      const source = await openSource(await loadConfigFor(ctx, opts.config))
-      try {
-        const stats = await source.audit.statistics(opts.by, filter)
-        if (opts.json === true) json(ctx, stats)
-        else ctx.io.stdout.write(formatStats(stats))
-      } finally {
-        await source.close()
-      }
+      const config = await loadConfigFor(ctx, opts.config)
+      const stats = await timed(ctx, 'counting audit records', async () => {
+        const source = await openSource(config)
+        try {
+          return await source.audit.statistics(opts.by, filter)
+        } finally {
+          await source.close()
+        }
+      })
+      if (opts.json === true) json(ctx, stats)
+      else ctx.io.stdout.write(formatStats(stats))
     })
 
   addFilters(audit.command('export'))
@@ -279,7 +277,10 @@ Examples:
   $ govex audit export --config govex.config.json --provider tj.psb --format csv > psb.csv`)
     .action(async (opts: FilterOptions & { config: string, format: 'ndjson' | 'csv', out?: string, force?: boolean }) => {
       const filter = filterOf(opts)
-      const source = await openSource(await loadConfigFor(ctx, opts.config))
+      const config = await loadConfigFor(ctx, opts.config)
+      const progress = new Progress(ctx.io.stderr, 'exported')
+      let ok = false
+      const source = await openSource(config).catch((e: unknown) => { progress.done(false); throw e })
       let sink: Output = ctx.io.stdout
       let file: ReturnType<typeof createWriteStream> | undefined
       try {
@@ -296,11 +297,11 @@ Examples:
         }
         const row = opts.format === 'csv' ? csvRow : ndjsonRow
         if (opts.format === 'csv') await writeChunk(sink, csvHeader())
-        const progress = new Progress(ctx.io.stderr, 'exported')
         for await (const r of source.audit.scan(filter)) {
           await writeChunk(sink, row(r))
           progress.tick()
         }
+        ok = true
         const n = progress.done()
         if (file !== undefined) {
           const f = file
@@ -308,6 +309,7 @@ Examples:
           err(ctx, `exported ${n} records to ${opts.out ?? ''}`)
         }
       } finally {
+        progress.done(ok)
         file?.destroy()
         await source.close()
       }
