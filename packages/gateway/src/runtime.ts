@@ -89,6 +89,8 @@ export class Runtime {
   #timer: NodeJS.Timeout | null = null
   #unsubscribe: (() => void) | null = null
   #closed = false
+  /** start() has not succeeded yet: store changes wait for it instead of loading a state before the bootstrap */
+  #starting = false
   readonly #stores: Stores
   readonly #log: FastifyBaseLogger
   readonly #debounceMs: number
@@ -120,8 +122,47 @@ export class Runtime {
     this.#unsubscribe = this.#stores.subscribe((change: StoreChange) => {
       this.#log.debug({ change }, 'store change')
       this.#pending = wider(this.#pending, change.kind === 'plan' ? 'plan' : 'all')
-      this.schedule(this.#debounceMs)
+      if (!this.#starting) this.schedule(this.#debounceMs)
     })
+  }
+
+  /**
+   * Runs `prepare` (the bootstrap), then the first full load. When the stores
+   * are unavailable (GOVEX_ERR_UNAVAILABLE: Redis down at start) it resolves
+   * anyway and keeps trying every retryMs in the background, so the gateway
+   * starts, answers readyz and exchanges 503, and becomes ready by itself once
+   * Redis answers. Any other failure (a bad bootstrap file) rejects.
+   */
+  async start (prepare: () => Promise<unknown>): Promise<void> {
+    this.#starting = true
+    const attempt = async (): Promise<void> => {
+      await prepare()
+      await this.refresh()
+      this.#starting = false
+      // changes seen meanwhile that the load may not have covered
+      if (this.#pending !== null) this.schedule(this.#debounceMs)
+    }
+    try {
+      await attempt()
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'GOVEX_ERR_UNAVAILABLE') {
+        this.#starting = false
+        throw err
+      }
+      this.#log.error({ err }, 'the stores do not answer: starting anyway; readyz and exchanges answer 503 until they do')
+      this.#retryStart(attempt)
+    }
+  }
+
+  #retryStart (attempt: () => Promise<void>): void {
+    if (this.#closed) return
+    setTimeout(() => {
+      if (this.#closed) return
+      attempt().then(() => { this.#log.info('the stores answer: members, catalog and plan loaded') }, (err: unknown) => {
+        if ((err as { code?: unknown }).code !== 'GOVEX_ERR_UNAVAILABLE') this.#log.error({ err }, 'could not bootstrap and load from the stores; retrying')
+        this.#retryStart(attempt)
+      })
+    }, this.#retryMs).unref()
   }
 
   schedule (delayMs: number): void {

@@ -14,8 +14,19 @@ interface RedisModule {
     spoolDir: string
     maxBatch?: number | undefined
     checkpoint?: CheckpointOptions | undefined
+    waitForRedis?: boolean | undefined
     onError?: (err: Error) => void
   }): Promise<Stores>
+}
+
+export interface OpenStoresOptions {
+  /**
+   * Redis: open even when it does not answer, calls failing with
+   * GOVEX_ERR_UNAVAILABLE until it does. Only for a caller that starts with
+   * Runtime.start(), which waits for the stores in the background; without it
+   * the bootstrap fails at once, as a Redis that does not answer at open would.
+   */
+  waitForRedis?: boolean
 }
 
 /**
@@ -23,7 +34,7 @@ interface RedisModule {
  * spool replay); `signCheckpoint` (the gateway key's) signs a checkpoint into
  * the audit chain every `audit.checkpointEvery` records.
  */
-export async function openStores (config: ResolvedConfig, log?: FastifyBaseLogger, signCheckpoint?: CheckpointOptions['sign']): Promise<Stores> {
+export async function openStores (config: ResolvedConfig, log?: FastifyBaseLogger, signCheckpoint?: CheckpointOptions['sign'], options: OpenStoresOptions = {}): Promise<Stores> {
   const store = config.store
   const every = config.audit.checkpointEvery
   const checkpoint = signCheckpoint !== undefined && every > 0 ? { every, sign: signCheckpoint } : undefined
@@ -38,6 +49,7 @@ export async function openStores (config: ResolvedConfig, log?: FastifyBaseLogge
     spoolDir: store.spoolDir,
     maxBatch: config.audit.maxBatch,
     checkpoint,
+    waitForRedis: options.waitForRedis,
     onError: err => { log?.error({ err }, 'the Redis store reported a failure') }
   })
 }
