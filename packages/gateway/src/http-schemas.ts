@@ -54,6 +54,12 @@ export const AuditQuery = Type.Object({
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 }))
 }, { additionalProperties: false })
 
+/** PUT /v1/directories/{agencyId} answers which directory version is now current (PROTOCOL.md). */
+export const DirectoryReceipt = Type.Object({ agency: MemberId, version: Type.Integer({ minimum: 1 }) })
+
+/** PUT /v1/disclosures/{agencyId} answers the agency and how many entries it published. */
+export const DisclosureReceipt = Type.Object({ agency: MemberId, entries: Type.Integer({ minimum: 0 }) })
+
 export const Problem = Type.Object({
   code: Type.String(),
   path: Type.String(),

@@ -39,7 +39,8 @@ export function createMetrics (options: { defaultMetrics?: boolean } = {}): Gate
       const key = route + ' ' + method + ' ' + status + ' ' + (code ?? '')
       const tally = tallies.get(key)
       if (tally !== undefined) tally.count++
-      else tallies.set(key, { labels: { route, method, outcome: outcomeOf(status), code: code ?? '' }, count: 1 })
+      // a 304 (the portal's If-None-Match) answered the request: it is not a refusal
+      else tallies.set(key, { labels: { route, method, outcome: status < 400 ? 'allowed' : outcomeOf(status), code: code ?? '' }, count: 1 })
     },
     upstream: new Histogram({
       name: 'govex_upstream_duration_seconds',

@@ -24,6 +24,13 @@ t.test('healthz, readyz, metrics, docs, unknown routes', async t => {
   t.match(metrics.body, /govex_audit_append_duration_seconds_count\{kind="exchange"\} 2/)
   t.match(metrics.body, /govex_active_plan_version\{plan="tj-sharing-plan"\} 1/)
 
+  // A revalidated portal page (304) is an answered request, not a refusal.
+  const page = await h.app.inject({ method: 'GET', url: '/public/disclosures/tj.psb' })
+  t.equal((await h.app.inject({ method: 'GET', url: '/public/disclosures/tj.psb', headers: { 'if-none-match': page.headers.etag as string } })).statusCode, 304)
+  const after = (await h.app.inject({ method: 'GET', url: '/metrics' })).body
+  t.match(after, /govex_requests_total\{route="\/public\/disclosures\/:agencyId",method="GET",outcome="allowed",code=""\} 2/)
+  t.notMatch(after, /route="\/public\/disclosures\/:agencyId",method="GET",outcome="denied"/)
+
   const docs = await h.app.inject({ method: 'GET', url: '/docs/json' })
   t.equal(docs.statusCode, 200)
   const openapi = docs.json()
@@ -34,6 +41,8 @@ t.test('healthz, readyz, metrics, docs, unknown routes', async t => {
     t.ok(openapi.paths[path], `documented: ${path}`)
   }
   t.ok(openapi.paths['/v1/exchange/{resourceId}'].post.requestBody, 'the envelope schema is published')
+  const receipt = openapi.paths['/v1/directories/{agencyId}'].put.responses['200']?.content?.['application/json']?.schema
+  t.same(Object.keys(receipt?.properties ?? {}), ['agency', 'version'], 'PUT directories answers { agency, version }')
   const ui = await h.app.inject({ method: 'GET', url: '/docs' })
   t.ok(ui.statusCode === 200 || ui.statusCode === 302, 'the docs page')
 

@@ -8,7 +8,7 @@ import type { Principal } from '../auth.js'
 import type { RouteOptions } from '../context.js'
 import { accepted, idMismatch } from '../documents.js'
 import { httpError } from '../errors.js'
-import { AgencyParams, MemberParams, errorResponses } from '../http-schemas.js'
+import { AgencyParams, DirectoryReceipt, DisclosureReceipt, MemberParams, errorResponses } from '../http-schemas.js'
 import type { AdminTrail } from '../request-state.js'
 import { visibleResource } from './discovery.js'
 
@@ -63,7 +63,7 @@ export async function registryRoutes (app: FastifyInstance, { ctx }: RouteOption
 
   app.put<{ Params: { agencyId: string }, Body: Directory }>('/v1/directories/:agencyId', {
     config: { roles: ['operator'], ownAgencyParam: 'agencyId', audit: 'directory.put', auditTarget: 'agencyId' },
-    schema: { summary: 'Submit an agency\'s directory (Art. 11)', tags: ['directories'], params: AgencyParams, body: Directory, response: errorResponses(400, 401, 403, 409, 413, 415, 422) }
+    schema: { summary: 'Submit an agency\'s directory (Art. 11): answers { agency, version }', tags: ['directories'], params: AgencyParams, body: Directory, response: { 200: DirectoryReceipt, ...errorResponses(400, 401, 403, 409, 413, 415, 422) } }
   }, async request => {
     const agencyId = request.params.agencyId
     const directory = accepted('directory', validateDirectory(request.body, { allowHosts: config.upstream.allowHosts }))
@@ -91,7 +91,7 @@ export async function registryRoutes (app: FastifyInstance, { ctx }: RouteOption
 
   app.put<{ Params: { agencyId: string }, Body: DisclosureCatalog }>('/v1/disclosures/:agencyId', {
     config: { roles: ['operator'], ownAgencyParam: 'agencyId', audit: 'disclosure.put', auditTarget: 'agencyId' },
-    schema: { summary: 'Publish an agency\'s disclosure catalog (Art. 14)', tags: ['disclosures'], params: AgencyParams, body: DisclosureCatalog, response: errorResponses(400, 401, 403, 413, 415, 422) }
+    schema: { summary: 'Publish an agency\'s disclosure catalog (Art. 14)', tags: ['disclosures'], params: AgencyParams, body: DisclosureCatalog, response: { 200: DisclosureReceipt, ...errorResponses(400, 401, 403, 413, 415, 422) } }
   }, async request => {
     const agencyId = request.params.agencyId
     const catalog = accepted('disclosure catalog', validateDisclosure(request.body))
