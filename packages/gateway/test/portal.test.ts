@@ -37,6 +37,18 @@ t.test('disclosures, JSON and HTML', async t => {
   t.match(html.body, /Functions and contacts[\s\S]*Licensing matters/, 'categories in the order of Art. 14')
   t.equal((await h.app.inject({ method: 'GET', url: '/public/disclosures/tj.psb', headers: { accept: 'text/html', 'if-none-match': html.headers.etag as string } })).statusCode, 304)
 
+  // Accept as RFC 9110 reads it: q-values and the most specific range decide; a tie goes to the first named.
+  const representations: Array<[string | undefined, 'html' | 'json']> = [
+    [undefined, 'json'], ['*/*', 'json'], ['text/html', 'html'], ['text/*', 'html'], ['application/json', 'json'],
+    ['application/json, text/html', 'json'], ['text/html, application/json', 'html'],
+    ['application/json;q=0.5, text/html', 'html'], ['text/html;q=0.4, application/json;q=0.9', 'json'],
+    ['text/html;q=0, */*', 'json'], ['TEXT/HTML; Q=0.9, */*;q=0.1', 'html'], ['*/*;q=0.9, application/json;q=0.1', 'html']
+  ]
+  for (const [accept, want] of representations) {
+    const res = await h.app.inject({ method: 'GET', url: '/public/disclosures/tj.psb', headers: accept === undefined ? {} : { accept } })
+    t.match(res.headers['content-type'], want === 'html' ? /^text\/html/ : /^application\/json/, `Accept: ${accept ?? '(none)'}`)
+  }
+
   const missing = await h.app.inject({ method: 'GET', url: '/public/disclosures/tj.mca' })
   t.equal(missing.statusCode, 404)
   t.equal(missing.json().code, 'GOVEX_ERR_NOT_FOUND')

@@ -12,13 +12,40 @@ import type { DisclosureCatalog } from '@govex/core'
 
 const CACHE_CONTROL = 'public, max-age=60, must-revalidate'
 
+interface Preference {
+  /** the q of the most specific range naming the type (0 when none does) */
+  q: number
+  /** where that range stands in the header, for ties */
+  at: number
+}
+
+/** How much an Accept header wants `type` (RFC 9110 §12.5.1): the most specific matching range decides. */
+function preference (ranges: readonly string[], type: string): Preference {
+  const major = type.slice(0, type.indexOf('/'))
+  let best: Preference & { specificity: number } = { q: 0, at: Infinity, specificity: -1 }
+  ranges.forEach((range, at) => {
+    const [name = '', ...params] = range.split(';').map(part => part.trim().toLowerCase())
+    const specificity = name === type ? 2 : name === major + '/*' ? 1 : name === '*/*' ? 0 : -1
+    if (specificity <= best.specificity) return
+    const qParam = params.find(p => p.startsWith('q='))
+    const q = qParam === undefined ? 1 : Number(qParam.slice(2))
+    best = { q: Number.isFinite(q) && q >= 0 && q <= 1 ? q : 0, at, specificity }
+  })
+  return best
+}
+
+/**
+ * Whether to answer the readable page: the Accept header wants text/html more
+ * than application/json (browsers), or as much and names it first. Anything
+ * else, such as no Accept header or one that takes anything (curl), gets JSON.
+ */
 function wantsHtml (request: FastifyRequest): boolean {
   const accept = request.headers.accept
   if (typeof accept !== 'string') return false
-  // The first of text/html and application/json named wins; browsers name text/html first.
-  const html = accept.indexOf('text/html')
-  const json = accept.indexOf('application/json')
-  return html !== -1 && (json === -1 || html < json)
+  const ranges = accept.split(',')
+  const html = preference(ranges, 'text/html')
+  const json = preference(ranges, 'application/json')
+  return html.q > 0 && (html.q > json.q || (html.q === json.q && html.at < json.at))
 }
 
 function answer (request: FastifyRequest, reply: FastifyReply, representation: Representation): string | undefined {
