@@ -125,7 +125,7 @@ export async function buildGateway (options: BuildGatewayOptions): Promise<Fasti
   app.server.headersTimeout = HEADERS_TIMEOUT_MS
   const ownStores = options.stores === undefined
   try {
-    const stores = options.stores ?? await openStores(config, app.log, key.signCheckpoint)
+    const stores = options.stores ?? await openStores(config, app.log, key.signCheckpoint, { waitForRedis: true })
     // From here on, closing the app closes what it opened (the first onClose hook of assemble).
     await assemble(app, options, stores, key, now, ownStores)
     return app
@@ -153,9 +153,14 @@ async function assemble (app: FastifyInstance, options: BuildGatewayOptions, sto
     metrics.activePlanVersion.reset()
     if (state.plan !== null) metrics.activePlanVersion.set({ plan: state.plan.plan.id }, state.plan.plan.version)
   }
-  await runBootstrap(config, stores, app.log)
-  await runtime.refresh()
   runtime.watch()
+  if (config.store.kind === 'redis') {
+    // Redis down at start: the gateway starts anyway (readyz and every /v1 call 503) and loads once it answers
+    await runtime.start(async () => { await runBootstrap(config, stores, app.log) })
+  } else {
+    await runBootstrap(config, stores, app.log)
+    await runtime.refresh()
+  }
 
   // Ajv as PROTOCOL.md configures it: nothing stripped, coerced or defaulted; every error.
   const ajv = createAjv()

@@ -45,6 +45,11 @@ function unauthenticated (message: string): Error {
   return httpError('GOVEX_ERR_UNAUTHENTICATED', message)
 }
 
+/** Before the first load (Redis down at start) no caller can be known: fail closed, 503, not 401. */
+function checkLoaded (runtime: Runtime): void {
+  if (!runtime.loaded) throw httpError('GOVEX_ERR_UNAVAILABLE', 'the gateway has not loaded its members, catalog and plan yet: its stores do not answer; retry shortly')
+}
+
 const BEARER = /^Bearer +([^\s]+) *$/i
 
 function bearerToken (request: FastifyRequest): string {
@@ -92,6 +97,7 @@ function leanAuthenticator (options: AuthOptions): Authenticator {
   const cache = new Map<string, CachedToken>()
   return {
     authenticate (request) {
+      checkLoaded(runtime)
       const token = bearerToken(request)
       const state = runtime.state
       const at = now()
@@ -143,6 +149,7 @@ async function fastifyJwtAuthenticator (app: FastifyInstance, options: AuthOptio
   })
   return {
     async authenticate (request) {
+      checkLoaded(runtime)
       bearerToken(request)
       let claims: JwtClaims
       try {
