@@ -96,6 +96,14 @@ const url = await app.listen({ host: '127.0.0.1', port: 0 })
 process.send({ ready: true, url, authorization: token(keys.mca, 'tj.mca') })
 process.on('message', async msg => {
   if (msg === 'token') process.send({ token: token(keys.mca, 'tj.mca') })
+  // what stays after full collections (bench/scale starts this child with --expose-gc)
+  if (msg === 'retained' && typeof globalThis.gc === 'function') {
+    globalThis.gc()
+    await new Promise(resolve => setTimeout(resolve, 50))
+    globalThis.gc()
+    const m = process.memoryUsage()
+    process.send({ retained: { heapMb: m.heapUsed / 1048576, arrayBuffersMb: m.arrayBuffers / 1048576 } })
+  }
   if (msg === 'stop') {
     await app.close()
     if (storeKind === 'redis') await dropRedisKeys(redisUrl, redisPrefix)

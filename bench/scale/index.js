@@ -153,9 +153,15 @@ async function activation () {
 async function rssRun () {
   pinSelf()
   const upstream = await startChild(new URL('../gateway/upstream.js', import.meta.url), [], LOAD_CPU)
-  const govex = await startChild(new URL('../gateway/govex.js', import.meta.url), [`http://127.0.0.1:${upstream.port}`, 'lean', 'warn', 'file'], TARGET_CPU)
+  const govex = await startChild(new URL('../gateway/govex.js', import.meta.url), [`http://127.0.0.1:${upstream.port}`, 'lean', 'warn', 'file'], TARGET_CPU, ['--expose-gc'])
   const pid = govex.child.pid
   const samples = []
+  // heap + array buffers after full collections, at every chunk: RSS alone mixes in V8's heap sizing
+  const retained = []
+  const probe = async () => {
+    const r = await ask(govex.child, 'retained', 'retained')
+    retained.push({ exchanges: done, mb: r.heapMb + r.arrayBuffersMb })
+  }
   let done = 0
   const t0 = performance.now()
   const cpu0 = cpuOfPid(pid)
@@ -163,7 +169,8 @@ async function rssRun () {
   try {
     // tokens live 300 s: a fresh one every 100,000 exchanges
     while (done < RSS_EXCHANGES) {
-      const amount = Math.min(100_000, RSS_EXCHANGES - done)
+      await probe()
+      const amount = Math.min(SMOKE ? 1000 : 50_000, RSS_EXCHANGES - done)
       const authorization = await ask(govex.child, 'token', 'token')
       const instance = autocannon({
         url: govex.url, connections: 50, pipelining: 1, amount,
@@ -181,6 +188,7 @@ async function rssRun () {
     samples.push({ exchanges: done, s: (performance.now() - t0) / 1000, rssMb: rssOfPid(pid) })
   }
   const cpuPerReq = (cpuOfPid(pid) - cpu0) / done
+  await probe()
   await stopChild(govex.child)
   await stopChild(upstream.child)
   // least-squares slope of RSS over exchanges, second half of the run (after warm-up)
@@ -197,9 +205,12 @@ async function rssRun () {
     rssEndMb: samples.at(-1).rssMb,
     rssMaxMb: Math.max(...samples.map(s => s.rssMb)),
     slopeMbPer100k: slope * 100_000,
+    retained,
+    // from the first probe after warm-up (the first chunk) to the last
+    retainedBytesPerExchange: retained.length > 2 ? ((retained.at(-1).mb - retained[1].mb) * 1048576) / (retained.at(-1).exchanges - retained[1].exchanges) : NaN,
     cpuPerReq
   }
-  console.log(`RSS over ${fmt(done)} exchanges (${out.seconds.toFixed(0)} s, ${cpuPerReq.toFixed(0)} CPU µs/req): start ${out.rssStartMb?.toFixed(0)} MB, half-way ${out.rssMidMb?.toFixed(0)} MB, end ${out.rssEndMb.toFixed(0)} MB, max ${out.rssMaxMb.toFixed(0)} MB; slope over the second half ${out.slopeMbPer100k.toFixed(2)} MB per 100,000 exchanges`)
+  console.log(`RSS over ${fmt(done)} exchanges (${out.seconds.toFixed(0)} s, ${cpuPerReq.toFixed(0)} CPU µs/req): start ${out.rssStartMb?.toFixed(0)} MB, half-way ${out.rssMidMb?.toFixed(0)} MB, end ${out.rssEndMb.toFixed(0)} MB, max ${out.rssMaxMb.toFixed(0)} MB; slope over the second half ${out.slopeMbPer100k.toFixed(2)} MB per 100,000 exchanges; retained after GC ${retained.map(r => r.mb.toFixed(1)).join(' → ')} MB, ${out.retainedBytesPerExchange.toFixed(0)} bytes per exchange`)
   return out
 }
 
