@@ -65,3 +65,29 @@ t.test('opening finds the head behind a last line longer than the read window', 
   t.equal((await again.append(exchangeEntry())).seq, 3)
   t.same(await again.verify(), { ok: true, checked: 3 })
 })
+
+t.test('a scan from an instant starts at its first line (binary search), whatever the line lengths, without an index', async t => {
+  const dir = join(root, 'from')
+  let clock = Date.UTC(2026, 10, 1)
+  for (const gw of ['tj.gw.a', 'tj.gw.b']) {
+    const log = await FileAuditLog.open({ dir, gatewayId: gw, now: () => (clock += 1000) })
+    for (let i = 0; i < 120; i++) {
+      // a few lines far longer than one probe read
+      await log.append(exchangeEntry({ userId: i % 17 === 0 ? 'u'.repeat(9000 + i) : 'officer-' + i }))
+    }
+    await log.close()
+  }
+  await appendFile(join(dir, 'audit', 'tj.gw.b.jsonl'), 'not json\n')
+  const reader = await FileAuditLog.open({ dir, gatewayId: 'govex-cli.reader-2' })
+  t.teardown(async () => { await reader.close() })
+  const all = await collect(reader.scan({}))
+  t.equal(all.length, 240)
+  const instants = [all[0]?.ts, all[1]?.ts, all[119]?.ts, all[200]?.ts, all.at(-1)?.ts].map(String)
+  instants.push('2026-01-01T00:00:00.000Z', '2027-01-01T00:00:00.000Z', new Date(Date.parse(String(all[50]?.ts)) + 500).toISOString())
+  for (const from of instants) {
+    const want = all.filter(r => r.ts >= from).map(r => `${r.gatewayId}/${r.seq}`)
+    const got = (await collect(reader.scan({ from }))).map(r => `${r.gatewayId}/${r.seq}`)
+    t.same(got, want, `from ${from}: ${want.length} records`)
+  }
+  t.equal(reader.indexBuildMs, null, 'still no index')
+})

@@ -19,11 +19,9 @@ function record (id: string, ts: number, extra: Record<string, unknown> = {}): A
 /** A log that answers query() from `records`, one record a page (so paging is exercised). */
 function logOf (records: AuditRecord[], seen: AuditFilter[] = []): AuditLog {
   return {
-    async query (filter: AuditFilter, _limit: number, cursor?: string) {
+    async * scan (filter: AuditFilter) {
       seen.push(filter)
-      const matching = records.filter(r => filter.from === undefined || r.ts >= filter.from)
-      const at = cursor === undefined ? 0 : Number(cursor)
-      return { records: matching.slice(at, at + 1), nextCursor: at + 1 < matching.length ? String(at + 1) : null }
+      for (const r of records) if (filter.from === undefined || r.ts >= filter.from) yield r
     }
   } as unknown as AuditLog
 }
@@ -71,4 +69,32 @@ t.test('quota counts of today and this minute come back', async t => {
   t.same(await quota.consume('plan/g1', { perDay: 2 }, NOW), { ok: false, retryAfterS: 43_170, window: 'day' }, 'two today: the day is spent')
   t.same(await quota.consume('plan/g2', { perDay: 2 }, NOW), { ok: true })
   t.match(await quota.consume('plan/g1', { perMinute: 1 }, NOW), { ok: false, window: 'minute' }, 'one this minute already')
+})
+
+t.test('opening the file store restores the guards without indexing the whole log', async t => {
+  const { mkdtemp, rm } = await import('node:fs/promises')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  const { openFileStores } = await import('../src/index.js')
+  const { FileAuditLog } = await import('../src/store/file/audit-log.js')
+  const { exchangeEntry } = await import('../src/store/audit-contract.js')
+  const dir = await mkdtemp(join(tmpdir(), 'govex-restore-'))
+  t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
+  const start = Date.now()
+  let clock = start - 3 * 86_400_000
+  const log = await FileAuditLog.open({ dir: join(dir), gatewayId: 'tj.gw.a', now: () => (clock += 60_000) })
+  const used: string[] = []
+  // three days of exchanges, a minute apart: only the last day's ids are in the window
+  for (let i = 0; i < 3 * 1440 - 10; i++) {
+    const entry = exchangeEntry()
+    used.push(entry.id)
+    await log.append(entry)
+  }
+  await log.close()
+  const stores = await openFileStores({ dir, gatewayId: 'tj.gw.a', replayWindowS: 86_400 })
+  t.teardown(async () => { await stores.close() })
+  t.equal((stores.audit as InstanceType<typeof FileAuditLog>).indexBuildMs, null, 'the restore built no index')
+  t.same(await stores.admit({ id: String(used.at(-1)), windowS: 86_400 }), { ok: false, reason: 'replay' }, 'the last id is held')
+  t.same(await stores.admit({ id: String(used.at(-1400)), windowS: 86_400 }), { ok: false, reason: 'replay' }, 'an id of 23 h ago is held')
+  t.same(await stores.admit({ id: String(used[0]), windowS: 86_400 }), { ok: true }, 'an id of three days ago is free')
 })

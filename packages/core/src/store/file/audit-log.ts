@@ -109,7 +109,8 @@ function unavailable (message: string, cause?: unknown): GovexError {
 
 /** A chain file's records that match `filter`, in file order (so in listing order within the chain). */
 async function * fileRecords (file: ChainFile, end: number | undefined, filter: AuditFilter): AsyncGenerator<AuditRecord, undefined> {
-  for await (const batch of readLineBatches(file.fh, 0, end)) {
+  const start = filter.from === undefined ? 0 : await firstLineFrom(file.fh, end ?? (await file.fh.stat()).size, filter.from)
+  for await (const batch of readLineBatches(file.fh, start, end)) {
     for (const line of batch.lines) {
       if (line === '') continue
       let record: unknown
@@ -128,6 +129,59 @@ async function * fileRecords (file: ChainFile, end: number | undefined, filter: 
 }
 
 const TAIL_WINDOW = 1 << 16
+const PROBE_BYTES = 4096
+
+/**
+ * Where the first line with `ts` ≥ `from` starts in a chain file (or `end`):
+ * `ts` never goes back along a chain, so a binary search over byte positions
+ * finds it in ~log2(size) small reads — a restart reads its replay window back,
+ * and `export --from` starts at its day, without reading the log before it.
+ * A line that cannot be read counts as "at or after" (the search moves left),
+ * so the answer can only start earlier than needed, never later.
+ */
+async function firstLineFrom (fh: FileHandle, end: number, from: string): Promise<number> {
+  // the first line starting at or after byte p, and whether it is at or after `from`
+  const probe = async (p: number): Promise<{ start: number, after: boolean }> => {
+    let start = p
+    let buf = Buffer.allocUnsafe(PROBE_BYTES)
+    if (p > 0) {
+      // the line containing byte p - 1 ends at the first newline from there
+      for (let at = p - 1; ; at += PROBE_BYTES) {
+        if (at >= end) return { start: end, after: true }
+        const { bytesRead } = await fh.read(buf, 0, Math.min(PROBE_BYTES, end - at), at)
+        const nl = buf.subarray(0, bytesRead).indexOf(NEWLINE)
+        if (nl !== -1) {
+          start = at + nl + 1
+          break
+        }
+        if (bytesRead === 0) return { start: end, after: true }
+      }
+    }
+    if (start >= end) return { start: end, after: true }
+    // the line itself, however long
+    for (let size = PROBE_BYTES; ; size *= 4) {
+      if (buf.length < size) buf = Buffer.allocUnsafe(size)
+      const { bytesRead } = await fh.read(buf, 0, Math.min(size, end - start), start)
+      const nl = buf.subarray(0, bytesRead).indexOf(NEWLINE)
+      if (nl === -1 && start + bytesRead < end) continue
+      let ts: unknown
+      try {
+        ts = (JSON.parse(buf.toString('utf8', 0, nl === -1 ? bytesRead : nl)) as { ts?: unknown }).ts
+      } catch {
+        ts = undefined
+      }
+      return { start, after: typeof ts !== 'string' || ts >= from }
+    }
+  }
+  let lo = 0
+  let hi = end
+  while (lo < hi) {
+    const mid = lo + Math.floor((hi - lo) / 2)
+    if ((await probe(mid)).after) hi = mid
+    else lo = mid + 1
+  }
+  return (await probe(lo)).start
+}
 
 /**
  * The head of a chain from its file's last lines, read from the end: opening

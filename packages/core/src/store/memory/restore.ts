@@ -12,8 +12,6 @@ import type { MemoryReplayGuard } from './replay.js'
 import type { MemoryQuotaCounter } from './quota.js'
 
 const DAY_MS = 86_400_000
-/** records per query page while restoring (the most a query gives) */
-const RESTORE_PAGE = 1000
 
 /** The quota counter key of a grant: quotas are per grant of one plan. */
 export function quotaKey (planId: string, grantId: string): string {
@@ -52,15 +50,11 @@ export async function restoreExchangeGuards (audit: AuditLog, replay: MemoryRepl
   const from = Math.min(now - windowMs, dayStart)
   let ids = 0
   let counted = 0
-  // query(), not scan(): pages come from the log's index (built from line bytes, the
-  // one auditors' queries use), so only the window's records are parsed, not the whole log
+  // scan(), not query(): a file log just opened has no query index, and streams
+  // its chains from the window's first line (found by binary search), so a
+  // restart reads the window back without indexing the whole log
   const filter = { kind: 'exchange' as const, from: new Date(from).toISOString() }
-  let cursor: string | undefined
-  do {
-    const page = await audit.query(filter, RESTORE_PAGE, cursor)
-    for (const record of page.records) restore(record)
-    cursor = page.nextCursor ?? undefined
-  } while (cursor !== undefined)
+  for await (const record of audit.scan(filter)) restore(record)
   return { ids, counted }
 
   function restore (record: AuditRecord): void {
