@@ -89,7 +89,7 @@ export class AuditReader {
       heads.set(gatewayId, { seq: Number(value.slice(0, space)), hash: value.slice(space + 1) })
     }
     const ids = [...new Set([...gateways, ...heads.keys()])].sort()
-    if (from !== undefined || to !== undefined) return await this.#verifyRange(ids, heads, options.keys, from, to)
+    if (from !== undefined || to !== undefined) return await this.#verifyRange(ids, heads, options, from, to)
     let records = 0
     for (const head of heads.values()) records += head.seq
     const checker = chunkChecker(threadsFor(records * RECORD_BYTES, this.verifyThreads))
@@ -104,6 +104,7 @@ export class AuditReader {
         for await (const { buf, ends, summary } of checkedInOrder(this.#blocks(reader, gatewayId), checker)) {
           // as many lines as records: no record broke into two
           checked += summary.clean && summary.lines === ends.length ? feedStoredChunk(chain, buf, summary) : walkEntries(chain, buf, ends)
+          options.onProgress?.(checked)
           spares.give(buf)
           if (chain.done) return verifyResult(checked, [chain])
         }
@@ -117,7 +118,7 @@ export class AuditReader {
   }
 
   /** verify with `from` or `to`: each stream walked record by record over the range. */
-  async #verifyRange (ids: readonly string[], heads: ReadonlyMap<string, ChainHead>, keys: AuditVerifyOptions['keys'], from: string | undefined, to: string | undefined): Promise<AuditVerifyResult> {
+  async #verifyRange (ids: readonly string[], heads: ReadonlyMap<string, ChainHead>, { keys, onProgress }: AuditVerifyOptions, from: string | undefined, to: string | undefined): Promise<AuditVerifyResult> {
     let checked = 0
     const chains: ChainVerifier[] = []
     for (const gatewayId of ids) {
@@ -134,9 +135,11 @@ export class AuditReader {
         })
         checked++
         if (!pushStoredLine(chain, facts)) return verifyResult(checked, [chain])
+        if ((checked & 4095) === 0) onProgress?.(checked)
       }
       chains.push(chain ?? new ChainVerifier(gatewayId, to === undefined ? heads.get(gatewayId) : undefined))
     }
+    onProgress?.(checked)
     return verifyResult(checked, chains)
   }
 

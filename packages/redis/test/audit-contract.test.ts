@@ -3,7 +3,7 @@
 // (a fresh key prefix), closed with it.
 import t from 'tap'
 import { auditLogContract } from '@govex/core/contract'
-import type { AuditEntry, AuditFilter, AuditLog, AuditPage, AuditRecord, AuditVerifyResult, ChainHead } from '@govex/core'
+import type { AuditEntry, AuditFilter, AuditLog, AuditPage, AuditRecord, AuditVerifyOptions, AuditVerifyResult, ChainHead } from '@govex/core'
 import { openRedisStores, type RedisStores } from '../src/index.js'
 import { deletePrefix, needRedis, randomPrefix, REDIS_URL } from './helpers/redis.js'
 
@@ -15,7 +15,7 @@ class OwnedAuditLog implements AuditLog {
   head (): ChainHead { return this.stores.audit.head() }
   async query (filter: AuditFilter, limit: number, cursor?: string): Promise<AuditPage> { return await this.stores.audit.query(filter, limit, cursor) }
   scan (filter: AuditFilter): AsyncIterable<AuditRecord> { return this.stores.audit.scan(filter) }
-  async verify (): Promise<AuditVerifyResult> { return await this.stores.audit.verify() }
+  async verify (options?: AuditVerifyOptions): Promise<AuditVerifyResult> { return await this.stores.audit.verify(options) }
   async flush (): Promise<void> { await this.stores.audit.flush() }
   async close (): Promise<void> { await this.stores.close() }
 }

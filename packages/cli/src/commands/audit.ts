@@ -226,15 +226,25 @@ Examples:
       }
       const config = await loadConfigFor(ctx, opts.config)
       const what = from === undefined && to === undefined ? 'the store' : `the store (${from ?? 'start'} to ${to ?? 'now'}, from the last checkpoint before)`
-      const { result, keys } = await timed(ctx, 'verifying the store', async () => {
+      const progress = new Progress(ctx.io.stderr, 'verified')
+      let outcome: { result: AuditVerifyResult, keys: CheckpointKeys | undefined } | undefined
+      try {
         const source = await openSource(config)
         try {
           const keys = await checkpointKeys(ctx, opts.members, source)
-          return { result: await source.audit.verify({ from, to, keys }), keys }
+          let shown = 0
+          const onProgress = (checked: number): void => {
+            progress.add(checked - shown)
+            shown = checked
+          }
+          outcome = { result: await source.audit.verify({ from, to, keys, onProgress }), keys }
         } finally {
           await source.close()
         }
-      })
+      } finally {
+        progress.done(outcome !== undefined)
+      }
+      const { result, keys } = outcome
       printVerify(ctx, result, opts.json === true, what, keys !== undefined)
     })
 

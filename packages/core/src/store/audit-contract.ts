@@ -157,6 +157,12 @@ export async function auditLogContract (
       t.same(log.head(), { seq: n, hash: (records[n - 1] as AuditRecord).hash })
       t.same(await log.verify(), { ok: true, checked: n })
       t.same(await collect(log.scan({})), records)
+      for (const range of [{}, { from: (records[0] as AuditRecord).ts }]) {
+        const seen: number[] = []
+        t.same(await log.verify({ ...range, onProgress: checked => { seen.push(checked) } }), { ok: true, checked: n })
+        t.equal(seen.at(-1), n, `verify ${JSON.stringify(range)} reports progress up to the records checked`)
+        t.ok(seen.every((v, i) => i === 0 || v >= (seen[i - 1] as number)), 'never going back')
+      }
     })
 
     await t.test('query filters', async t => {

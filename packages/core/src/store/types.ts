@@ -148,6 +148,8 @@ export interface AuditVerifyOptions {
   to?: string | undefined
   /** check checkpoint signatures with these keys */
   keys?: CheckpointKeys | undefined
+  /** called now and then with the records checked so far (the CLI's progress line) */
+  onProgress?: ((checked: number) => void) | undefined
 }
 
 export const AUDIT_STATS_BY = ['consumer', 'provider', 'resource', 'outcome'] as const

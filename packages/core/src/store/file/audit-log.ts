@@ -577,7 +577,7 @@ export class FileAuditLog implements AuditLog {
     await this.flush()
     const ownEnd = this.durableSize
     const ownHead = this.durable
-    if (from !== undefined || to !== undefined) return await this.verifyRange(options.keys, from, to, ownEnd, ownHead)
+    if (from !== undefined || to !== undefined) return await this.verifyRange(options, from, to, ownEnd, ownHead)
     let bytes = 0
     for (const file of this.files) bytes += file === this.own ? ownEnd : (await file.fh.stat()).size
     const checker = chunkChecker(threadsFor(bytes, this.verifyThreads))
@@ -589,6 +589,7 @@ export class FileAuditLog implements AuditLog {
         const chain = new ChainVerifier(file.gatewayId, file === this.own ? ownHead : undefined, { keys: options.keys })
         for await (const { buf, torn, summary } of checkedInOrder(readLineChunks(file.fh, 0, file === this.own ? ownEnd : undefined, spares), checker)) {
           checked += feedStoredChunk(chain, buf, summary)
+          options.onProgress?.(checked)
           spares.give(buf)
           if (chain.done) return verifyResult(checked, [chain])
           if (torn !== undefined) chain.tornTail()
@@ -603,7 +604,7 @@ export class FileAuditLog implements AuditLog {
   }
 
   /** verify with `from` or `to`: each chain walked line by line over the range. */
-  private async verifyRange (keys: AuditVerifyOptions['keys'], from: string | undefined, to: string | undefined, ownEnd: number, ownHead: ChainHead): Promise<AuditVerifyResult> {
+  private async verifyRange ({ keys, onProgress }: AuditVerifyOptions, from: string | undefined, to: string | undefined, ownEnd: number, ownHead: ChainHead): Promise<AuditVerifyResult> {
     // where each chain's checkpoints are is known from the index
     if (from !== undefined) await this.ensureIndex()
     let checked = 0
@@ -639,6 +640,7 @@ export class FileAuditLog implements AuditLog {
           return !failed
         })
         if (failed && chain !== undefined) return verifyResult(checked, [chain])
+        onProgress?.(checked)
         if (ended) break
         if (torn !== undefined) {
           chain ??= newChain()

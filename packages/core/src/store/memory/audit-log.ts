@@ -84,6 +84,12 @@ export class MemoryAuditLog implements AuditLog {
   }
 
   async verify (options: AuditVerifyOptions = {}): Promise<AuditVerifyResult> {
+    const result = await this.#verify(options)
+    options.onProgress?.(result.checked)
+    return result
+  }
+
+  async #verify (options: AuditVerifyOptions): Promise<AuditVerifyResult> {
     const { from, to } = normalizeFilter({ from: options.from, to: options.to })
     const keys = options.keys
     if (from === undefined && to === undefined) {
