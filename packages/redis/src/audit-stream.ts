@@ -96,6 +96,14 @@ export class StreamReader {
   static async open (client: Redis, spares: Spares = new Spares()): Promise<StreamReader> {
     const o = client.options
     const timeoutMs = o.commandTimeout ?? 1000
+    // with Sentinel the options name the sentinels: read from the master the client is connected to
+    const sentinel = Array.isArray(o.sentinels) && o.sentinels.length > 0
+    const peer = sentinel ? (client as unknown as { stream?: Socket }).stream : undefined
+    if (sentinel && (peer?.remoteAddress === undefined || peer.remotePort === undefined)) {
+      throw unavailable('cannot read the audit log from Redis: the sentinels have not named a reachable master yet; retry')
+    }
+    const host = sentinel ? peer?.remoteAddress : o.host
+    const port = sentinel ? peer?.remotePort : o.port
     // rediss:// gives `tls: true` at run time, whatever the types say
     const tls = o.tls as unknown as ConnectionOptions | boolean | undefined
     const secure = tls !== undefined && tls !== false
@@ -105,10 +113,10 @@ export class StreamReader {
     const socket = await new Promise<Socket>((resolve, reject) => {
       let s: Socket
       if (secure) {
-        s = tlsConnect({ host: o.host, port: o.port, servername: o.host, ...(typeof tls === 'object' ? tls : {}) })
+        s = tlsConnect({ host, port, servername: host, ...(typeof tls === 'object' ? tls : {}) })
         s.on('data', (chunk: Buffer) => { input.receive(chunk, chunk.length) })
       } else {
-        s = typeof o.path === 'string' ? netConnect({ path: o.path, onread }) : netConnect({ host: o.host, port: o.port ?? 6379, onread })
+        s = typeof o.path === 'string' && !sentinel ? netConnect({ path: o.path, onread }) : netConnect({ host, port: port ?? 6379, onread })
       }
       const timer = setTimeout(() => {
         s.destroy()

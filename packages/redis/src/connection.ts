@@ -28,8 +28,48 @@ export interface ConnectionOptions {
  */
 export const SILENT_DEADLINES = 2
 
+/** The sentinel port when a `redis-sentinel://` host names none (Redis's own default). */
+export const DEFAULT_SENTINEL_PORT = 26379
+
+// redis-sentinel://[[user]:password@]host[:port][,host[:port]...][/db]#masterName
+// (the form Lettuce and other clients read): the sentinels to ask, and the name
+// of the master they watch. Hosts may be IPv6 in brackets.
+const SENTINEL_URL = /^redis-sentinel:\/\/(?:([^:@/#]*)(?::([^@/#]*))?@)?([^/#@]+)(?:\/(\d{1,2}))?#(.+)$/
+const SENTINEL_HOST = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/
+
+/**
+ * The ioredis options of a `redis-sentinel://` URL, or undefined for another
+ * scheme; throws when such a URL is malformed. The password is the master's
+ * (sentinels without a password, as they usually run).
+ */
+export function sentinelOptions (url: string): Partial<RedisOptions> | undefined {
+  if (!url.startsWith('redis-sentinel://')) return undefined
+  const match = SENTINEL_URL.exec(url)
+  const sentinels: Array<{ host: string, port: number }> = []
+  for (const part of match?.[3]?.split(',') ?? []) {
+    const host = SENTINEL_HOST.exec(part)
+    const port = Number(host?.[3] ?? DEFAULT_SENTINEL_PORT)
+    if (host === null || port < 1 || port > 65535) return malformed(url)
+    sentinels.push({ host: (host[1] ?? host[2]) as string, port })
+  }
+  if (match === null || sentinels.length === 0) return malformed(url)
+  const [, user, password, , db, name] = match
+  return {
+    sentinels,
+    name: decodeURIComponent(name as string),
+    db: db === undefined ? 0 : Number(db),
+    ...(user !== undefined && user !== '' ? { username: decodeURIComponent(user) } : {}),
+    ...(password !== undefined ? { password: decodeURIComponent(password) } : {})
+  }
+}
+
+function malformed (url: string): never {
+  throw new GovexError('GOVEX_ERR_BAD_REQUEST', `store.url ${redactUrl(url)} is not a Sentinel URL govex reads: write redis-sentinel://host:26379[,host:26379...][/db]#masterName`)
+}
+
 export function createClient (options: ConnectionOptions, extra: Partial<RedisOptions> = {}): Redis {
-  const client = new Redis(options.url, {
+  const sentinel = sentinelOptions(options.url)
+  const common: RedisOptions = {
     lazyConnect: true,
     commandTimeout: options.commandTimeoutMs,
     socketTimeout: SILENT_DEADLINES * options.commandTimeoutMs,
@@ -41,7 +81,9 @@ export function createClient (options: ConnectionOptions, extra: Partial<RedisOp
     retryStrategy: times => Math.min(50 * times, 500),
     keepAlive: 10_000,
     ...extra
-  })
+  }
+  // with Sentinel, ioredis asks the sentinels for the master, and again after a failover
+  const client = sentinel === undefined ? new Redis(options.url, common) : new Redis({ ...sentinel, ...common })
   // ioredis 5.11 keeps the socketTimeout timer of a closed connection, and when
   // it fires it destroys whichever connection is current, though that one answers
   // (redis/ioredis#2147, fixed by #2148): the timer goes with its connection.
@@ -76,6 +118,7 @@ export async function connect (client: Redis, ms: number, url: string, { keepTry
 
 /** A password in the URL never reaches a message or a log. */
 export function redactUrl (url: string): string {
+  if (url.startsWith('redis-sentinel://')) return url.replace(/^(redis-sentinel:\/\/[^:@/#]*:)[^@/#]*@/, '$1***@')
   try {
     const u = new URL(url)
     if (u.password !== '') u.password = '***'

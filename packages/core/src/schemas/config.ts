@@ -13,7 +13,7 @@ export const FileStoreConfig = Type.Object({
 
 export const RedisStoreConfig = Type.Object({
   kind: Type.Literal('redis'),
-  url: Type.String({ pattern: '^rediss?://', maxLength: 2048 }),
+  url: Type.String({ pattern: '^(rediss?|redis-sentinel)://', maxLength: 2048 }),
   prefix: Type.Optional(Type.String({ maxLength: 128 })),
   spoolDir: Type.Optional(Path)
 }, { additionalProperties: false })
