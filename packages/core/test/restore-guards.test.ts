@@ -71,6 +71,20 @@ t.test('quota counts of today and this minute come back', async t => {
   t.match(await quota.consume('plan/g1', { perMinute: 1 }, NOW), { ok: false, window: 'minute' }, 'one this minute already')
 })
 
+t.test('fix-restore-previous-minute-at-midnight: a short replay window still reads the minute before midnight back', async t => {
+  // 30 s into the day, with a 5 s replay window: the rolling minute still
+  // weighs the last minute of yesterday, so its records must be read too
+  const now = Date.parse('2026-11-28T00:00:30Z')
+  const records = [
+    record('a', Date.parse('2026-11-27T23:59:05Z')),
+    record('b', Date.parse('2026-11-27T23:59:10Z'))
+  ]
+  const quota = new MemoryQuotaCounter()
+  const restored = await restoreExchangeGuards(logOf(records), new MemoryReplayGuard({ now: () => now }), quota, { windowS: 5, now })
+  t.equal(restored.counted, 2, 'the previous minute counted')
+  t.match(await quota.consume('plan/g1', { perMinute: 1 }, now), { ok: false, window: 'minute' }, 'half of two still in the rolling minute')
+})
+
 t.test('opening the file store restores the guards without indexing the whole log', async t => {
   const { mkdtemp, rm } = await import('node:fs/promises')
   const { tmpdir } = await import('node:os')

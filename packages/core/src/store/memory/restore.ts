@@ -46,8 +46,10 @@ export async function restoreExchangeGuards (audit: AuditLog, replay: MemoryRepl
   const now = options.now ?? Date.now()
   const windowMs = options.windowS * 1000
   const dayStart = Math.floor(now / DAY_MS) * DAY_MS
-  // the replay window, and today from UTC midnight for perDay (perMinute needs only the last two minutes)
-  const from = Math.min(now - windowMs, dayStart)
+  // the replay window, today from UTC midnight for perDay, and perMinute's last
+  // two minutes, which reach into yesterday in the first minute of a day
+  const quotaFrom = dayStart - 60_000
+  const from = Math.min(now - windowMs, quotaFrom)
   let ids = 0
   let counted = 0
   // scan(), not query(): a file log just opened has no query index, and streams
@@ -64,7 +66,7 @@ export async function restoreExchangeGuards (audit: AuditLog, replay: MemoryRepl
       replay.seed(record.id.toLowerCase(), at + windowMs)
       ids++
     }
-    if (at >= dayStart - 60_000) {
+    if (at >= quotaFrom) {
       quota.seed(quotaKey(record.plan.id, record.grantId), at)
       counted++
     }
