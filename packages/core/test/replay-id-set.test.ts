@@ -73,3 +73,16 @@ t.test('the guard: a UUID and its other spelling are different ids to the guard 
   guard.seed(id, 1)
   t.equal(guard.isHeld(id), true, 'seeded')
 })
+
+t.test('fix-id-set-growth-behind-a-long-claim: a full ring sweeps expired ids instead of doubling for them', async t => {
+  // one long claim holds the head; short ones behind it expire but cannot leave
+  // from the head, so only the sweep of a full ring drops them
+  const set = new ExpiringIdSet()
+  set.hold(randomUUID(), 1e15, 0)
+  let now = 1
+  for (let i = 0; i < 200_000; i++) {
+    now++
+    set.hold(randomUUID(), now + 10, now)
+  }
+  t.ok(set.size <= 2048, `size ${set.size}: the ring stays at its first capacity for ~11 live ids`)
+})

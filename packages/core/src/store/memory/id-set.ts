@@ -192,9 +192,11 @@ export class ExpiringIdSet {
 
   #append (hash: number, expiresAt: number, now: number): void {
     if (this.#tail - this.#head > this.#ringMask) {
-      // full: drop what is spent, and double unless that freed a quarter
-      const live = this.size
-      this.#rebuild(live > (this.#ringMask + 1) * 0.75 ? (this.#ringMask + 1) * 2 : this.#ringMask + 1, now)
+      // full: drop what is spent, and double unless that freed a quarter.
+      // Expired ids count as spent: behind a longer claim they fill the ring
+      // too, and counting them (as size does) would double it for nothing.
+      const capacity = this.#ringMask + 1
+      this.#rebuild(this.#liveCount(now) > capacity * 0.75 ? capacity * 2 : capacity, now)
     }
     const slot = this.#tail & this.#ringMask
     const k = slot * 4
@@ -206,6 +208,16 @@ export class ExpiringIdSet {
     this.#expires[slot] = expiresAt
     this.#tail++
     this.#insertIndex(slot, hash)
+  }
+
+  /** entries neither released nor expired at `now` */
+  #liveCount (now: number): number {
+    let live = 0
+    for (let p = this.#head; p < this.#tail; p++) {
+      const e = this.#expires[p & this.#ringMask] as number
+      if (e !== DEAD && e > now) live++
+    }
+    return live
   }
 
   #insertIndex (slot: number, hash: number): void {
