@@ -86,3 +86,14 @@ t.test('fix-id-set-growth-behind-a-long-claim: a full ring sweeps expired ids in
   }
   t.ok(set.size <= 2048, `size ${set.size}: the ring stays at its first capacity for ~11 live ids`)
 })
+
+t.test('after a spike the ring gives its memory back as the ids leave', async t => {
+  const set = new ExpiringIdSet()
+  for (let i = 0; i < 100_000; i++) set.hold(randomUUID(), 1000, 0)
+  t.ok(set.capacity >= 100_000, `grew to ${set.capacity} slots`)
+  // quiet traffic after the window: one id a step, each step prunes
+  for (let i = 0; i < 20; i++) set.hold(randomUUID(), 5000, 2000 + i)
+  t.equal(set.size, 20)
+  t.equal(set.capacity, 1024, 'back to the smallest ring')
+  for (let i = 0; i < 20; i++) t.equal(set.expiryOf(randomUUID(), 2100), 0)
+})

@@ -166,6 +166,15 @@ export class ExpiringIdSet {
       }
       this.#head++
     }
+    // after a spike, memory goes back as the ids leave: the ring doubles when
+    // it fills with live ids and halves once under an eighth full (no thrash)
+    const capacity = mask + 1
+    if (capacity > MIN_RING && (this.#tail - this.#head) * 8 < capacity) this.#rebuild(capacity / 2, now)
+  }
+
+  /** ring slots allocated (36 bytes each with the index) */
+  get capacity (): number {
+    return this.#ringMask + 1
   }
 
   /** puts the id's key in `words` and answers its hash */
