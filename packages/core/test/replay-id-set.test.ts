@@ -97,3 +97,10 @@ t.test('after a spike the ring gives its memory back as the ids leave', async t 
   t.equal(set.capacity, 1024, 'back to the smallest ring')
   for (let i = 0; i < 20; i++) t.equal(set.expiryOf(randomUUID(), 2100), 0)
 })
+
+t.test('ids that are not UUIDs are told apart code unit by code unit (lone surrogates too)', async t => {
+  const set = new ExpiringIdSet()
+  set.hold('x\ud800', 5000, 0)
+  t.equal(set.expiryOf('x\ud801', 0), 0, 'a different lone surrogate is another id')
+  t.equal(set.expiryOf('x\ud800', 0), 5000)
+})

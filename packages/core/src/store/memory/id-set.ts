@@ -11,7 +11,8 @@
 // under a random key: nobody can aim ids at one index bucket.
 import { createHash, randomBytes } from 'node:crypto'
 
-const DEAD = -1
+// no expiry can be this (it is now + a window): marks a released or renewed entry
+const DEAD = -Infinity
 const MIN_RING = 1024
 
 function rotl (x: number, b: number): number {
@@ -74,7 +75,8 @@ function keyOf (id: string): void {
   if (id === parsedId) return
   parsedId = id
   if (id.length === 36 && parseUuid(id)) return
-  const digest = createHash('sha256').update('govex-id:').update(id).digest()
+  // UTF-16 code units as they are: two strings that differ only in lone surrogates stay two ids
+  const digest = createHash('sha256').update('govex-id:').update(Buffer.from(id, 'utf16le')).digest()
   for (let i = 0; i < 4; i++) words[i] = digest.readInt32LE(i * 4)
 }
 
