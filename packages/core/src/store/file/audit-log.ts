@@ -65,10 +65,9 @@ interface Written {
 }
 
 interface Pending {
+  /** not handed to the caller before it is durable, so read as sealed when written */
   record: AuditRecord
   line: string
-  /** taken at append time: the caller may change its record object afterwards */
-  fields: RowFields
   hash: string
   resolve: (record: AuditRecord) => void
   reject: (error: Error) => void
@@ -349,7 +348,7 @@ export class FileAuditLog implements AuditLog {
   }
 
   private enqueue (record: AuditRecord, line: string, resolve: (record: AuditRecord) => void, reject: (error: Error) => void): void {
-    this.queue.push({ record, line, fields: rowFieldsOf(record as unknown as Record<string, unknown>) as RowFields, hash: record.hash, resolve, reject })
+    this.queue.push({ record, line, hash: record.hash, resolve, reject })
   }
 
   private async drain (): Promise<void> {
@@ -382,17 +381,22 @@ export class FileAuditLog implements AuditLog {
       return
     }
     let offset = this.durableSize
+    // the query index is kept only once an auditor's query built it (or while it is built)
+    const indexed = this.index !== null || this.pendingWrites !== null
     for (const p of batch) {
-      const written = { fields: p.fields, offset, bytes: Buffer.byteLength(p.line) }
-      // before the index is built, the build reads these lines from the file
-      if (this.index !== null) this.addWritten(this.index, written)
-      else this.pendingWrites?.push(written)
-      offset += written.bytes + 1
+      const bytes = Buffer.byteLength(p.line)
+      if (indexed) {
+        const written = { fields: rowFieldsOf(p.record as unknown as Record<string, unknown>) as RowFields, offset, bytes }
+        // before the index is built, the build reads these lines from the file
+        if (this.index !== null) this.addWritten(this.index, written)
+        else this.pendingWrites?.push(written)
+      }
+      offset += bytes + 1
     }
     const last = batch[batch.length - 1] as Pending
     this.durableSize = offset
-    this.durable = { seq: last.fields.seq, hash: last.hash }
-    this.durableTs = last.fields.ts
+    this.durable = { seq: last.record.seq, hash: last.hash }
+    this.durableTs = last.record.ts
     this.stats.records += batch.length
     this.stats.batches++
     for (const p of batch) p.resolve(p.record)
