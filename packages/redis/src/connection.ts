@@ -118,7 +118,13 @@ export async function connect (client: Redis, ms: number, url: string, { keepTry
 
 /** A password in the URL never reaches a message or a log. */
 export function redactUrl (url: string): string {
-  if (url.startsWith('redis-sentinel://')) return url.replace(/^(redis-sentinel:\/\/[^:@/#]*:)[^@/#]*@/, '$1***@')
+  if (url.startsWith('redis-sentinel://')) {
+    // the password runs to the last '@': one written unencoded may hold '@', '/' or '#'
+    const rest = url.slice('redis-sentinel://'.length)
+    const at = rest.lastIndexOf('@')
+    const colon = rest.indexOf(':')
+    return at < 0 || colon < 0 || colon > at ? url : `redis-sentinel://${rest.slice(0, colon)}:***${rest.slice(at)}`
+  }
   try {
     const u = new URL(url)
     if (u.password !== '') u.password = '***'
