@@ -54,12 +54,20 @@ export function sentinelOptions (url: string): Partial<RedisOptions> | undefined
   }
   if (match === null || sentinels.length === 0) return malformed(url)
   const [, user, password, , db, name] = match
+  // a stray '%' (a password not percent-encoded) is a malformed URL, not a URIError
+  const decode = (text: string): string => {
+    try {
+      return decodeURIComponent(text)
+    } catch {
+      return malformed(url)
+    }
+  }
   return {
     sentinels,
-    name: decodeURIComponent(name as string),
+    name: decode(name as string),
     db: db === undefined ? 0 : Number(db),
-    ...(user !== undefined && user !== '' ? { username: decodeURIComponent(user) } : {}),
-    ...(password !== undefined ? { password: decodeURIComponent(password) } : {})
+    ...(user !== undefined && user !== '' ? { username: decode(user) } : {}),
+    ...(password !== undefined ? { password: decode(password) } : {})
   }
 }
 

@@ -17,3 +17,12 @@ t.test('fix-sentinel-url-redaction: no part of an unencoded password reaches the
   t.equal(redactUrl('redis-sentinel://ops:secret@h1:26379#main'), 'redis-sentinel://ops:***@h1:26379#main')
   t.equal(redactUrl('redis-sentinel://h1:26379,h2:26380/2#main'), 'redis-sentinel://h1:26379,h2:26380/2#main', 'no password: unchanged')
 })
+
+t.test('fix-sentinel-url-redaction: a stray % in the password or master name is a coded refusal, not a URIError', async t => {
+  for (const url of ['redis-sentinel://ops:Hunter%Zq9@h1:26379#main', 'redis-sentinel://h1:26379#ma%in', 'redis-sentinel://o%ps:pw@h1#main']) {
+    t.throws(() => sentinelOptions(url), { code: 'GOVEX_ERR_BAD_REQUEST', message: /redis-sentinel:\/\/host:26379/ }, url)
+    let message = ''
+    try { sentinelOptions(url) } catch (err) { message = (err as Error).message }
+    t.notOk(message.includes('Zq9'), message)
+  }
+})
