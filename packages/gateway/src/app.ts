@@ -71,6 +71,11 @@ export interface BuildGatewayOptions {
   auth?: AuthMode
   /** the gateway key; read from config.keyFile when absent */
   key?: GatewayKey
+  /**
+   * Redis down at start, then a bootstrap that fails once it answers (a bad
+   * file): the gateway stays unready; startGateway stops the process (exit 1)
+   */
+  onFatal?: (err: unknown) => void
 }
 
 function isLogger (value: unknown): value is FastifyBaseLogger {
@@ -153,6 +158,7 @@ async function assemble (app: FastifyInstance, options: BuildGatewayOptions, sto
     metrics.activePlanVersion.reset()
     if (state.plan !== null) metrics.activePlanVersion.set({ plan: state.plan.plan.id }, state.plan.plan.version)
   }
+  runtime.onFatal = err => { options.onFatal?.(err) }
   runtime.watch()
   if (config.store.kind === 'redis') {
     // Redis down at start: the gateway starts anyway (readyz and every /v1 call 503) and loads once it answers

@@ -98,6 +98,11 @@ export class Runtime {
   readonly #indexSliceMs: number | undefined
   /** called after every successful rebuild */
   onRebuild: ((state: RuntimeState) => void) | null = null
+  /**
+   * called once when a start that waited for the stores fails for another
+   * reason once they answer (a bad bootstrap file): retrying cannot mend it
+   */
+  onFatal: ((err: unknown) => void) | null = null
 
   constructor (options: RuntimeOptions) {
     this.#stores = options.stores
@@ -159,8 +164,13 @@ export class Runtime {
     setTimeout(() => {
       if (this.#closed) return
       attempt().then(() => { this.#log.info('the stores answer: members, catalog and plan loaded') }, (err: unknown) => {
-        if ((err as { code?: unknown }).code !== 'GOVEX_ERR_UNAVAILABLE') this.#log.error({ err }, 'could not bootstrap and load from the stores; retrying')
-        this.#retryStart(attempt)
+        if ((err as { code?: unknown }).code === 'GOVEX_ERR_UNAVAILABLE') {
+          this.#retryStart(attempt)
+          return
+        }
+        this.#starting = false
+        this.#log.fatal({ err }, 'the stores answer, but the bootstrap failed: fix it and start again (the gateway stays unready)')
+        this.onFatal?.(err)
       })
     }, this.#retryMs).unref()
   }

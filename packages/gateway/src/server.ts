@@ -24,7 +24,13 @@ export interface StartOptions extends Omit<BuildGatewayOptions, 'config'> {
 }
 
 export async function startGateway (config: ResolvedConfig, options: StartOptions = {}): Promise<RunningGateway> {
-  const app = await buildGateway({ logger: true, ...options, config })
+  let stop: (() => Promise<void>) | undefined
+  const onFatal = (err: unknown): void => {
+    options.onFatal?.(err)
+    // a start that cannot succeed ends the process, so a supervisor sees it fail
+    void (stop?.() ?? Promise.resolve()).finally(() => { if (options.exit !== false) process.exit(1) })
+  }
+  const app = await buildGateway({ logger: true, ...options, config, onFatal })
   let url: string
   try {
     url = await app.listen({ host: config.host, port: config.port })
@@ -43,6 +49,7 @@ export async function startGateway (config: ResolvedConfig, options: StartOption
     closing ??= app.close().then(() => {})
     await closing
   }
+  stop = close
   if (options.signals !== false) {
     onSignal = (signal: NodeJS.Signals): void => {
       app.log.info({ signal }, 'stopping: finishing in-flight requests, flushing the audit log')

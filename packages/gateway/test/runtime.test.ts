@@ -113,3 +113,21 @@ t.test('while a new plan is indexed, in slices, the previous index serves; then 
   t.ok(index?.lookup('tj.extra-4999', 'tj.psb:household-registration'))
   t.ok(index?.lookup('tj.mca', 'tj.psb:household-registration'))
 })
+
+t.test('a start that waited for the stores and then fails otherwise (a bad bootstrap) stops retrying and reports it once', async t => {
+  const { runtime } = await world(t, { retryMs: 10 })
+  const fatal: unknown[] = []
+  runtime.onFatal = err => { fatal.push(err) }
+  let attempts = 0
+  await runtime.start(async () => {
+    attempts++
+    if (attempts < 3) throw Object.assign(new Error('Redis does not answer'), { code: 'GOVEX_ERR_UNAVAILABLE' })
+    throw Object.assign(new Error('bad members file'), { code: 'GOVEX_ERR_INVALID_DOCUMENT' })
+  })
+  t.equal(runtime.loaded, false, 'started unready')
+  await sleep(150)
+  t.equal(attempts, 3, 'retried while the stores did not answer, then stopped')
+  t.equal(fatal.length, 1)
+  t.match(fatal[0], { message: 'bad members file' })
+  t.equal(runtime.loaded, false, 'still unready: readyz stays 503')
+})
