@@ -98,7 +98,8 @@ export class StreamReader {
     const timeoutMs = o.commandTimeout ?? 1000
     // with Sentinel the options name the sentinels: read from the master the client is connected to
     const sentinel = Array.isArray(o.sentinels) && o.sentinels.length > 0
-    const peer = sentinel ? (client as unknown as { stream?: Socket }).stream : undefined
+    // only a ready client's socket is the current master's: while it reconnects after a failover it may be the old one's
+    const peer = sentinel && client.status === 'ready' ? (client as unknown as { stream?: Socket }).stream : undefined
     if (sentinel && (peer?.remoteAddress === undefined || peer.remotePort === undefined)) {
       throw unavailable('cannot read the audit log from Redis: the sentinels have not named a reachable master yet; retry')
     }
