@@ -54,7 +54,7 @@ export function renderMarkdown (out) {
     lines.push('| step | µs | per second |')
     lines.push('|---|---:|---:|')
     for (const [name, s] of Object.entries(micro.steps)) lines.push(`| ${name} | ${fix(s.us)} | ${fmt(s.perSecond)} |`)
-    for (const [kind, a] of Object.entries(micro.appends ?? {})) lines.push(`| audit append, ${kind} store, 64 concurrent appenders (durable) | ${fix(a.cpuUs)} CPU | ${fmt(a.perSecond)} |`)
+    for (const [kind, a] of Object.entries(micro.appends ?? {})) lines.push(`| audit append, ${kind.includes('store') ? kind : kind + ' store'}, 64 concurrent appenders (durable) | ${fix(a.cpuUs)} CPU | ${fmt(a.perSecond)} |`)
     const r = micro.replay
     if (r !== undefined) {
       lines.push('')

@@ -3,7 +3,7 @@
 // when stderr is a terminal, so a pipe, a file or a script sees the command's
 // own output and nothing else; silent for runs under a second. One line,
 // rewritten in place a few times a second by a timer (a step that yields
-// nothing for a while, a store's verify say, still shows it is alive): the
+// nothing for a while, a query page say, still shows it is alive): the
 // records counted so far and their rate, or the time spent for a step that
 // cannot count.
 import type { Output } from './io.js'

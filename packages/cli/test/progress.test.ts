@@ -1,6 +1,6 @@
 // Progress of long audit runs (PROTOCOL.md "Command line"): on a terminal's
 // stderr only, after a second, one line rewritten in place; a count and rate,
-// or the time spent for a step that cannot count (a store's verify).
+// or the time spent for a step that cannot count (a query page, stats).
 import t from 'tap'
 import { Progress } from '../src/progress.js'
 import { Capture } from './helpers/run.js'

@@ -76,7 +76,7 @@ export function filterOf (o: FilterOptions): AuditFilter {
 
 /**
  * Runs a step that cannot count what it reads (opening a store, one query
- * page, a store's verify) with the time it takes shown on a terminal.
+ * page, stats) with the time it takes shown on a terminal.
  */
 async function timed<T> (ctx: Context, label: string, step: () => Promise<T>): Promise<T> {
   const progress = new Progress(ctx.io.stderr, label, { counts: false })
