@@ -8,7 +8,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -17,9 +16,10 @@ import { openRedisStores } from '../src/index.js'
 import { redactUrl, sentinelOptions } from '../src/connection.js'
 import { REDIS_URL, deletePrefix, needRedis, randomPrefix } from './helpers/redis.js'
 import { RedisProxy } from './helpers/proxy.js'
+import { OwnRedis, freePort } from './helpers/server.js'
+import { sleep } from './helpers/fixtures.js'
 import { exchangeEntry } from '@govex/core/contract'
 
-const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
 
 t.test('redis-sentinel:// URLs: sentinels, master name, db and password', async t => {
   t.same(sentinelOptions('redis-sentinel://127.0.0.1:26380,sentinel-b,[::1]:26390/3#my%20master'), {
@@ -36,17 +36,6 @@ t.test('redis-sentinel:// URLs: sentinels, master name, db and password', async 
   t.equal(redactUrl('redis-sentinel://ops:secret@h1:26379#main'), 'redis-sentinel://ops:***@h1:26379#main')
   await t.rejects(openRedisStores({ url: 'redis-sentinel://h1', gatewayId: 'tj.gw.a', spoolDir: tmpdir() }), { code: 'GOVEX_ERR_BAD_REQUEST' }, 'refused before connecting')
 })
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0) })
-    })
-  })
-}
 
 /** A sentinel watching the Redis at `masterUrl` as `name`; resolves once it names the master. */
 async function startSentinel (dir: string, name: string, masterUrl: string, downAfterMs = 60_000): Promise<{ port: number, child: ChildProcess }> {
@@ -127,54 +116,34 @@ if (await needRedis(t)) {
   })
 }
 
-/** A redis-server of the test's own on a free port (no persistence), replica of `replicaOf` when given. */
-async function startRedis (parent: string, replicaOf?: number): Promise<{ port: number, child: ChildProcess }> {
-  const port = await freePort()
-  const dir = await mkdtemp(join(parent, 'redis-'))
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir]
-  if (replicaOf !== undefined) args.push('--replicaof', '127.0.0.1', String(replicaOf))
-  const child = spawn('redis-server', args, { stdio: 'ignore' })
-  const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 })
-  probe.on('error', () => {})
-  try {
-    for (let i = 0; i < 100; i++) {
-      if (await probe.connect().then(async () => await probe.ping(), () => null) === 'PONG') return { port, child }
-      probe.disconnect()
-      await sleep(50)
-    }
-    throw new Error(`redis-server on port ${port} did not answer within 5 s`)
-  } finally {
-    probe.disconnect()
-  }
-}
-
 if (await needRedis(t)) {
   t.test('a Sentinel failover: the gateway stores move to the promoted replica by themselves', async t => {
     // two servers of the test's own: the shared test Redis is never failed over
     const dir = await mkdtemp(join(tmpdir(), 'govex-failover-'))
+    const servers: OwnRedis[] = []
     const children: ChildProcess[] = []
     t.teardown(async () => {
       for (const child of children) child.kill('SIGKILL')
+      for (const server of servers) await server.kill()
       await rm(dir, { recursive: true, force: true })
     })
-    let master: { port: number, child: ChildProcess }
+    let master: OwnRedis
     try {
-      master = await startRedis(dir)
+      master = await OwnRedis.start(['--dir', await mkdtemp(join(dir, 'master-'))])
     } catch (err) {
       const reason = `cannot start redis-server: ${(err as Error).message}`
       if (process.env.CI === 'true') t.fail(`${reason} (CI=true: Redis tests may not be skipped)`)
       else {
-        console.error(`\n!!! SKIPPING the Sentinel tests: ${reason}\n`)
+        console.error(`\n!!! SKIPPING the Sentinel failover test: ${reason}\n`)
         t.plan(0, `SKIP ${reason}`)
       }
       return
     }
-    children.push(master.child)
-    const replica = await startRedis(dir, master.port)
-    children.push(replica.child)
+    servers.push(master)
+    servers.push(await OwnRedis.start(['--dir', await mkdtemp(join(dir, 'replica-')), '--replicaof', '127.0.0.1', String(master.port)]))
     const name = 'govex-failover-' + randomBytes(4).toString('hex')
     const sentinelDir = await mkdtemp(join(dir, 's-'))
-    const sentinel = await startSentinel(sentinelDir, name, `redis://127.0.0.1:${master.port}`, 500)
+    const sentinel = await startSentinel(sentinelDir, name, master.url, 500)
     children.push(sentinel.child)
 
     const stores = await openRedisStores({ url: `redis-sentinel://127.0.0.1:${sentinel.port}#${name}`, prefix: 'govex:', gatewayId: 'tj.gw.failover-1', spoolDir: join(dir, 'spool') })
@@ -188,7 +157,7 @@ if (await needRedis(t)) {
     direct.disconnect()
     t.equal(acked, 1, 'the replica has every write')
 
-    master.child.kill('SIGKILL')
+    await master.kill()
     const killed = Date.now()
     let admitted = false
     while (!admitted && Date.now() - killed < 15_000) {
