@@ -19,7 +19,7 @@ import { checkCheckpointOptions, checkpointAfter, type CheckpointOptions } from 
 import { ChainVerifier, feedStoredChunk, pushStoredLine, verifyResult } from '../../audit/verify.js'
 import { eachLine } from '../../audit/line-scan.js'
 import { ColumnIndex, rowFieldsOf, rowFieldsOfLine, type IndexedRow, type RowFields } from '../../audit/column-index.js'
-import { bytesAre, LineFields, readLine, releaseBuffer } from '../../audit/canonical-line.js'
+import { bytesAre, LineFields, NEWLINE, readLine, releaseBuffer } from '../../audit/canonical-line.js'
 import { queryIndex, scanIndex } from '../../audit/paging.js'
 import { compareRecords, matchesFilter, normalizeFilter } from '../../audit/query.js'
 import { readLineBatches, readLineChunks, Spares } from '../../audit/lines.js'
@@ -68,7 +68,6 @@ interface Pending {
   /** not handed to the caller before it is durable, so read as sealed when written */
   record: AuditRecord
   line: string
-  hash: string
   resolve: (record: AuditRecord) => void
   reject: (error: Error) => void
 }
@@ -81,7 +80,6 @@ export interface FileAuditLogStats {
 }
 
 const DEFAULT_MAX_BATCH = 512
-const NEWLINE = 10
 /** bytes between two wanted lines that one read may span */
 const READ_GAP = 16 * 1024
 /** bytes one read may take */
@@ -108,8 +106,9 @@ function unavailable (message: string, cause?: unknown): GovexError {
 
 /** A chain file's records that match `filter`, in file order (so in listing order within the chain). */
 async function * fileRecords (file: ChainFile, end: number | undefined, filter: AuditFilter): AsyncGenerator<AuditRecord, undefined> {
-  const start = filter.from === undefined ? 0 : await firstLineFrom(file.fh, end ?? (await file.fh.stat()).size, filter.from)
-  for await (const batch of readLineBatches(file.fh, start, end)) {
+  const stop = end ?? (await file.fh.stat()).size
+  const start = filter.from === undefined ? 0 : await firstLineFrom(file.fh, stop, filter.from)
+  for await (const batch of readLineBatches(file.fh, start, stop)) {
     for (const line of batch.lines) {
       if (line === '') continue
       let record: unknown
@@ -348,7 +347,7 @@ export class FileAuditLog implements AuditLog {
   }
 
   private enqueue (record: AuditRecord, line: string, resolve: (record: AuditRecord) => void, reject: (error: Error) => void): void {
-    this.queue.push({ record, line, hash: record.hash, resolve, reject })
+    this.queue.push({ record, line, resolve, reject })
   }
 
   private async drain (): Promise<void> {
@@ -395,7 +394,7 @@ export class FileAuditLog implements AuditLog {
     }
     const last = batch[batch.length - 1] as Pending
     this.durableSize = offset
-    this.durable = { seq: last.record.seq, hash: last.hash }
+    this.durable = { seq: last.record.seq, hash: last.record.hash }
     this.durableTs = last.record.ts
     this.stats.records += batch.length
     this.stats.batches++

@@ -16,6 +16,6 @@ export function admitInMemory (replay: MemoryReplayGuard, quota: MemoryQuotaCoun
     const decision = quota.consumeNow(q.key, q.limits, q.nowMs)
     if (!decision.ok) return { ok: false, reason: 'quota', retryAfterS: decision.retryAfterS, window: decision.window }
   }
-  replay.claimNow(id, admission.windowS)
+  replay.holdNow(id, admission.windowS)
   return ADMITTED
 }

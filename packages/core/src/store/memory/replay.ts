@@ -29,6 +29,12 @@ export class MemoryReplayGuard implements ReplayGuard {
     return true
   }
 
+  /** holds `id` for its window without asking whether it is held (admission has just asked) */
+  holdNow (id: string, windowS: number): void {
+    const now = this.#now()
+    this.#ids.hold(id, now + windowS * 1000, now)
+  }
+
   /** whether `id` is claimed and inside its window */
   isHeld (id: string): boolean {
     return this.#ids.expiryOf(id, this.#now()) !== 0
