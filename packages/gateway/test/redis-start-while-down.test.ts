@@ -85,6 +85,11 @@ if (await needRedis(t)) {
     t.equal(early.json().code, 'GOVEX_ERR_UNAVAILABLE')
     t.match(early.json().message, /retry/)
     t.equal((await app.inject({ method: 'GET', url: '/v1/catalog' })).statusCode, 503, 'even without a token: nobody can be authenticated yet')
+    for (const url of ['/public/disclosures', '/public/disclosures/tj.psb']) {
+      const portal = await app.inject({ method: 'GET', url })
+      t.equal(portal.statusCode, 503, `${url}: no empty catalog (to be cached) before the load`)
+      t.equal(portal.json().code, 'GOVEX_ERR_UNAVAILABLE')
+    }
 
     proxy.open()
     const up = Date.now()
@@ -97,5 +102,6 @@ if (await needRedis(t)) {
     const later = await exchange()
     t.equal(later.statusCode, 403, 'authenticated once loaded (no plan is active yet)')
     t.equal(later.json().code, 'GOVEX_ERR_NO_GRANT')
+    t.equal((await app.inject({ method: 'GET', url: '/public/disclosures/tj.psb' })).statusCode, 200, 'the portal serves once loaded')
   })
 }

@@ -61,6 +61,8 @@ function answer (request: FastifyRequest, reply: FastifyReply, representation: R
 export async function portalRoutes (app: FastifyInstance, { ctx }: RouteOptions): Promise<void> {
   const pages = new WeakMap<ReadonlyMap<string, DisclosureCatalog>, DisclosurePages>()
   function current (): DisclosurePages {
+    // before the first load (Redis down at start) an empty list would be cached as the truth
+    if (!ctx.runtime.loaded) throw httpError('GOVEX_ERR_UNAVAILABLE', 'the gateway has not loaded the disclosure catalogs yet: its stores do not answer; retry shortly')
     const catalogs = ctx.runtime.state.disclosures
     let out = pages.get(catalogs)
     if (out === undefined) pages.set(catalogs, out = new DisclosurePages(catalogs))
@@ -74,7 +76,7 @@ export async function portalRoutes (app: FastifyInstance, { ctx }: RouteOptions)
 
   app.get<{ Params: { agencyId: string } }>('/public/disclosures/:agencyId', {
     config: { public: true },
-    schema: { summary: 'One agency\'s disclosure catalog: JSON, or a page for Accept: text/html', tags: ['portal'], params: AgencyParams, response: errorResponses(400, 404) }
+    schema: { summary: 'One agency\'s disclosure catalog: JSON, or a page for Accept: text/html', tags: ['portal'], params: AgencyParams, response: errorResponses(400, 404, 503) }
   }, async (request, reply) => {
     const site = current()
     const agency = request.params.agencyId
