@@ -96,14 +96,18 @@ async function benchRead (dir, records) {
   lines.length = 0
   await writeFile(join(folder, `${GW}.jsonl`), text)
   gc()
-  const heapBefore = process.memoryUsage().heapUsed
+  // the index lives mostly in typed arrays: count array buffers with the heap
+  const used = () => { const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers }
+  const heapBefore = used()
   let start = process.hrtime.bigint()
   let cpu = process.cpuUsage()
   const log = await FileAuditLog.open({ dir: join(dir, 'read'), gatewayId: GW })
+  // opening reads only the chain's tail; the query index is built by the first query
+  await log.query({}, 1)
   const openMs = ms(start)
   const openCpu = cpuUs(cpu) / records
   gc()
-  const indexMb = (process.memoryUsage().heapUsed - heapBefore) / 1e6
+  const indexMb = (used() - heapBefore) / 1e6
   start = process.hrtime.bigint()
   cpu = process.cpuUsage()
   const result = await log.verify()
@@ -116,7 +120,7 @@ async function benchRead (dir, records) {
   const page2 = await log.query({ consumer: 'tj.mca' }, 1000, undefined)
   const queryMs2 = ms(start)
   await log.close()
-  console.log(`log of ${fmt(records)} records (${(text.length / 1e6).toFixed(0)} MB): open + index ${openMs.toFixed(0)} ms (${fmt(records / openMs * 1000)} records/s wall, ${openCpu.toFixed(2)} µs CPU/record), index heap ≈ ${indexMb.toFixed(0)} MB`)
+  console.log(`log of ${fmt(records)} records (${(text.length / 1e6).toFixed(0)} MB): open + first query (builds the index) ${openMs.toFixed(0)} ms (${fmt(records / openMs * 1000)} records/s wall, ${openCpu.toFixed(2)} µs CPU/record), index heap + array buffers ≈ ${indexMb.toFixed(0)} MB (${(indexMb * 1e6 / records).toFixed(0)} B a record)`)
   console.log(`  verify: ${fmt(result.checked / verifyMs * 1000)} records/s wall, ${verifyCpu.toFixed(2)} µs CPU/record (ok=${result.ok}, ${verifyMs.toFixed(0)} ms)`)
   console.log(`  query {userId, outcome} limit 1000: ${queryMs.toFixed(1)} ms (${page.records.length} records); query {consumer} limit 1000: ${queryMs2.toFixed(1)} ms (${page2.records.length})`)
 }

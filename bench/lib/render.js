@@ -86,7 +86,7 @@ export function renderMarkdown (out) {
     for (const [name, s] of Object.entries(a.steps)) lines.push(`| ${name} | ${fmt(s.ms)} | ${fmt(s.cpuMs)} | ${fmt(s.maxStallMs)} | ${fmt(s.rssMb)} | ${fmt(s.heapMb)} |`)
     const r = scale.rss
     if (r !== null) lines.push('', `Gateway RSS over ${fmt(r.exchanges)} exchanges (${fmt(r.seconds)} s, ${fmt(r.cpuPerReq)} CPU µs/req): start ${fmt(r.rssStartMb)} MB, half-way ${fmt(r.rssMidMb)} MB, end ${fmt(r.rssEndMb)} MB, max ${fmt(r.rssMaxMb)} MB; least-squares slope over the second half **${fix(r.slopeMbPer100k)} MB per 100,000 exchanges**.`)
-    if (r !== null && r.retained !== undefined) lines.push('', `Retained after full collections (heap + array buffers, --expose-gc, every 50,000 exchanges): ${r.retained.map(x => fix(x.mb, 1)).join(' → ')} MB, **${fmt(r.retainedBytesPerExchange)} bytes per exchange** after the first chunk — what the gateway keeps per exchange. Most of it is the envelope id, held by the replay guard for its window (bench/micro: ~38 B); the audit log's query index (~110 B a record) is built only when an auditor first queries, so it is not in this run.`)
+    if (r !== null && r.retained !== undefined) lines.push('', `Retained after full collections (heap + array buffers, --expose-gc, every 50,000 exchanges): ${r.retained.map(x => fix(x.mb, 1)).join(' → ')} MB, **${fmt(r.retainedBytesPerExchange)} bytes per exchange** after the first chunk — what the gateway keeps per exchange. Most of it is the envelope id, held by the replay guard for its window (bench/micro: ~38 B); the audit log's query index (~180 B a record, bench/audit-append) is built only when an auditor first queries, so it is not in this run.`)
   }
   return lines.join('\n')
 }
