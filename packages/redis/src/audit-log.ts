@@ -72,7 +72,7 @@ export class RedisAuditLog implements AuditLog {
     this.#kick()
   }
 
-  private constructor (options: RedisAuditLogOptions, head: Head | undefined, spool: Spool | undefined, spooled: Sealed[]) {
+  private constructor (options: RedisAuditLogOptions, spool: Spool | undefined, spooled: Sealed[]) {
     this.gatewayId = options.gatewayId
     this.#client = options.client
     this.#keys = options.keys
@@ -80,33 +80,15 @@ export class RedisAuditLog implements AuditLog {
     this.#spooled = spooled
     this.#maxBatch = options.maxBatch ?? 256
     this.#onError = options.onError ?? (() => {})
-    this.#head = head ?? { seq: 0, hash: ZERO_DIGEST, tsMs: 0 }
-    this.#staleHead = head === undefined
+    this.#head = { seq: 0, hash: ZERO_DIGEST, tsMs: 0 }
+    this.#staleHead = true
     this.#reader = new AuditReader(options.client, options.keys, options.verifyThreads)
     this.#checkpoint = options.checkpoint
-    this.#client.on('ready', this.#onReady)
   }
 
   /** Reads the chain head from Redis and the spool left by an earlier run, which it starts replaying. */
   static async open (options: RedisAuditLogOptions): Promise<RedisAuditLog> {
-    checkCheckpointOptions(options.checkpoint)
-    checkVerifyThreads(options.verifyThreads)
-    const last = await guarded(`reading the audit chain head of ${options.gatewayId}`, () => lastRecord(options.client, options.keys, options.gatewayId))
-    let head: Head = last === undefined ? { seq: 0, hash: ZERO_DIGEST, tsMs: 0 } : headOf(last)
-    let spool: Spool | undefined
-    let spooled: Sealed[] = []
-    if (options.spoolDir !== undefined) {
-      const opened = await Spool.open(options.spoolDir, options.gatewayId)
-      spool = opened.spool
-      // records the spool holds beyond Redis's head continue the chain
-      spooled = opened.records.filter(s => s.record.seq > head.seq)
-      const tail = spooled[spooled.length - 1]
-      if (tail !== undefined) head = headOf(tail.record)
-      else if (!spool.empty) await spool.clear()
-    }
-    const log = new RedisAuditLog(options, head, spool, spooled)
-    log.#kick()
-    return log
+    return await RedisAuditLog.#open(options, false)
   }
 
   /**
@@ -115,12 +97,20 @@ export class RedisAuditLog implements AuditLog {
    * gateway that starts while Redis is down).
    */
   static async openDeferred (options: RedisAuditLogOptions): Promise<RedisAuditLog> {
+    return await RedisAuditLog.#open(options, true)
+  }
+
+  static async #open (options: RedisAuditLogOptions, deferHead: boolean): Promise<RedisAuditLog> {
     checkCheckpointOptions(options.checkpoint)
     checkVerifyThreads(options.verifyThreads)
+    // Redis first: an open that needs it and cannot have it touches no spool
+    const last = deferHead ? undefined : await readLast(options.client, options.keys, options.gatewayId)
     let spool: Spool | undefined
     let spooled: Sealed[] = []
     if (options.spoolDir !== undefined) ({ spool, records: spooled } = await Spool.open(options.spoolDir, options.gatewayId))
-    const log = new RedisAuditLog(options, undefined, spool, spooled)
+    const log = new RedisAuditLog(options, spool, spooled)
+    if (!deferHead) await log.#continueFrom(last)
+    log.#client.on('ready', log.#onReady)
     log.#kick()
     return log
   }
@@ -249,9 +239,12 @@ export class RedisAuditLog implements AuditLog {
     await this.#toSpool(batch, records, results)
   }
 
-  /** Reads the head Redis holds; spooled records beyond it continue the chain, the others are in Redis already. */
   async #readHead (): Promise<void> {
-    const last = await guarded(`reading the audit chain head of ${this.gatewayId}`, () => lastRecord(this.#client, this.#keys, this.gatewayId))
+    await this.#continueFrom(await readLast(this.#client, this.#keys, this.gatewayId))
+  }
+
+  /** Takes the head Redis holds (`last`); spooled records beyond it continue the chain, the others are in Redis already. */
+  async #continueFrom (last: AuditRecord | undefined): Promise<void> {
     let head = last === undefined ? { seq: 0, hash: ZERO_DIGEST, tsMs: 0 } : headOf(last)
     this.#spooled = this.#spooled.filter(s => s.record.seq > head.seq)
     const tail = this.#spooled[this.#spooled.length - 1]
@@ -343,6 +336,10 @@ export class RedisAuditLog implements AuditLog {
     if (last !== undefined) this.#head = headOf(last.record)
     for (let i = 0; i < batch.length; i++) (batch[i] as Pending).resolve(results[i] as AuditRecord)
   }
+}
+
+async function readLast (client: Redis, keys: KeyLayout, gatewayId: string): Promise<AuditRecord | undefined> {
+  return await guarded(`reading the audit chain head of ${gatewayId}`, () => lastRecord(client, keys, gatewayId))
 }
 
 function headOf (record: AuditRecord): Head {
