@@ -5,8 +5,12 @@ export const MEMBER_ID_PATTERN = '^[a-z][a-z0-9-]*(\\.[a-z][a-z0-9-]*)*$'
 export const MEMBER_ID_MAX = 128
 export const RESOURCE_NAME_PATTERN = '^[a-z][a-z0-9-]*$'
 export const RESOURCE_NAME_MAX = 64
-/** `<member id>:<name>`; the longest legal resource id. */
-export const RESOURCE_ID_PATTERN = '^[a-z][a-z0-9-]*(\\.[a-z][a-z0-9-]*)*:[a-z][a-z0-9-]*$'
+/**
+ * `<member id>:<name>`. A schema's maxLength sees only the whole id, so the
+ * lookahead bounds the member id (≤ 128) and the quantifier the name (≤ 64).
+ */
+export const RESOURCE_ID_PATTERN = '^(?=[^:]{1,128}:)[a-z][a-z0-9-]*(\\.[a-z][a-z0-9-]*)*:[a-z][a-z0-9-]{0,63}$'
+/** the longest legal resource id */
 export const RESOURCE_ID_MAX = MEMBER_ID_MAX + 1 + RESOURCE_NAME_MAX
 export const FIELD_PATTERN = '^[A-Za-z][A-Za-z0-9_]*$'
 export const FIELD_MAX = 64

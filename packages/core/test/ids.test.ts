@@ -1,5 +1,8 @@
 import t from 'tap'
-import { isMemberId, parseResourceId, isFieldName, isEnvelopeId, isResourceId } from '../src/ids.js'
+import { isMemberId, parseResourceId, isFieldName, isEnvelopeId, isResourceId, MEMBER_ID_MAX, RESOURCE_NAME_MAX } from '../src/ids.js'
+import { ResourceId } from '../src/schemas/common.js'
+import { validateSchema } from '../src/validate.js'
+import { validateDirectory } from '../src/documents.js'
 
 t.test('member ids', async t => {
   t.ok(isMemberId('tj.psb'))
@@ -33,4 +36,29 @@ t.test('fields and envelope ids', async t => {
   t.ok(isEnvelopeId('9b2e4c1a-3f5d-4e6a-8b7c-1d2e3f4a5b6c'))
   t.notOk(isEnvelopeId('0193a1c2-7c1e-1a35-9b7e-2a8c7c8b5e10'))
   t.notOk(isEnvelopeId('not-a-uuid'))
+})
+
+t.test('fix-resource-id-part-limits: the schema holds each part of a resource id to its own limit', async t => {
+  // maxLength alone (193) let a 65-character name, or a member id over 128, through the schema
+  const member = 'tj.' + 'a'.repeat(MEMBER_ID_MAX - 3)
+  const check = (id: string): boolean => validateSchema(ResourceId, id).ok
+  t.ok(check(member + ':' + 'r'.repeat(RESOURCE_NAME_MAX)), 'the longest legal id')
+  t.notOk(check('tj.psb:' + 'a'.repeat(RESOURCE_NAME_MAX + 1)), 'a name over 64 characters')
+  t.notOk(check(member + 'a:r'), 'a member id over 128 characters')
+  t.equal(isResourceId('tj.psb:' + 'a'.repeat(RESOURCE_NAME_MAX + 1)), false, 'as parseResourceId says')
+  const directory = validateDirectory({
+    agency: 'tj.psb',
+    version: 1,
+    resources: [{
+      id: 'tj.psb:' + 'a'.repeat(RESOURCE_NAME_MAX + 1),
+      name: 'n',
+      description: 'd',
+      classification: 'departmental',
+      securityLevel: 'public',
+      sharing: { type: 'unconditional' },
+      items: [{ name: 'a', type: 'string' }],
+      endpoint: { url: 'http://127.0.0.1/x' }
+    }]
+  })
+  t.match(directory, { ok: false, problems: [{ code: 'pattern', path: '/resources/0/id' }] }, 'a directory offering it is refused by the schema')
 })
