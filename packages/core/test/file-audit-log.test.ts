@@ -139,17 +139,16 @@ t.test('a failed write rejects its appends with UNAVAILABLE and the chain steps 
   const log = await openIn(newDir())
   t.teardown(async () => { await log.close() })
   const a = await log.append(exchangeEntry())
-  const fh = (log as unknown as { own: { fh: { write: (...args: unknown[]) => Promise<unknown> } } }).own.fh
-  const write = fh.write.bind(fh)
+  const file = (log as unknown as { durableFile: { write: (buf: Buffer, offset: number, length: number) => Promise<number> } }).durableFile
+  const write = file.write.bind(file)
   let fail = true
-  fh.write = async (...args: unknown[]) => {
+  file.write = async (buf, offset, length) => {
     if (fail) {
-      // half the batch reaches the disk before the error
-      const buf = args[0] as Buffer
-      await write(buf.subarray(0, 20))
+      // part of the batch reaches the disk before the error
+      await write(buf, offset, 20)
       throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' })
     }
-    return await write(...args)
+    return await write(buf, offset, length)
   }
   const failing = [log.append(exchangeEntry()), log.append(exchangeEntry())]
   for (const p of failing) await t.rejects(p, { code: 'GOVEX_ERR_UNAVAILABLE', message: /ENOSPC.*disk space/ })
@@ -167,7 +166,8 @@ t.test('a write that fails and cannot be undone breaks the log for good', async 
   t.teardown(async () => { await log.close() })
   await log.append(exchangeEntry())
   const fh = (log as unknown as { own: { fh: Record<string, unknown> } }).own.fh
-  fh.datasync = async () => { throw new Error('EIO: i/o error') }
+  const file = (log as unknown as { durableFile: Record<string, unknown> }).durableFile
+  file.write = async () => { throw new Error('EIO: i/o error') }
   fh.truncate = async () => { throw new Error('EIO: i/o error') }
   const first = log.append(exchangeEntry())
   await Promise.resolve()
