@@ -5,7 +5,7 @@ import { GovexError, isMemberId } from '@govex/core'
 import type { Admission, AdmissionDecision, CheckpointOptions, StoreChange, Stores } from '@govex/core'
 import { RedisAuditLog } from './audit-log.js'
 import { ChangeFeed } from './changes.js'
-import { connect, createClient, guarded, sentinelOptions, toGovexError, DEFAULT_COMMAND_TIMEOUT_MS, MAX_COMMAND_TIMEOUT_MS, redactUrl } from './connection.js'
+import { connect, createClient, guarded, sentinelOptions, DEFAULT_COMMAND_TIMEOUT_MS, MAX_COMMAND_TIMEOUT_MS, redactUrl } from './connection.js'
 import { RedisDirectoryStore, RedisDisclosureStore, RedisMemberRegistry } from './documents.js'
 import { DEFAULT_PREFIX, keyLayout, type KeyLayout } from './keys.js'
 import { RedisPlanStore } from './plans.js'
@@ -116,38 +116,25 @@ export async function openRedisStores (options: RedisStoresOptions): Promise<Red
   const sub = createClient(connection, { connectionName: `${keys.prefix}${gatewayId}/changes` })
   reportConnectionErrors(client, 'Redis', onError)
   reportConnectionErrors(sub, 'Redis subscriber', onError)
-  if (options.waitForRedis === true) {
-    // ioredis reconnects by itself (retryStrategy) after a failed first attempt
-    const deadline = 2 * commandTimeoutMs
-    // when Redis answers at once, open as usual; else resolve after the deadline and keep trying
-    await Promise.all([
-      connect(client, deadline, url, { keepTrying: true }).catch(() => {}),
-      connect(sub, deadline, url, { keepTrying: true }).catch(() => {})
-    ])
-    onReady(client, () => {
-      serverWarnings(client).then(warnings => { for (const warning of warnings) onError(new Error(warning)) }, () => {})
-    })
-    const subscribed = sub.status === 'ready'
-    const feed = new ChangeFeed(sub, keys.changes, onError, subscribed)
-    await feed.start().catch((err: unknown) => { onError(toGovexError(err, 'subscribing to store changes in Redis')) })
-    try {
-      const audit = await RedisAuditLog.openDeferred({ client, keys, gatewayId, spoolDir: options.spoolDir, maxBatch: options.maxBatch, checkpoint: options.checkpoint, onError })
-      return new RedisStores(client, sub, keys, feed, audit)
-    } catch (err) {
-      feed.stop()
-      client.disconnect()
-      sub.disconnect()
-      throw err
-    }
-  }
+  // waitForRedis: when Redis answers at once, open as usual; else resolve after
+  // the deadline and keep trying: what failed is told to onError or done at the
+  // first `ready`, and the audit chain head is read once Redis answers (openDeferred)
+  const wait = options.waitForRedis === true
+  const deadline = 2 * commandTimeoutMs
   let feed: ChangeFeed | undefined
   try {
-    const deadline = 2 * commandTimeoutMs
-    await Promise.all([connect(client, deadline, url), connect(sub, deadline, url)])
-    for (const warning of await serverWarnings(client)) onError(new Error(warning))
-    const changes = feed = new ChangeFeed(sub, keys.changes, onError)
-    await guarded('subscribing to store changes in Redis', () => changes.start())
-    const audit = await RedisAuditLog.open({ client, keys, gatewayId, spoolDir: options.spoolDir, maxBatch: options.maxBatch, checkpoint: options.checkpoint, onError })
+    // with keepTrying, ioredis reconnects by itself (retryStrategy) after a failed first attempt
+    await Promise.all([client, sub].map(async c => {
+      await connect(c, deadline, url, { keepTrying: wait }).catch((err: unknown) => { if (!wait) throw err })
+    }))
+    const warn = async (): Promise<void> => { for (const warning of await serverWarnings(client)) onError(new Error(warning)) }
+    if (wait) onReady(client, () => { warn().catch(() => {}) })
+    else await warn()
+    const changes = feed = new ChangeFeed(sub, keys.changes, onError, !wait || sub.status === 'ready')
+    const subscribing = guarded('subscribing to store changes in Redis', () => changes.start())
+    await (wait ? subscribing.catch(onError) : subscribing)
+    const auditOptions = { client, keys, gatewayId, spoolDir: options.spoolDir, maxBatch: options.maxBatch, checkpoint: options.checkpoint, onError }
+    const audit = wait ? await RedisAuditLog.openDeferred(auditOptions) : await RedisAuditLog.open(auditOptions)
     return new RedisStores(client, sub, keys, feed, audit)
   } catch (err) {
     feed?.stop()
