@@ -91,10 +91,17 @@ redis.call('PUBLISH', channel, change)
 return 'OK'
 `)
 
-// What a read would fetch, without fetching it: the field (the active plan's,
-// the latest version's, or the one given), its statuses entry and its length.
+// A probe: what a read would fetch, without fetching it: the field, its
+// statuses entry and its length.
+const PROBE_OF = `
+local function probe(plans, statuses, field)
+  return {field, redis.call('HGET', statuses, field) or '', redis.call('HSTRLEN', plans, field)}
+end
+`
+
+// The probe of the active plan's field, the latest version's or the one given.
 // KEYS: plans, statuses, latest, active; ARGV: 'active' | 'latest' | 'field', id or field
-const PROBE = new LuaScript(`
+const PROBE = new LuaScript(PROBE_OF + `
 local plans, statuses, latest, active = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local mode, arg = ARGV[1], ARGV[2]
 local field
@@ -107,14 +114,14 @@ else
   field = arg
 end
 if not field then return false end
-return {field, redis.call('HGET', statuses, field) or '', redis.call('HSTRLEN', plans, field)}
+return probe(plans, statuses, field)
 `)
 
-// The field of the highest version of plan `id` whose status is `status`: the
+// The probe of the highest version of plan `id` whose status is `status`: the
 // field names (never the documents) of every plan, this id's in descending
 // version order, each one's status as the write script reads it.
 // KEYS: plans, statuses; ARGV: id, status
-const LATEST_WITH = new LuaScript(STATUS_OF + `
+const LATEST_WITH = new LuaScript(STATUS_OF + PROBE_OF + `
 local plans, statuses = KEYS[1], KEYS[2]
 local prefix, wanted = ARGV[1] .. ':', ARGV[2]
 local found = {}
@@ -126,7 +133,7 @@ for _, field in ipairs(redis.call('HKEYS', plans)) do
 end
 table.sort(found, function (a, b) return a[1] > b[1] end)
 for _, entry in ipairs(found) do
-  if storedStatus(plans, statuses, entry[2]) == wanted then return entry[2] end
+  if storedStatus(plans, statuses, entry[2]) == wanted then return probe(plans, statuses, entry[2]) end
 end
 return false
 `)
@@ -152,6 +159,9 @@ interface Known {
 
 type ReadMode = 'active' | 'latest' | 'field'
 
+/** What a probe script answers: the field, its statuses entry ('' when none), the document's length (0 when none) */
+type Probe = [field: string, entry: string, bytes: number]
+
 type ScriptArg = string | Buffer
 
 export class RedisPlanStore implements PlanStore {
@@ -171,10 +181,11 @@ export class RedisPlanStore implements PlanStore {
   async latestWith (id: string, status: PlanStatus): Promise<PlanState | undefined> {
     return await guarded(`reading plan ${id}'s latest ${status} version from Redis`, async () => {
       for (let attempt = 1; ; attempt++) {
-        const field = await LATEST_WITH.run(this.client, [this.keys.plans, this.#statuses], [id, status]) as string | null
-        if (field === null) return undefined
-        const state = await this.#read('field', field)
-        // Changed by another gateway between the script and the read: look again.
+        const probe = await LATEST_WITH.run(this.client, [this.keys.plans, this.#statuses], [id, status]) as Probe | null
+        if (probe === null) return undefined
+        const state = await this.#read('field', probe[0], probe)
+        // A remembered state is answered as the script found it; a document read after the
+        // script may find it changed by another gateway meanwhile: look again.
         if (state?.status === status || attempt === MAX_ATTEMPTS) return state?.status === status ? state : undefined
       }
     })
@@ -197,11 +208,14 @@ export class RedisPlanStore implements PlanStore {
    * unique to its write, and the document's length), the state is unchanged and
    * nothing else is read. Otherwise the document is read with its entry (a
    * script would copy 28 MB into Lua first, ~80 ms of Redis time), and again if
-   * the active key or the latest version moved in between.
+   * the active key or the latest version moved in between. `probed`: the
+   * probe a caller's script answered already (latestWith's), for the first attempt.
    */
-  async #read (mode: ReadMode, arg: string): Promise<PlanState | undefined> {
+  async #read (mode: ReadMode, arg: string, probed?: Probe): Promise<PlanState | undefined> {
     for (let attempt = 1; ; attempt++) {
-      const probe = await PROBE.run(this.client, [this.keys.plans, this.#statuses, this.keys.planLatest, this.keys.planActive], [mode, arg]) as [string, string, number] | null
+      const probe = attempt === 1 && probed !== undefined
+        ? probed
+        : await PROBE.run(this.client, [this.keys.plans, this.#statuses, this.keys.planLatest, this.keys.planActive], [mode, arg]) as Probe | null
       if (probe === null) return undefined
       const [field, entry, bytes] = probe
       if (bytes === 0) return undefined

@@ -140,7 +140,7 @@ if (await needRedis(t)) {
     t.equal((await own.get('big'))?.title, 'changed behind it, longer')
   })
 
-  t.test('latestWith: statuses read as the write script reads them; a step between the script and the read is seen', async t => {
+  t.test('latestWith: statuses read as the write script reads them; a remembered state in one round trip; a step between the script and the read is seen', async t => {
     const s = scope(t)
     const writer = await s.open()
     const raw = await rawClient(t)
@@ -151,20 +151,29 @@ if (await needRedis(t)) {
     await raw.hset(key, 'big:3', JSON.stringify({ ...v3, status: 'approved' }))
     const reader = new RedisPlanStore(raw, keyLayout(s.prefix))
     t.equal((await reader.latestWith('big', 'approved'))?.version, 3, 'the document, not the stale entry')
-    t.equal((await reader.latestWith('big', 'draft'))?.version, 2)
-    // Another gateway approves version 2 after the script named it, before it is read: look again.
+    const v2 = await reader.latestWith('big', 'draft')
+    t.equal(v2?.version, 2)
+    // Round trips on the reader's client: its scripts (the latestWith script has 2 keys) and document reads (MULTI).
+    const trips: string[] = []
+    let meanwhile = async (): Promise<void> => {}
     const evalsha = raw.evalsha.bind(raw) as (...args: unknown[]) => Promise<unknown>
-    let raced = false
     raw.evalsha = (async (...args: unknown[]) => {
+      trips.push(args[1] === 2 ? 'latestWith' : 'probe')
       const answer = await evalsha(...args)
-      if (!raced && args[1] === 2) {
-        raced = true
-        await writer.plans.update({ ...(await writer.plans.get('big', 2) as PlanState), status: 'approved' }, 'draft')
-      }
+      const step = meanwhile
+      meanwhile = async () => {}
+      await step()
       return answer
     }) as typeof raw.evalsha
-    const found = await reader.latestWith('big', 'draft')
-    t.ok(raced)
+    const multi = raw.multi.bind(raw)
+    raw.multi = ((...args: unknown[]) => { trips.push('document'); return (multi as (...a: unknown[]) => ReturnType<typeof raw.multi>)(...args) }) as typeof raw.multi
+    t.equal(await reader.latestWith('big', 'draft'), v2, 'remembered: the same object')
+    t.same(trips, ['latestWith'], 'in one round trip: the script probes the version it names')
+    // Another gateway approves version 2 after the script named it, before a reader that does not remember it reads it: look again.
+    meanwhile = async () => { await writer.plans.update({ ...(await writer.plans.get('big', 2) as PlanState), status: 'approved' }, 'draft') }
+    trips.length = 0
+    const found = await new RedisPlanStore(raw, keyLayout(s.prefix)).latestWith('big', 'draft')
+    t.same(trips, ['latestWith', 'document', 'latestWith', 'document'], 'read, found approved meanwhile, looked again')
     t.equal(found?.version, 1, 'the draft below the one approved meanwhile')
     t.equal(found?.status, 'draft')
   })
