@@ -5,7 +5,10 @@
 export interface Output {
   write (chunk: string): boolean
   readonly isTTY?: boolean
-  once? (event: 'drain', listener: () => void): unknown
+  /** true once the stream is closed: its reader went away */
+  readonly destroyed?: boolean
+  once? (event: 'drain' | 'close', listener: () => void): unknown
+  off? (event: 'drain' | 'close', listener: () => void): unknown
 }
 
 export interface Io {
@@ -21,13 +24,57 @@ export interface Io {
 }
 
 export function processIo (): Io {
+  ignoreClosedReader(process.stdout)
+  ignoreClosedReader(process.stderr)
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() }
 }
 
-/** Writes a chunk and waits for `drain` when the sink is full (streamed exports). */
+const guarded = new WeakSet<NodeJS.WriteStream>()
+
+/**
+ * A reader that went away (`govex audit export | head`, `govex --help | true`)
+ * makes Node emit EPIPE on the stream, which unhandled ends the process with a
+ * stack trace. What is left to write is dropped instead, and the command ends
+ * with its own exit code (`verify` still exits 1 on a broken chain).
+ */
+function ignoreClosedReader (stream: NodeJS.WriteStream): void {
+  if (guarded.has(stream)) return
+  guarded.add(stream)
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err
+  })
+}
+
+/** A streamed write found its sink closed: the reader went away, nothing is left to do. */
+export class ReaderGoneError extends Error {
+  constructor () {
+    super('the output was closed before everything was written')
+    this.name = 'ReaderGoneError'
+  }
+}
+
+/**
+ * Writes a chunk and waits for `drain` when the sink is full (streamed
+ * exports); throws ReaderGoneError once the sink is closed (`| head` has read
+ * enough), so the export stops instead of waiting for a drain that never comes.
+ */
 export async function writeChunk (out: Output, chunk: string): Promise<void> {
+  if (closed(out)) throw new ReaderGoneError()
   if (out.write(chunk) || out.once === undefined) return
-  await new Promise<void>(resolve => { out.once?.('drain', resolve) })
+  await new Promise<void>(resolve => {
+    const done = (): void => {
+      out.off?.('drain', done)
+      out.off?.('close', done)
+      resolve()
+    }
+    out.once?.('drain', done)
+    out.once?.('close', done)
+  })
+  if (closed(out)) throw new ReaderGoneError()
+}
+
+function closed (out: Output): boolean {
+  return out.destroyed === true
 }
 
 /**

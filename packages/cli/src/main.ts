@@ -1,7 +1,7 @@
 // The `govex` program: commander wiring, and the one place where errors become
 // a single line on stderr and an exit code.
 import { Command, CommanderError } from 'commander'
-import { processIo } from './io.js'
+import { ReaderGoneError, processIo } from './io.js'
 import type { Io } from './io.js'
 import { createContext } from './context.js'
 import type { Context } from './context.js'
@@ -57,6 +57,8 @@ export async function run (argv: readonly string[], io: Io = processIo()): Promi
   } catch (err) {
     // commander already printed its own message (usage errors, help, version)
     if (err instanceof CommanderError) return err.exitCode
+    // the reader of a streamed output went away (`| head`): not an error to report
+    if (err instanceof ReaderGoneError) return ctx.exitCode
     const debug = argv.includes('--debug') || isOn(io.env.GOVEX_DEBUG)
     const { lines, exitCode } = describeError(err)
     // PROTOCOL.md: one readable line — the problems of a document or config follow its summary, `; ` between them
