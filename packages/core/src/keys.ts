@@ -142,35 +142,35 @@ export function verifyJwt (token: string, resolveKey: JwtKeyResolver, options: V
   const dot1 = token.indexOf('.')
   const dot2 = token.indexOf('.', dot1 + 1)
   if (dot1 < 1 || dot2 < 0 || token.indexOf('.', dot2 + 1) !== -1 || dot2 === token.length - 1) {
-    return fail('malformed', 'the token is not a compact JWS (header.payload.signature)')
+    return fail('malformed', 'the token is not a compact JWS (header.payload.signature): send the JWT whole, as signed (govex token makes one)')
   }
   const header = parseSegment(token.slice(0, dot1))
-  if (header === null) return fail('malformed', 'the token header is not base64url JSON')
+  if (header === null) return fail('malformed', 'the token header is not base64url JSON: send the JWT whole, as signed (govex token makes one)')
   if (header.alg !== 'EdDSA') return fail('alg', `alg ${JSON.stringify(header.alg)} is refused: sign with Ed25519 (alg EdDSA)`)
-  if (header.crit !== undefined) return fail('alg', 'the crit header is not supported')
-  if (header.kid !== undefined && typeof header.kid !== 'string') return fail('malformed', 'kid must be a string')
+  if (header.crit !== undefined) return fail('alg', 'the crit header is not supported: leave it out')
+  if (header.kid !== undefined && typeof header.kid !== 'string') return fail('malformed', 'kid must be a string: name the signing key by its kid, or leave kid out')
   const claims = parseSegment(token.slice(dot1 + 1, dot2))
-  if (claims === null) return fail('malformed', 'the token claims are not a base64url JSON object')
+  if (claims === null) return fail('malformed', 'the token claims are not a base64url JSON object: send the JWT whole, as signed (govex token makes one)')
   const signature = fromB64url(token.slice(dot2 + 1))
-  if (signature === null || signature.length !== 64) return fail('malformed', 'the signature is not a base64url Ed25519 signature')
+  if (signature === null || signature.length !== 64) return fail('malformed', 'the signature is not a base64url Ed25519 signature: sign with the member\'s Ed25519 key (alg EdDSA)')
 
   const kid = header.kid as string | undefined
   const key = resolveKey(kid, claims)
   if (key === undefined) return fail('unknown-key', `no key known for iss ${JSON.stringify(claims.iss)}${kid === undefined ? '' : ` kid ${JSON.stringify(kid)}`}`)
   if (key.asymmetricKeyType !== 'ed25519') return fail('alg', 'the resolved key is not an Ed25519 public key')
-  if (!verify(null, Buffer.from(token.slice(0, dot2), 'ascii'), key, signature)) return fail('signature', 'the token signature does not verify')
+  if (!verify(null, Buffer.from(token.slice(0, dot2), 'ascii'), key, signature)) return fail('signature', 'the token signature does not verify: sign it with the private key whose public key the member entry lists under this kid')
 
   const skewS = options.skewS ?? 30
   const nowS = (options.now ?? Date.now()) / 1000
   const { exp, iat, nbf } = claims
   if (!isNumericDate(exp)) return fail('claims', 'exp is required and must be a number of seconds')
-  if (iat !== undefined && !isNumericDate(iat)) return fail('claims', 'iat must be a number of seconds')
-  if (nbf !== undefined && !isNumericDate(nbf)) return fail('claims', 'nbf must be a number of seconds')
+  if (iat !== undefined && !isNumericDate(iat)) return fail('claims', 'iat must be a number of seconds: set it to the issue time in seconds since the epoch')
+  if (nbf !== undefined && !isNumericDate(nbf)) return fail('claims', 'nbf must be a number of seconds: set it in seconds since the epoch, or leave it out')
   if (nowS >= exp + skewS) return fail('expired', 'the token has expired: get a new one')
   if (nbf !== undefined && nowS < nbf - skewS) return fail('not-yet-valid', 'the token is not valid yet (nbf): check the clock')
   if (iat !== undefined && iat > nowS + skewS) return fail('iat-future', 'the token was issued in the future (iat): check the clock')
   if (options.maxTtlS !== undefined) {
-    if (iat === undefined) return fail('claims', 'iat is required')
+    if (iat === undefined) return fail('claims', 'iat is required: set iat to the issue time in seconds')
     if (exp - iat > options.maxTtlS) return fail('ttl', `the token lives ${exp - iat} s; at most ${options.maxTtlS} s is accepted`)
   }
   if (options.issuer !== undefined && claims.iss !== options.issuer) {

@@ -56,7 +56,7 @@ function bearerToken (request: FastifyRequest): string {
   const header = request.headers.authorization
   if (typeof header !== 'string' || header === '') throw unauthenticated('no token: send Authorization: Bearer <JWT> signed with your member key (govex token)')
   const match = BEARER.exec(header)
-  if (match === null) throw unauthenticated('the Authorization header is not "Bearer <JWT>"')
+  if (match === null) throw unauthenticated('the Authorization header is not "Bearer <JWT>": send Authorization: Bearer <JWT> signed with your member key (govex token)')
   return match[1] as string
 }
 
@@ -64,12 +64,12 @@ function bearerToken (request: FastifyRequest): string {
 function keyFor (state: RuntimeState, iss: unknown, kid: string | undefined): { member: RuntimeMember, key: VerificationKey } | string {
   if (typeof iss !== 'string') return 'the token has no iss: set iss to your member id'
   const member = state.members.get(iss)
-  if (member === undefined) return `iss ${JSON.stringify(iss)} is not a registered member`
+  if (member === undefined) return `iss ${JSON.stringify(iss)} is not a registered member: set iss to your member id, or ask the operator to register it`
   const key = kid === undefined ? member.onlyKey : member.keys.get(kid)
   if (key === undefined) {
     return kid === undefined
       ? `${iss} has several keys: name the signing key with kid`
-      : `${iss} has no key with kid ${JSON.stringify(kid)}`
+      : `${iss} has no key with kid ${JSON.stringify(kid)}: sign with a key of its member entry and name that key's kid`
   }
   return { member, key }
 }
@@ -78,7 +78,7 @@ function keyFor (state: RuntimeState, iss: unknown, kid: string | undefined): { 
 function checkClaims (claims: JwtClaims, now: number): void {
   const { iat, exp, jti } = claims
   if (typeof iat !== 'number' || !Number.isFinite(iat)) throw unauthenticated('the token has no iat: set iat to the issue time in seconds')
-  if (typeof exp !== 'number' || !Number.isFinite(exp)) throw unauthenticated('the token has no exp')
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) throw unauthenticated(`the token has no exp: set exp to at most ${MAX_TOKEN_TTL_S} s after iat`)
   if (exp - iat > MAX_TOKEN_TTL_S) throw unauthenticated(`the token lives ${exp - iat} s; at most ${MAX_TOKEN_TTL_S} s is accepted`)
   if (iat * 1000 > now + CLOCK_SKEW_S * 1000) throw unauthenticated('the token was issued in the future (iat): check the clock')
   if (typeof jti !== 'string' || jti === '') throw unauthenticated('the token has no jti: give each token a unique id')
@@ -132,7 +132,7 @@ async function fastifyJwtAuthenticator (app: FastifyInstance, options: AuthOptio
     // Called with the decoded token; answering a PEM string lets fast-jwt reuse one cached verifier per key.
     secret: async (_request: FastifyRequest, token: unknown) => {
       const { header, payload } = token as { header: { kid?: unknown }, payload: JwtClaims }
-      if (header.kid !== undefined && typeof header.kid !== 'string') throw unauthenticated('kid must be a string')
+      if (header.kid !== undefined && typeof header.kid !== 'string') throw unauthenticated('kid must be a string: name the signing key by its kid, or leave kid out')
       const match = keyFor(runtime.state, payload.iss, header.kid as string | undefined)
       if (typeof match === 'string') throw unauthenticated(match)
       return match.key.pem
@@ -161,7 +161,7 @@ async function fastifyJwtAuthenticator (app: FastifyInstance, options: AuthOptio
       }
       checkClaims(claims, now())
       const member = runtime.state.members.get(claims.iss as string)
-      if (member === undefined) throw unauthenticated(`iss ${JSON.stringify(claims.iss)} is not a registered member`)
+      if (member === undefined) throw unauthenticated(`iss ${JSON.stringify(claims.iss)} is not a registered member: set iss to your member id, or ask the operator to register it`)
       return { id: member.member.id, roles: member.roles, member }
     }
   }

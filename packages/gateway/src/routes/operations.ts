@@ -29,7 +29,7 @@ export async function operationRoutes (app: FastifyInstance, { ctx }: RouteOptio
     } catch (err) {
       throw httpError('GOVEX_ERR_UNAVAILABLE', `the stores do not answer (${(err as Error).message}); the gateway refuses exchanges until they do`)
     }
-    if (!runtime.loaded) throw httpError('GOVEX_ERR_UNAVAILABLE', 'members, catalog and plan state are not loaded yet')
+    if (!runtime.loaded) throw httpError('GOVEX_ERR_UNAVAILABLE', 'members, catalog and plan state are not loaded yet; retry shortly')
     const plan = runtime.state.plan
     return { status: 'ready', plan: plan === null ? null : plan.plan }
   })

@@ -3,7 +3,7 @@
 // approve (approver; the latest draft), activate (operator; the latest approved
 // version, superseding the active plan atomically), revoke (operator). Every
 // step is a core lifecycle function; the store applies it compare-and-set.
-import { ApproveBody, Plan, PlanState, activatePlan, approvePlan, checkPlanRules, createPlanState, planStateJson, revokePlan } from '@govex/core'
+import { ApproveBody, Plan, PlanState, activatePlan, approvePlan, checkPlanRules, createPlanState, createPlanStateInTurns, planStateJson, revokePlan } from '@govex/core'
 import type { PlanState as PlanStateType, PlanStatus } from '@govex/core'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -44,7 +44,7 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
     const { id } = request.params
     const version = request.query.version === undefined ? undefined : Number(request.query.version)
     const state = await stores.plans.get(id, version)
-    if (state === undefined) throw httpError('GOVEX_ERR_NOT_FOUND', version === undefined ? `no plan ${id}: see GET /v1/plans` : `plan ${id} has no version ${version}`)
+    if (state === undefined) throw httpError('GOVEX_ERR_NOT_FOUND', version === undefined ? `no plan ${id}: see GET /v1/plans` : `plan ${id} has no version ${version}: see GET /v1/plans for its versions`)
     return state
   }
 
@@ -89,7 +89,7 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
     // The route's body schema is Plan: Fastify has checked it, so only the rules are left.
     const plan = accepted('plan', checkPlanRules(request.body, { catalog: state.catalog, members: state.memberDocs }))
     if (large) await nextTurn()
-    const draft = createPlanState(plan)
+    const draft = large ? await createPlanStateInTurns(plan) : createPlanState(plan)
     if (large) await nextTurn()
     const trail = request.govex.trail as AdminTrail
     trail.target = `${draft.id}@${draft.version}`
@@ -161,7 +161,7 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
       ;(request.govex.trail as AdminTrail).target = `${latest.id}@${latest.version}`
       // Let the lifecycle say why the latest version cannot become active.
       activatePlan(latest, iso())
-      throw httpError('GOVEX_ERR_CONFLICT', `plan ${request.params.id} has no approved version to activate`)
+      throw httpError('GOVEX_ERR_CONFLICT', `plan ${request.params.id} has no approved version to activate: approve a draft first (POST /v1/plans/${request.params.id}/approve)`)
     }
     ;(request.govex.trail as AdminTrail).target = `${approved.id}@${approved.version}`
     return await stepped(request, reply, activatePlan(approved, iso()), 'approved')

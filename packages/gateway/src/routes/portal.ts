@@ -81,7 +81,7 @@ export async function portalRoutes (app: FastifyInstance, { ctx }: RouteOptions)
     const site = current()
     const agency = request.params.agencyId
     const representation = wantsHtml(request) ? site.html(agency) : site.json(agency)
-    if (representation === undefined) throw httpError('GOVEX_ERR_NOT_FOUND', `${agency} has not published a disclosure catalog`)
+    if (representation === undefined) throw httpError('GOVEX_ERR_NOT_FOUND', `${agency} has not published a disclosure catalog: check the agency id; GET /public/disclosures lists every published one`)
     return answer(request, reply, representation)
   })
 }

@@ -82,7 +82,7 @@ export async function registryRoutes (app: FastifyInstance, { ctx }: RouteOption
     schema: { summary: 'An agency\'s current directory (endpoints only for operators and that agency)', tags: ['directories'], params: AgencyParams, response: errorResponses(400, 401, 404) }
   }, async request => {
     const directory = await stores.directories.get(request.params.agencyId)
-    if (directory === undefined) throw httpError('GOVEX_ERR_NOT_FOUND', `${request.params.agencyId} has no directory`)
+    if (directory === undefined) throw httpError('GOVEX_ERR_NOT_FOUND', `${request.params.agencyId} has no directory: check the agency id (GET /v1/catalog lists the providers), or the agency submits one (PUT /v1/directories/${request.params.agencyId})`)
     const principal = request.govex.principal as Principal
     return { ...directory, resources: directory.resources.map(resource => visibleResource(principal, directory.agency, resource)) }
   })
