@@ -75,9 +75,12 @@ export const ErrorBody = Type.Object({
   problems: Type.Optional(Type.Array(Problem))
 }, { description: 'every error: a stable code, a message that says what to do, the request id' })
 
-/** The error answers a route may give, for its OpenAPI description. */
+/**
+ * The error answers a route may give, for its OpenAPI description; every route
+ * may also answer 503 GOVEX_ERR_UNAVAILABLE (its stores do not answer, or are not loaded yet).
+ */
 export function errorResponses (...statuses: number[]): Record<string, typeof ErrorBody> {
   const out: Record<string, typeof ErrorBody> = {}
-  for (const status of statuses) out[String(status)] = ErrorBody
+  for (const status of [...statuses, 503]) out[String(status)] = ErrorBody
   return out
 }

@@ -43,6 +43,11 @@ t.test('healthz, readyz, metrics, docs, unknown routes', async t => {
   t.ok(openapi.paths['/v1/exchange/{resourceId}'].post.requestBody, 'the envelope schema is published')
   const receipt = openapi.paths['/v1/directories/{agencyId}'].put.responses['200']?.content?.['application/json']?.schema
   t.same(Object.keys(receipt?.properties ?? {}), ['agency', 'version'], 'PUT directories answers { agency, version }')
+  // every route but liveness and metrics may answer 503 GOVEX_ERR_UNAVAILABLE: readyz by design, the others fail closed
+  for (const [path, operations] of Object.entries<Record<string, { responses: Record<string, unknown> }>>(openapi.paths)) {
+    if (path === '/healthz' || path === '/metrics' || path.startsWith('/docs')) continue
+    for (const [method, operation] of Object.entries(operations)) t.ok(operation.responses['503'], `${method} ${path} documents its 503`)
+  }
   const ui = await h.app.inject({ method: 'GET', url: '/docs' })
   t.ok(ui.statusCode === 200 || ui.statusCode === 302, 'the docs page')
 

@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { RouteOptions } from '../context.js'
 import { httpError } from '../errors.js'
+import { errorResponses } from '../http-schemas.js'
 
 export const READY_TIMEOUT_MS = 2000
 
@@ -23,7 +24,7 @@ export async function operationRoutes (app: FastifyInstance, { ctx }: RouteOptio
 
   app.get('/healthz', { config: { public: true }, schema: { summary: 'The process is up', tags: ['operations'] } }, async () => ({ status: 'ok' }))
 
-  app.get('/readyz', { config: { public: true }, schema: { summary: 'The stores answer and the plan state is loaded', tags: ['operations'] } }, async () => {
+  app.get('/readyz', { config: { public: true }, schema: { summary: 'The stores answer and the plan state is loaded (else 503)', tags: ['operations'], response: errorResponses() } }, async () => {
     try {
       await within(stores.ping(), READY_TIMEOUT_MS)
     } catch (err) {

@@ -71,12 +71,12 @@ export async function portalRoutes (app: FastifyInstance, { ctx }: RouteOptions)
 
   app.get('/public/disclosures', {
     config: { public: true },
-    schema: { summary: 'Every agency\'s disclosure catalog (Art. 14)', tags: ['portal'] }
+    schema: { summary: 'Every agency\'s disclosure catalog (Art. 14)', tags: ['portal'], response: errorResponses() }
   }, async (request, reply) => answer(request, reply, current().list()))
 
   app.get<{ Params: { agencyId: string } }>('/public/disclosures/:agencyId', {
     config: { public: true },
-    schema: { summary: 'One agency\'s disclosure catalog: JSON, or a page for Accept: text/html', tags: ['portal'], params: AgencyParams, response: errorResponses(400, 404, 503) }
+    schema: { summary: 'One agency\'s disclosure catalog: JSON, or a page for Accept: text/html', tags: ['portal'], params: AgencyParams, response: errorResponses(400, 404) }
   }, async (request, reply) => {
     const site = current()
     const agency = request.params.agencyId
