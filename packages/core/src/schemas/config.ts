@@ -51,7 +51,7 @@ export const GatewayConfig = Type.Object({
   audit: Type.Optional(Type.Object({
     /** records per fsync batch cap; the batch is whatever arrived while the last fsync ran */
     maxBatch: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
-    /** a signed checkpoint after every this many records (default 1000; 0 turns checkpoints off) */
+    /** a signed checkpoint after every this many records (default 0: none; the operator guide suggests 1000) */
     checkpointEvery: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000 }))
   }, { additionalProperties: false }))
 }, { additionalProperties: false, $id: 'GatewayConfig' })
