@@ -3,7 +3,7 @@
 // every record) in (ts, gatewayId, seq) order and fetch the records from the
 // gateways' streams; verify walks every gateway's stream against its stored head.
 import type { Redis } from 'ioredis'
-import { ChainVerifier, Spares, checkedInOrder, checkLimit, chunkChecker, compareRecords, decodeCursor, eachLine, encodeCursor, feedStoredChunk, inspectLine, matchesFilter, normalizeFilter, pushStoredLine, statsFilter, threadsFor, verifyResult, LineStats, checkStatsBy } from '@govex/core'
+import { ChainVerifier, Spares, checkLimit, compareRecords, decodeCursor, eachLine, encodeCursor, feedStoredChunk, inspectLine, matchesFilter, normalizeFilter, pushStoredLine, statsFilter, verifyResult, verifyStoredChains, LineStats, checkStatsBy } from '@govex/core'
 import type { AuditFilter, AuditPage, AuditRecord, AuditStats, AuditStatsBy, AuditVerifyOptions, AuditVerifyResult, ChainHead, LineFacts } from '@govex/core'
 import { guarded, toGovexError } from './connection.js'
 import { StreamReader, type StreamBlock } from './audit-stream.js'
@@ -92,28 +92,15 @@ export class AuditReader {
     if (from !== undefined || to !== undefined) return await this.#verifyRange(ids, heads, options, from, to)
     let records = 0
     for (const head of heads.values()) records += head.seq
-    const checker = chunkChecker(threadsFor(records * RECORD_BYTES, this.verifyThreads))
     const spares = new Spares()
-    let reader: StreamReader | undefined
+    const reader = await StreamReader.open(this.client, spares)
     try {
-      reader = await StreamReader.open(this.client, spares)
-      let checked = 0
-      const chains: ChainVerifier[] = []
-      for (const gatewayId of ids) {
-        const chain = new ChainVerifier(gatewayId, heads.get(gatewayId), { keys: options.keys })
-        for await (const { buf, ends, summary } of checkedInOrder(this.#blocks(reader, gatewayId), checker)) {
-          // as many lines as records: no record broke into two
-          checked += summary.clean && summary.lines === ends.length ? feedStoredChunk(chain, buf, summary) : walkEntries(chain, buf, ends)
-          options.onProgress?.(checked)
-          spares.give(buf)
-          if (chain.done) return verifyResult(checked, [chain])
-        }
-        chains.push(chain)
-      }
-      return verifyResult(checked, chains)
+      return await verifyStoredChains(ids.map(gatewayId => ({ gatewayId, head: heads.get(gatewayId), blocks: this.#blocks(reader, gatewayId) })),
+        { bytes: records * RECORD_BYTES, threads: this.verifyThreads, spares, keys: options.keys, onProgress: options.onProgress },
+        // as many lines as records: no record broke into two
+        (chain, { buf, ends, summary }) => summary.clean && summary.lines === ends.length ? feedStoredChunk(chain, buf, summary) : walkEntries(chain, buf, ends))
     } finally {
-      reader?.close()
-      await checker.close()
+      reader.close()
     }
   }
 

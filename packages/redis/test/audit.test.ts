@@ -186,4 +186,26 @@ if (await needRedis(t)) {
     }
     t.match(await stores.audit.verify(), { ok: false, firstBad: { seq: 2, reason: 'changed' } })
   })
+
+  t.test('verify names the first bad chain in gateway order and walks no further, as the file log does', async t => {
+    const s = scope(t)
+    const a = await s.open({ gatewayId: 'tj.gw.a' })
+    const b = await s.open({ gatewayId: 'tj.gw.b' })
+    for (let i = 0; i < 3; i++) {
+      await a.audit.append(exchange('tj.mca', 'tj.psb', i))
+      await b.audit.append(exchange('tj.mca', 'tj.psb', i))
+    }
+    const raw = await rawClient(t)
+    // a's last record cut off (its end is bad, nothing in it is), then b's record 2 rewritten in place
+    await raw.xdel(`${s.prefix}{govex}:audit:tj.gw.a`, '3-1')
+    const stream = `${s.prefix}{govex}:audit:tj.gw.b`
+    const entries = await raw.xrange(stream, '-', '+')
+    await raw.del(stream)
+    for (const [id, fields] of entries) {
+      const record = JSON.parse(fields[1] as string) as AuditRecord
+      if (record.seq === 2) (record as { userId: string | null }).userId = 'someone-else'
+      await raw.xadd(stream, id, 'r', JSON.stringify(record), 'h', fields[3] as string)
+    }
+    t.same(await b.audit.verify(), { ok: false, checked: 2, firstBad: { gatewayId: 'tj.gw.a', seq: 3, reason: 'truncated' } })
+  })
 }

@@ -22,14 +22,15 @@ import type { AuditEntry, AuditRecord } from '../../schemas/audit.js'
 import type { AuditFilter, AuditLog, AuditPage, AuditStats, AuditStatsBy, AuditVerifyOptions, AuditVerifyResult, ChainHead } from '../types.js'
 import { nextTimestamp, sealLine, type SealedRecord } from '../../audit/chain.js'
 import { checkCheckpointOptions, checkpointAfter, type CheckpointOptions } from '../../audit/checkpoint.js'
-import { ChainVerifier, feedStoredChunk, pushStoredLine, verifyResult } from '../../audit/verify.js'
+import { ChainVerifier, pushStoredLine, verifyResult } from '../../audit/verify.js'
+import { verifyStoredChains } from '../../audit/verify-stored.js'
 import { eachLine } from '../../audit/line-scan.js'
 import { ColumnIndex, rowFieldsOf, rowFieldsOfLine, type IndexedRow, type RowFields } from '../../audit/column-index.js'
 import { bytesAre, LineFields, NEWLINE, readLine, releaseBuffer } from '../../audit/canonical-line.js'
 import { queryIndex, scanIndex } from '../../audit/paging.js'
 import { compareRecords, matchesFilter, normalizeFilter } from '../../audit/query.js'
 import { readLineBatches, readLineChunks, Spares } from '../../audit/lines.js'
-import { checkedInOrder, checkVerifyThreads, chunkChecker, threadsFor } from '../../audit/verify-pool.js'
+import { checkVerifyThreads } from '../../audit/verify-pool.js'
 import { statsFilter, statsOf } from '../../audit/stats.js'
 
 export interface FileAuditLogOptions {
@@ -630,27 +631,12 @@ export class FileAuditLog implements AuditLog {
     if (from !== undefined || to !== undefined) return await this.verifyRange(options, from, to, ownEnd, ownHead)
     let bytes = 0
     for (const file of this.files) bytes += file === this.own ? ownEnd : (await file.fh.stat()).size
-    const checker = chunkChecker(threadsFor(bytes, this.verifyThreads))
     const spares = new Spares()
-    try {
-      let checked = 0
-      const chains: ChainVerifier[] = []
-      for (const file of this.files) {
-        const chain = new ChainVerifier(file.gatewayId, file === this.own ? ownHead : undefined, { keys: options.keys })
-        for await (const { buf, torn, summary } of checkedInOrder(readLineChunks(file.fh, 0, file === this.own ? ownEnd : undefined, spares), checker)) {
-          checked += feedStoredChunk(chain, buf, summary)
-          options.onProgress?.(checked)
-          spares.give(buf)
-          if (chain.done) return verifyResult(checked, [chain])
-          if (torn !== undefined) chain.tornTail()
-        }
-        if (chain.finish() !== null) return verifyResult(checked, [chain])
-        chains.push(chain)
-      }
-      return verifyResult(checked, chains)
-    } finally {
-      await checker.close()
-    }
+    return await verifyStoredChains(this.files.map(file => ({
+      gatewayId: file.gatewayId,
+      head: file === this.own ? ownHead : undefined,
+      blocks: readLineChunks(file.fh, 0, file === this.own ? ownEnd : undefined, spares)
+    })), { bytes, threads: this.verifyThreads, spares, keys: options.keys, onProgress: options.onProgress })
   }
 
   /** verify with `from` or `to`: each chain walked line by line over the range. */
