@@ -2,6 +2,7 @@
 // continuity across reopen, the per-agency indexes, and verify naming the
 // first bad record of a stream changed behind the log's back.
 import t from 'tap'
+import type { Redis } from 'ioredis'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,6 +13,17 @@ import { admin, exchange } from './helpers/fixtures.js'
 
 /** Records as appendRecords takes them (no stored line: it serialises them itself). */
 const sealed = (records: readonly AuditRecord[]): Array<{ record: AuditRecord }> => records.map(record => ({ record }))
+
+/** Rewrites record `seq` of a stream with other content, in place, its hash left as it was. */
+async function rewriteRecord (raw: Redis, stream: string, seq: number): Promise<void> {
+  const entries = await raw.xrange(stream, '-', '+')
+  await raw.del(stream)
+  for (const [id, fields] of entries) {
+    const record = JSON.parse(fields[1] as string) as AuditRecord
+    if (record.seq === seq) (record as { userId: string | null }).userId = 'someone-else'
+    await raw.xadd(stream, id, 'r', JSON.stringify(record), 'h', fields[3] as string)
+  }
+}
 
 async function collect<T> (source: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = []
@@ -176,14 +188,7 @@ if (await needRedis(t)) {
     t.match(await stores.audit.verify(), { ok: false, firstBad: { gatewayId: 'tj.gw.test-1', seq: 6, reason: 'truncated' } }, 'the stored head knows the tail')
     await raw.xdel(stream, '3-1')
     t.match(await stores.audit.verify(), { ok: false, firstBad: { seq: 3, reason: 'missing' } })
-    // rewrite record 2 with other content, in place
-    const entries = await raw.xrange(stream, '-', '+')
-    await raw.del(stream)
-    for (const [id, fields] of entries) {
-      const record = JSON.parse(fields[1] as string) as AuditRecord
-      if (record.seq === 2) (record as { userId: string | null }).userId = 'someone-else'
-      await raw.xadd(stream, id, 'r', JSON.stringify(record), 'h', fields[3] as string)
-    }
+    await rewriteRecord(raw, stream, 2)
     t.match(await stores.audit.verify(), { ok: false, firstBad: { seq: 2, reason: 'changed' } })
   })
 
@@ -198,14 +203,7 @@ if (await needRedis(t)) {
     const raw = await rawClient(t)
     // a's last record cut off (its end is bad, nothing in it is), then b's record 2 rewritten in place
     await raw.xdel(`${s.prefix}{govex}:audit:tj.gw.a`, '3-1')
-    const stream = `${s.prefix}{govex}:audit:tj.gw.b`
-    const entries = await raw.xrange(stream, '-', '+')
-    await raw.del(stream)
-    for (const [id, fields] of entries) {
-      const record = JSON.parse(fields[1] as string) as AuditRecord
-      if (record.seq === 2) (record as { userId: string | null }).userId = 'someone-else'
-      await raw.xadd(stream, id, 'r', JSON.stringify(record), 'h', fields[3] as string)
-    }
+    await rewriteRecord(raw, `${s.prefix}{govex}:audit:tj.gw.b`, 2)
     t.same(await b.audit.verify(), { ok: false, checked: 2, firstBad: { gatewayId: 'tj.gw.a', seq: 3, reason: 'truncated' } })
   })
 }
