@@ -12,6 +12,7 @@ interface RedisModule {
     prefix: string
     gatewayId: string
     spoolDir: string
+    auditReplicas?: number | undefined
     maxBatch?: number | undefined
     checkpoint?: CheckpointOptions | undefined
     waitForRedis?: boolean | undefined
@@ -47,6 +48,7 @@ export async function openStores (config: ResolvedConfig, log?: FastifyBaseLogge
     prefix: store.prefix,
     gatewayId: config.gatewayId,
     spoolDir: store.spoolDir,
+    auditReplicas: store.auditReplicas,
     maxBatch: config.audit.maxBatch,
     checkpoint,
     waitForRedis: options.waitForRedis,
