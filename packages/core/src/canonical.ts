@@ -13,6 +13,7 @@
 // (test/canonical.test.ts proves both byte-identical on generated documents).
 import { isWellFormedText } from './json-values.js'
 import * as crypto from 'node:crypto'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import canonicalize from 'canonicalize'
 
 export const ZERO_DIGEST = 'sha256:' + '0'.repeat(64)
@@ -195,4 +196,46 @@ export const sha256: (data: string | Uint8Array) => string = oneShot !== undefin
 /** `sha256:<hex>` of the canonical JSON of a value. */
 export function digestOf (value: unknown): string {
   return sha256(canonicalJson(value))
+}
+
+/** What JSON.stringify leaves out of an object, or writes as null in an array. */
+function hasNoJson (value: unknown): boolean {
+  return value === undefined || typeof value === 'function' || typeof value === 'symbol'
+}
+
+/**
+ * digestOf() of a large document without one long block of the event loop:
+ * each element of a top-level array member (a plan's grants) is serialised and
+ * hashed on its own, and other work gets a turn every `sliceMs`. The same
+ * digest as digestOf(value), and no copy of the whole canonical text is made.
+ */
+export async function digestInTurns (value: unknown, sliceMs = 10): Promise<string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || typeof (value as { toJSON?: unknown }).toJSON === 'function') return digestOf(value)
+  const object = value as Record<string, unknown>
+  const hash = crypto.createHash('sha256')
+  let deadline = performance.now() + sliceMs
+  hash.update('{')
+  let first = true
+  for (const key of Object.keys(object).sort()) {
+    const member = object[key]
+    if (hasNoJson(member)) continue
+    hash.update((first ? '' : ',') + canonicalJson(key) + ':')
+    first = false
+    if (!Array.isArray(member) || typeof (member as { toJSON?: unknown }).toJSON === 'function') {
+      hash.update(canonicalJson(member))
+      continue
+    }
+    hash.update('[')
+    for (let i = 0; i < member.length; i++) {
+      const item: unknown = member[i]
+      hash.update((i === 0 ? '' : ',') + (hasNoJson(item) ? 'null' : canonicalJson(item)))
+      if (performance.now() >= deadline) {
+        await nextTurn()
+        deadline = performance.now() + sliceMs
+      }
+    }
+    hash.update(']')
+  }
+  hash.update('}')
+  return 'sha256:' + hash.digest('hex')
 }

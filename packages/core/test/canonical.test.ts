@@ -4,7 +4,7 @@
 import t from 'tap'
 import fc from 'fast-check'
 import canonicalize from 'canonicalize'
-import { canonicalJson, canonicalJsonReference, digestOf, sha256 } from '../src/canonical.js'
+import { canonicalJson, canonicalJsonReference, digestInTurns, digestOf, sha256 } from '../src/canonical.js'
 
 // Keys that stress ordering: array-index-like, digits, unicode, surrogate pairs, empty, __proto__.
 const key = fc.oneof(
@@ -115,4 +115,39 @@ t.test('refuses what JSON cannot hold, as the reference does', async t => {
 t.test('digests', async t => {
   t.equal(digestOf({ b: 1, a: [true, null] }), sha256('{"a":[true,null],"b":1}'))
   t.equal(sha256(''), 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')
+})
+
+t.test('digestInTurns gives digestOf, in pieces and turns', async t => {
+  const values = fc.sample(fc.oneof(
+    fc.dictionary(fc.string(), fc.array(fc.jsonValue(), { maxLength: 8 })),
+    fc.record({ grants: fc.array(fc.object(), { maxLength: 20 }), id: fc.string(), version: fc.integer() }),
+    fc.jsonValue()
+  ), 300)
+  let refused = 0
+  for (const value of values) {
+    let expected: string
+    try {
+      expected = digestOf(value)
+    } catch {
+      refused++
+      await t.rejects(digestInTurns(value, 0), 'what digestOf refuses, it refuses')
+      continue
+    }
+    t.equal(await digestInTurns(value, 0), expected)
+  }
+  t.ok(refused < values.length / 2, `most samples digest (${refused} refused)`)
+  // what JSON.stringify leaves out or nulls, holes, toJSON, and unsorted keys
+  const odd = { z: [undefined, () => 1, , { b: 2, a: 1 }], y: undefined, x: Object.assign([1], { toJSON: () => 'j' }), w: { toJSON: () => [2, 1] } }
+  t.equal(await digestInTurns(odd, 0), digestOf(odd))
+  for (const bad of [{ x: [NaN] }, { '\uDC00': [1] }, { a: ['\uD800'] }]) {
+    await t.rejects(digestInTurns(bad, 0))
+    t.throws(() => digestOf(bad))
+  }
+  // other work runs between its turns
+  let ticks = 0
+  const timer = setInterval(() => { ticks++ }, 0)
+  const big = { grants: Array.from({ length: 30_000 }, (_, i) => ({ id: `g-${i}`, fields: ['a', 'b'], n: i })) }
+  t.equal(await digestInTurns(big, 1), digestOf(big))
+  clearInterval(timer)
+  t.ok(ticks > 0, `a timer ran ${ticks} times while it digested`)
 })

@@ -2,7 +2,7 @@
 // superseded | revoked, and approved → revoked. Pure functions: each step
 // returns a new state and refuses any other move with GOVEX_ERR_CONFLICT and a
 // message that says what to do instead.
-import { digestOf } from '../canonical.js'
+import { digestInTurns, digestOf } from '../canonical.js'
 import { GovexError } from '../codes.js'
 import { planDocument, type Plan, type PlanState, type PlanStatus } from '../schemas/plan.js'
 import type { Member } from '../schemas/member.js'
@@ -23,6 +23,12 @@ export function canTransition (from: PlanStatus, to: PlanStatus): boolean {
 export function createPlanState (plan: Plan): PlanState {
   const document = planDocument(plan)
   return { ...document, status: 'draft', digest: digestOf(document), approvals: [], activatedAt: null }
+}
+
+/** createPlanState() for a large plan: its digest is taken in turns of the event loop (digestInTurns). */
+export async function createPlanStateInTurns (plan: Plan): Promise<PlanState> {
+  const document = planDocument(plan)
+  return { ...document, status: 'draft', digest: await digestInTurns(document), approvals: [], activatedAt: null }
 }
 
 function advice (state: PlanState, to: PlanStatus): string {
