@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { activatePlan, approvePlan, createPlanState, revokePlan } from '../src/plan/lifecycle.js'
 import { signApproval } from '../src/plan/approval.js'
-import { freezePlanState, planStateJson, planStateJsonReusing } from '../src/store/memory/plans.js'
+import { freezePlanState, planStateJson, planStateJsonInTurns, planStateJsonReusing } from '../src/store/memory/plans.js'
 import { FilePlanStore } from '../src/store/file/plans.js'
 import type { PlanState } from '../src/schemas/plan.js'
 import { grant, keyedMember, plan } from './helpers/plan-fixtures.js'
@@ -100,4 +100,22 @@ t.test('file store: every step and the plan an activation supersedes, after a re
   planStateJson(draft1)
   await reopened.update(revoked2, 'active')
   t.equal(readFileSync(path(revoked2), 'utf8'), json(revoked2))
+})
+
+t.test('planStateJsonInTurns: the bytes of JSON.stringify, a slice of grants at a time, with turns between', async t => {
+  const [draft, approved] = lifecycle(4500)
+  const withHoles = freezePlanState({ ...(approved as PlanState), grants: Object.assign((approved as PlanState).grants.slice(), { 2001: undefined }), title: 'holes' } as PlanState)
+  const grantsLast = freezePlanState({ status: 'draft', id: 'x', grants: (draft as PlanState).grants } as unknown as PlanState)
+  for (const state of [draft, approved, withHoles, grantsLast, lifecycle(3)[0]] as PlanState[]) {
+    planStateJson(lifecycle(1)[0] as PlanState) // nothing of it at hand
+    let ticks = 0
+    const timer = setInterval(() => { ticks++ }, 0)
+    const bytes = await planStateJsonInTurns(state, 0)
+    clearInterval(timer)
+    t.equal(bytes.toString('utf8'), json(state), state.title)
+    if (state.grants.length > 2000) t.ok(ticks > 0, 'timers ran between its slices')
+    t.equal(planStateJson(state), bytes, 'and remembered, as planStateJson remembers')
+    // the next step reuses the grants' bytes it placed
+    if (state === draft) t.equal(planStateJson(approved as PlanState).toString('utf8'), json(approved))
+  }
 })

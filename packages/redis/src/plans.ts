@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import type { PlanState, PlanStatus, PlanStore, StoreChange } from '@govex/core'
-import { GovexError, freezePlanState, planStateJson, planStateJsonReusing, supersedePlan } from '@govex/core'
+import { GovexError, freezePlanState, planStateJsonInTurns, planStateJsonReusing, supersedePlan } from '@govex/core'
 import { guarded, LuaScript } from './connection.js'
 import type { KeyLayout } from './keys.js'
 
@@ -270,7 +270,7 @@ export class RedisPlanStore implements PlanStore {
   /** JSON.stringify(state) as bytes, around the grants' bytes of a remembered state that shares them. */
   async #json (state: PlanState): Promise<Buffer> {
     const previous = this.#known.find(known => known.state.grants === state.grants)
-    if (previous === undefined) return planStateJson(state)
+    if (previous === undefined) return await planStateJsonInTurns(state)
     return await planStateJsonReusing(state, previous.state, async () => previous.json)
   }
 

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { GovexError } from '../../codes.js'
 import { supersedePlan } from '../../plan/lifecycle.js'
 import { Plan, type PlanState } from '../../schemas/plan.js'
-import { MemoryPlanStore, planStateJson, planStateJsonReusing, type PlanWrite } from '../memory/plans.js'
+import { MemoryPlanStore, planStateJsonInTurns, planStateJsonReusing, type PlanWrite } from '../memory/plans.js'
 import { compareKeys, type MemoryStoreOptions } from '../memory/documents.js'
 import { readFolder, writeFileAtomic } from './atomic.js'
 import { parseStoredDocument, type FileStoreOptions } from './documents.js'
@@ -53,7 +53,7 @@ export class FilePlanStore extends MemoryPlanStore {
    * restart), they are read from that file instead of serialised again.
    */
   async #json (write: PlanWrite, path: string): Promise<Buffer> {
-    if (write.previous === undefined) return planStateJson(write.state)
+    if (write.previous === undefined) return await planStateJsonInTurns(write.state)
     return await planStateJsonReusing(write.state, write.previous, () => readFile(path))
   }
 

@@ -7,6 +7,7 @@
 // object: a plan of 100,000 grants is ~28 MB of JSON, and re-parsing it on every
 // get() made activation take seconds. Freezing keeps the old guarantee that a
 // reader can never change the stored state (a write to it throws).
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { GovexError } from '../../codes.js'
 import { supersedePlan } from '../../plan/lifecycle.js'
 import type { PlanState, PlanStatus } from '../../schemas/plan.js'
@@ -94,6 +95,40 @@ export function planStateJson (state: PlanState): Buffer {
   const serialised = serialise(state, reusable)
   if (frozenTrees.has(state)) lastJson = serialised
   return serialised.bytes
+}
+
+/** Grants serialised in one JSON.stringify call by planStateJsonInTurns (about 0.5 MB of JSON). */
+const GRANTS_PER_SLICE = 2000
+
+/**
+ * planStateJson() without one long block of the event loop: a state whose JSON
+ * is not at hand has its grants serialised a slice at a time, and other work
+ * gets a turn every `sliceMs`. The same bytes as planStateJson(state).
+ */
+export async function planStateJsonInTurns (state: PlanState, sliceMs = 10): Promise<Buffer> {
+  const grants = state.grants as unknown
+  if (lastJson?.state === state || lastJson?.grants === grants || !Array.isArray(grants) || grants.length <= GRANTS_PER_SLICE ||
+    typeof (grants as { toJSON?: unknown }).toJSON === 'function') return planStateJson(state)
+  const around = aroundGrants(state)
+  if (around === undefined) return planStateJson(state)
+  const head = Buffer.from(around.head, 'utf8')
+  const tail = Buffer.from(around.tail, 'utf8')
+  const pieces: Buffer[] = [head]
+  let deadline = performance.now() + sliceMs
+  for (let i = 0; i < grants.length; i += GRANTS_PER_SLICE) {
+    // "[a,b]" of each slice, its brackets dropped: JSON.stringify(grants) piece by piece
+    const json = JSON.stringify(grants.slice(i, i + GRANTS_PER_SLICE))
+    pieces.push(Buffer.from((i === 0 ? '[' : ',') + json.slice(1, -1), 'utf8'))
+    if (performance.now() >= deadline) {
+      await nextTurn()
+      deadline = performance.now() + sliceMs
+    }
+  }
+  pieces.push(Buffer.from(']', 'utf8'), tail)
+  const bytes = Buffer.concat(pieces)
+  const serialised: Serialised = { state, bytes, grants: state.grants, grantsStart: head.length, grantsEnd: bytes.length - tail.length }
+  if (frozenTrees.has(state)) lastJson = serialised
+  return bytes
 }
 
 /**
