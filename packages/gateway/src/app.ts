@@ -33,6 +33,9 @@ import { auditRoutes } from './routes/audit.js'
 import { portalRoutes } from './routes/portal.js'
 import { operationRoutes } from './routes/operations.js'
 
+/** Bodies longer than this (in UTF-16 units) are parsed and checked over several turns of the event loop. */
+const LARGE_BODY = 1024 * 1024
+
 /** Longer than any legal id (a resource id is at most 193 characters). */
 export const MAX_PARAM_LENGTH = 256
 
@@ -193,15 +196,25 @@ async function assemble (app: FastifyInstance, options: BuildGatewayOptions, sto
       done(null, undefined)
       return
     }
+    // A large body (a plan of many grants) is parsed, scanned and validated in
+    // separate turns of the event loop, so exchanges are served between them.
+    const large = text.length > LARGE_BODY
     parseJson(request, text, (err, value) => {
       if (err !== null) {
         done(jsonProblem(text))
         return
       }
-      // Lone surrogates and overflowing numbers parse, but no digest or audit record can hold them.
-      const odd = unrepresentable(text, value)
-      if (odd === undefined) done(null, value)
-      else done(httpError('GOVEX_ERR_BAD_REQUEST', `the body cannot be used: ${odd.path === '' ? 'it' : odd.path} ${odd.message}`, [{ code: 'unrepresentable', path: odd.path, message: odd.message }]))
+      const check = (): void => {
+        // Lone surrogates and overflowing numbers parse, but no digest or audit record can hold them.
+        const odd = unrepresentable(text, value)
+        const answer = odd === undefined
+          ? () => { done(null, value) }
+          : () => { done(httpError('GOVEX_ERR_BAD_REQUEST', `the body cannot be used: ${odd.path === '' ? 'it' : odd.path} ${odd.message}`, [{ code: 'unrepresentable', path: odd.path, message: odd.message }])) }
+        if (large) setImmediate(answer)
+        else answer()
+      }
+      if (large) setImmediate(check)
+      else check()
     })
   })
 
