@@ -80,9 +80,10 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
       done()
     }
   }, async (request, reply) => {
-    // The body of a large plan was just parsed and checked against the schema in one
-    // block; the rules, the digest and the store's serialisation take ~0.1-0.25 s each
-    // for 100,000 grants: other requests get a turn between them.
+    // A large plan's body was parsed, scanned and checked against the schema in turns
+    // of their own (app.ts); the rules, the digest and the store's serialisation take
+    // ~0.1-0.25 s each for 100,000 grants: other requests get a turn between them, and
+    // the digest and the serialisation give one every 10 ms.
     const large = request.body.grants.length > LARGE_PLAN
     if (large) await nextTurn()
     const state = runtime.state
