@@ -147,10 +147,13 @@ export async function connect (client: Redis, ms: number, url: string, { keepTry
     ])
   } catch (err) {
     if (!keepTrying) client.disconnect()
-    const refused = /NOAUTH|WRONGPASS|invalid password/i.test(String((err as Error).message))
+    // a refused certificate closes the connection: its 'error' says why, the rejection only that it closed
+    const message = String((err as Error).message)
+    const reason = last !== undefined && !message.includes(last.message) ? new Error(`${message} (${last.message})`, { cause: err }) : err
+    const refused = /NOAUTH|WRONGPASS|invalid password/i.test(String((reason as Error).message))
     throw refused
-      ? new GovexError('GOVEX_ERR_UNAVAILABLE', `cannot connect to Redis at ${redactUrl(url)}: ${(err as Error).message}; ${isSentinelUrl(url) ? 'the sentinels or the master refused the credentials: set the sentinels\' password in store.url as ?sentinelPassword=… (percent-encoded) and the master\'s before the \'@\'' : 'Redis refused the credentials: check the user and password in store.url'}`, { cause: err })
-      : unavailable(err, `cannot connect to Redis at ${redactUrl(url)}`)
+      ? new GovexError('GOVEX_ERR_UNAVAILABLE', `cannot connect to Redis at ${redactUrl(url)}: ${(reason as Error).message}; ${isSentinelUrl(url) ? 'the sentinels or the master refused the credentials: set the sentinels\' password in store.url as ?sentinelPassword=… (percent-encoded) and the master\'s before the \'@\'' : 'Redis refused the credentials: check the user and password in store.url'}`, { cause: err })
+      : unavailable(reason, `cannot connect to Redis at ${redactUrl(url)}`)
   } finally {
     clearTimeout(timer)
     client.off('error', onError)
