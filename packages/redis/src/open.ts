@@ -28,7 +28,7 @@ export interface RedisStoresOptions {
    * Redis replicas that must acknowledge each audit append (Redis `WAIT`)
    * before it resolves, so an acknowledged record survives a Sentinel failover;
    * 0 (default): none, replication stays asynchronous. The master waits
-   * `replicaWaitMs(commandTimeoutMs)` (3/4 of the call deadline); an append
+   * `replicaWaitMs(commandTimeoutMs)` (450 ms of the default 600); an append
    * they do not acknowledge in time rejects with GOVEX_ERR_UNAVAILABLE and its
    * records wait in the spool until they do. Appends then go on a connection
    * of their own, so a WAIT blocks no other call.
@@ -169,11 +169,12 @@ export const MAX_AUDIT_REPLICAS = 16
 
 /**
  * How long the master waits for the replicas of one audit append: 3/4 of the
- * call deadline, so its answer (how many acknowledged) comes before the call
- * times out, with a quarter left for the script and the round trip.
+ * call deadline, and at least 150 ms under it, so its answer (how many
+ * acknowledged) comes before the call times out. Redis ends a WAIT on its
+ * timer tick (every 100 ms at the default hz 10): it answers up to ~100 ms late.
  */
 export function replicaWaitMs (commandTimeoutMs: number): number {
-  return Math.max(1, Math.floor(commandTimeoutMs * 3 / 4))
+  return Math.max(1, Math.min(Math.floor(commandTimeoutMs * 3 / 4), commandTimeoutMs - 150))
 }
 
 function onReady (client: Redis, listener: () => void): void {

@@ -115,7 +115,8 @@ t.test('auditReplicas 1 without a spool: the append rejects, and the next one co
   await stores.audit.append(exchange('tj.mca', 'tj.psb', 1))
   p.replica.freeze()
   const failed = await elapsed(() => stores.audit.append(exchange('tj.mca', 'tj.psb', 2)))
-  t.match(failed.error, { code: 'GOVEX_ERR_UNAVAILABLE' })
+  t.match(failed.error, { code: 'GOVEX_ERR_UNAVAILABLE', message: /only 0 of the 1/ })
+  t.ok(failed.ms >= replicaWaitMs(TIMEOUT_MS) - 20 && failed.ms < TIMEOUT_MS, `the master answered after its WAIT, before the call deadline (${failed.ms} ms; WAIT ${replicaWaitMs(TIMEOUT_MS)} ms)`)
   p.replica.thaw()
   await eventually(5000, async () => Number(await master.call('WAIT', '1', '100')), n => n === 1)
   const next = await stores.audit.append(exchange('tj.mca', 'tj.psb', 3))
@@ -141,7 +142,8 @@ t.test('a spool left by a run whose records the master holds but no replica conf
   t.same(await second.audit.verify(), { ok: true, checked: 3 })
 })
 
-t.test('auditReplicas is checked at open', async t => {
+t.test('auditReplicas is checked at open; the WAIT timeout stays under the call deadline', async t => {
+  t.same([600, 400, 1000, 200, 100, 1].map(replicaWaitMs), [450, 250, 750, 50, 1, 1], '3/4 of the deadline, at least 150 ms under it (Redis ends a WAIT up to a 100 ms tick late), at least 1 (WAIT 0 would block for ever)')
   for (const bad of [-1, 1.5, 17]) {
     await t.rejects(openRedisStores({ url: 'redis://127.0.0.1:1', gatewayId: 'tj.gw.edge', auditReplicas: bad }), { code: 'GOVEX_ERR_BAD_REQUEST', message: /auditReplicas must be an integer from 0/ }, String(bad))
   }
