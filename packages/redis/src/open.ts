@@ -90,6 +90,8 @@ export class RedisStores implements Stores {
 
   async ping (): Promise<void> {
     await guarded('pinging Redis', () => this.#client.ping())
+    // the audit connection (auditReplicas): a gateway that cannot append is not ready
+    for (const other of this.#others) await guarded('pinging Redis on the audit connection', () => other.ping())
     if (!this.#feed.subscribed) throw new GovexError('GOVEX_ERR_UNAVAILABLE', 'not subscribed to store changes in Redis (yet): changes made through other gateways would be missed; check that Redis is reachable')
   }
 
