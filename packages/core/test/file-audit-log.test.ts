@@ -14,7 +14,7 @@ let dirs = 0
 const newDir = (): string => join(root, `d${++dirs}`)
 
 const dirOf = new WeakMap<AuditLog, string>()
-async function openIn (dir: string, gatewayId = 'tj.gw.extranet-1', extra: { maxBatch?: number, now?: () => number } = {}): Promise<FileAuditLog> {
+async function openIn (dir: string, gatewayId = 'tj.gw.extranet-1', extra: { maxBatch?: number, now?: () => number, durability?: 'dsync' | 'fdatasync' } = {}): Promise<FileAuditLog> {
   const log = await FileAuditLog.open({ dir, gatewayId, ...extra })
   dirOf.set(log, dir)
   return log
@@ -135,48 +135,50 @@ t.test('maxBatch bounds a write', async t => {
   await log.flush()
 })
 
-t.test('a failed write rejects its appends with UNAVAILABLE and the chain steps back', async t => {
-  const log = await openIn(newDir())
-  t.teardown(async () => { await log.close() })
-  const a = await log.append(exchangeEntry())
-  const file = (log as unknown as { durableFile: { write: (buf: Buffer, offset: number, length: number) => Promise<number> } }).durableFile
-  const write = file.write.bind(file)
-  let fail = true
-  file.write = async (buf, offset, length) => {
-    if (fail) {
-      // part of the batch reaches the disk before the error
-      await write(buf, offset, 20)
-      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' })
+for (const durability of ['dsync', 'fdatasync'] as const) {
+  t.test(`a failed write rejects its appends with UNAVAILABLE and the chain steps back (${durability})`, async t => {
+    const log = await openIn(newDir(), undefined, { durability })
+    t.teardown(async () => { await log.close() })
+    const a = await log.append(exchangeEntry())
+    const file = (log as unknown as { durableFile: { write: (buf: Buffer, offset: number, length: number) => Promise<number> } }).durableFile
+    const write = file.write.bind(file)
+    let fail = true
+    file.write = async (buf, offset, length) => {
+      if (fail) {
+        // part of the batch reaches the disk before the error
+        await write(buf, offset, 20)
+        throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' })
+      }
+      return await write(buf, offset, length)
     }
-    return await write(buf, offset, length)
-  }
-  const failing = [log.append(exchangeEntry()), log.append(exchangeEntry())]
-  for (const p of failing) await t.rejects(p, { code: 'GOVEX_ERR_UNAVAILABLE', message: /ENOSPC.*disk space/ })
-  t.same(log.head(), { seq: 1, hash: a.hash })
-  fail = false
-  const b = await log.append(exchangeEntry())
-  t.equal(b.seq, 2)
-  t.equal(b.prevHash, a.hash)
-  t.same(await log.verify(), { ok: true, checked: 2 })
-  t.same((await log.query({}, 10)).records, [a, b])
-})
+    const failing = [log.append(exchangeEntry()), log.append(exchangeEntry())]
+    for (const p of failing) await t.rejects(p, { code: 'GOVEX_ERR_UNAVAILABLE', message: /ENOSPC.*disk space/ })
+    t.same(log.head(), { seq: 1, hash: a.hash })
+    fail = false
+    const b = await log.append(exchangeEntry())
+    t.equal(b.seq, 2)
+    t.equal(b.prevHash, a.hash)
+    t.same(await log.verify(), { ok: true, checked: 2 })
+    t.same((await log.query({}, 10)).records, [a, b])
+  })
 
-t.test('a write that fails and cannot be undone breaks the log for good', async t => {
-  const log = await openIn(newDir())
-  t.teardown(async () => { await log.close() })
-  await log.append(exchangeEntry())
-  const fh = (log as unknown as { own: { fh: Record<string, unknown> } }).own.fh
-  const file = (log as unknown as { durableFile: Record<string, unknown> }).durableFile
-  file.write = async () => { throw new Error('EIO: i/o error') }
-  fh.truncate = async () => { throw new Error('EIO: i/o error') }
-  const first = log.append(exchangeEntry())
-  await Promise.resolve()
-  await Promise.resolve()
-  const queued = log.append(exchangeEntry())
-  await t.rejects(first, { code: 'GOVEX_ERR_UNAVAILABLE', message: /EIO/ })
-  await t.rejects(queued, { code: 'GOVEX_ERR_UNAVAILABLE' })
-  await t.rejects(log.append(exchangeEntry()), { code: 'GOVEX_ERR_UNAVAILABLE', message: /restart the gateway/ })
-})
+  t.test(`a write that fails and cannot be undone breaks the log for good (${durability})`, async t => {
+    const log = await openIn(newDir(), undefined, { durability })
+    t.teardown(async () => { await log.close() })
+    await log.append(exchangeEntry())
+    const fh = (log as unknown as { own: { fh: Record<string, unknown> } }).own.fh
+    const file = (log as unknown as { durableFile: Record<string, unknown> }).durableFile
+    file.write = async () => { throw new Error('EIO: i/o error') }
+    fh.truncate = async () => { throw new Error('EIO: i/o error') }
+    const first = log.append(exchangeEntry())
+    await Promise.resolve()
+    await Promise.resolve()
+    const queued = log.append(exchangeEntry())
+    await t.rejects(first, { code: 'GOVEX_ERR_UNAVAILABLE', message: /EIO/ })
+    await t.rejects(queued, { code: 'GOVEX_ERR_UNAVAILABLE' })
+    await t.rejects(log.append(exchangeEntry()), { code: 'GOVEX_ERR_UNAVAILABLE', message: /restart the gateway/ })
+  })
+}
 
 t.test('verify names what was done to the file', async t => {
   const setup = async (): Promise<{ dir: string, path: string, records: AuditRecord[], text: string[] }> => {
