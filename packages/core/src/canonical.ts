@@ -198,6 +198,16 @@ export function digestOf (value: unknown): string {
   return sha256(canonicalJson(value))
 }
 
+function hasToJson (value: unknown): boolean {
+  return typeof value === 'object' && value !== null && typeof (value as { toJSON?: unknown }).toJSON === 'function'
+}
+
+function isPlainObject (value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || hasToJson(value)) return false
+  const proto: unknown = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
 /** What JSON.stringify leaves out of an object, or writes as null in an array. */
 function hasNoJson (value: unknown): boolean {
   return value === undefined || typeof value === 'function' || typeof value === 'symbol'
@@ -210,24 +220,27 @@ function hasNoJson (value: unknown): boolean {
  * digest as digestOf(value), and no copy of the whole canonical text is made.
  */
 export async function digestInTurns (value: unknown, sliceMs = 10): Promise<string> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || typeof (value as { toJSON?: unknown }).toJSON === 'function') return digestOf(value)
-  const object = value as Record<string, unknown>
+  // Only a plain object is taken in pieces; a member or item with a toJSON of
+  // its own (never in parsed JSON) sends the whole value to digestOf.
+  if (!isPlainObject(value)) return digestOf(value)
   const hash = crypto.createHash('sha256')
   let deadline = performance.now() + sliceMs
   hash.update('{')
   let first = true
-  for (const key of Object.keys(object).sort()) {
-    const member = object[key]
+  for (const key of Object.keys(value).sort()) {
+    const member = value[key]
     if (hasNoJson(member)) continue
+    if (hasToJson(member)) return digestOf(value)
     hash.update((first ? '' : ',') + canonicalJson(key) + ':')
     first = false
-    if (!Array.isArray(member) || typeof (member as { toJSON?: unknown }).toJSON === 'function') {
+    if (!Array.isArray(member)) {
       hash.update(canonicalJson(member))
       continue
     }
     hash.update('[')
     for (let i = 0; i < member.length; i++) {
       const item: unknown = member[i]
+      if (hasToJson(item)) return digestOf(value)
       hash.update((i === 0 ? '' : ',') + (hasNoJson(item) ? 'null' : canonicalJson(item)))
       if (performance.now() >= deadline) {
         await nextTurn()

@@ -139,6 +139,10 @@ t.test('digestInTurns gives digestOf, in pieces and turns', async t => {
   // what JSON.stringify leaves out or nulls, holes, toJSON, and unsorted keys
   const odd = { z: [undefined, () => 1, , { b: 2, a: 1 }], y: undefined, x: Object.assign([1], { toJSON: () => 'j' }), w: { toJSON: () => [2, 1] } }
   t.equal(await digestInTurns(odd, 0), digestOf(odd))
+  // toJSON that answers undefined, in a member or an item; a boxed string; a null-prototype object
+  for (const value of [{ a: { toJSON: () => undefined } }, { a: [{ toJSON: () => undefined }, 1] }, { a: Object.assign([1], { toJSON: () => undefined }), b: [2] }, new String('ab'), Object.assign(Object.create(null) as object, { b: [1], a: 2 })]) {
+    t.equal(await digestInTurns(value, 0), digestOf(value))
+  }
   for (const bad of [{ x: [NaN] }, { '\uDC00': [1] }, { a: ['\uD800'] }]) {
     await t.rejects(digestInTurns(bad, 0))
     t.throws(() => digestOf(bad))
