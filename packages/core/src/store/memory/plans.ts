@@ -108,12 +108,8 @@ const GRANTS_PER_SLICE = 2000
 export async function planStateJsonInTurns (state: PlanState, sliceMs = 10): Promise<Buffer> {
   const grants = state.grants as unknown
   if (lastJson?.state === state || lastJson?.grants === grants || !Array.isArray(grants) || grants.length <= GRANTS_PER_SLICE ||
-    typeof (grants as { toJSON?: unknown }).toJSON === 'function') return planStateJson(state)
-  const around = aroundGrants(state)
-  if (around === undefined) return planStateJson(state)
-  const head = Buffer.from(around.head, 'utf8')
-  const tail = Buffer.from(around.tail, 'utf8')
-  const pieces: Buffer[] = [head]
+    typeof (grants as { toJSON?: unknown }).toJSON === 'function' || aroundGrants(state) === undefined) return planStateJson(state)
+  const pieces: Buffer[] = []
   let deadline = performance.now() + sliceMs
   for (let i = 0; i < grants.length; i += GRANTS_PER_SLICE) {
     // "[a,b]" of each slice, its brackets dropped: JSON.stringify(grants) piece by piece
@@ -124,11 +120,10 @@ export async function planStateJsonInTurns (state: PlanState, sliceMs = 10): Pro
       deadline = performance.now() + sliceMs
     }
   }
-  pieces.push(Buffer.from(']', 'utf8'), tail)
-  const bytes = Buffer.concat(pieces)
-  const serialised: Serialised = { state, bytes, grants: state.grants, grantsStart: head.length, grantsEnd: bytes.length - tail.length }
+  pieces.push(Buffer.from(']', 'utf8'))
+  const serialised = serialise(state, pieces)
   if (frozenTrees.has(state)) lastJson = serialised
-  return bytes
+  return serialised.bytes
 }
 
 /**
@@ -185,7 +180,8 @@ function aroundGrants (state: PlanState): { head: string, tail: string } | undef
   return tail === null ? undefined : { head, tail: tail + '}' }
 }
 
-function serialise (state: PlanState, grantsJson: Buffer | undefined): Serialised {
+/** The state's JSON; `grantsJson`, the grants' JSON when at hand (whole, or in pieces). */
+function serialise (state: PlanState, grantsJson: Buffer | readonly Buffer[] | undefined): Serialised {
   const around = aroundGrants(state)
   if (around === undefined) {
     const bytes = Buffer.from(JSON.stringify(state), 'utf8')
@@ -193,8 +189,9 @@ function serialise (state: PlanState, grantsJson: Buffer | undefined): Serialise
   }
   const head = Buffer.from(around.head, 'utf8')
   const grants = grantsJson ?? Buffer.from(JSON.stringify(state.grants), 'utf8')
-  const bytes = Buffer.concat([head, grants, Buffer.from(around.tail, 'utf8')])
-  return { state, bytes, grants: state.grants, grantsStart: head.length, grantsEnd: head.length + grants.length }
+  const tail = Buffer.from(around.tail, 'utf8')
+  const bytes = Buffer.concat(Buffer.isBuffer(grants) ? [head, grants, tail] : [head, ...grants, tail])
+  return { state, bytes, grants: state.grants, grantsStart: head.length, grantsEnd: bytes.length - tail.length }
 }
 
 export class MemoryPlanStore implements PlanStore {
