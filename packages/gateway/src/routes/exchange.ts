@@ -25,7 +25,7 @@ export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOption
       tags: ['exchange'],
       params: ResourceParams,
       body: RequestEnvelope,
-      response: { 200: ResponseEnvelope, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 429, 502, 503, 504) }
+      response: { 200: ResponseEnvelope, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 429, 502, 504) }
     },
     // The envelope id becomes the request id as soon as the body is parsed, valid or not.
     preValidation: (request, _reply, done) => {
