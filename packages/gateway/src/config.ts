@@ -23,8 +23,6 @@ export interface ResolvedRedisStore {
   prefix: string
   /** absolute */
   spoolDir: string
-  /** replicas that must acknowledge each audit append (0: none) */
-  auditReplicas: number
 }
 
 export interface ResolvedLimits {
@@ -197,7 +195,7 @@ export function resolveConfig (raw: unknown, options: ResolveOptions): ResolvedC
   const spoolDir = config.store.spoolDir === undefined ? resolve(dir, 'data', 'spool') : path(config.store.spoolDir)
   const store: ResolvedFileStore | ResolvedRedisStore = config.store.kind === 'file'
     ? { kind: 'file', dir: path(config.store.dir), spoolDir }
-    : { kind: 'redis', url: config.store.url, prefix: config.store.prefix ?? DEFAULT_REDIS_PREFIX, spoolDir, auditReplicas: config.store.auditReplicas ?? 0 }
+    : { kind: 'redis', url: config.store.url, prefix: config.store.prefix ?? DEFAULT_REDIS_PREFIX, spoolDir }
   const limits = config.limits ?? {}
   return {
     file,

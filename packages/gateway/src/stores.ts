@@ -12,7 +12,6 @@ interface RedisModule {
     prefix: string
     gatewayId: string
     spoolDir: string
-    auditReplicas?: number | undefined
     maxBatch?: number | undefined
     checkpoint?: CheckpointOptions | undefined
     waitForRedis?: boolean | undefined
@@ -48,7 +47,6 @@ export async function openStores (config: ResolvedConfig, log?: FastifyBaseLogge
     prefix: store.prefix,
     gatewayId: config.gatewayId,
     spoolDir: store.spoolDir,
-    auditReplicas: store.auditReplicas,
     maxBatch: config.audit.maxBatch,
     checkpoint,
     waitForRedis: options.waitForRedis,

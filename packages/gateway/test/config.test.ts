@@ -49,24 +49,7 @@ t.test('redis store: prefix default, spoolDir resolved', async t => {
   const file = join(dir, 'c.json')
   await writeFile(file, JSON.stringify({ ...minimal, store: { kind: 'redis', url: 'redis://127.0.0.1:6379/0', spoolDir: 'spool' } }))
   const config = await loadConfig(file, {})
-  t.same(config.store, { kind: 'redis', url: 'redis://127.0.0.1:6379/0', prefix: 'govex:', spoolDir: join(dir, 'spool'), auditReplicas: 0 })
-})
-
-t.test('redis store: auditReplicas and the Sentinel URL forms, from the file or GOVEX_* variables; bad values all listed', async t => {
-  const dir = await folder(t)
-  const file = join(dir, 'c.json')
-  const url = 'rediss-sentinel://:pw@s1:26379,s2:26379/0?sentinelPassword=sp#main'
-  await writeFile(file, JSON.stringify({ ...minimal, store: { kind: 'redis', url, auditReplicas: 1 } }))
-  const config = await loadConfig(file, {})
-  t.same(config.store, { kind: 'redis', url, prefix: 'govex:', spoolDir: join(dir, 'data', 'spool'), auditReplicas: 1 })
-  const env = await loadConfig(file, { GOVEX_STORE__AUDIT_REPLICAS: '2', GOVEX_STORE__URL: 'redis-sentinel://s1?sentinelUsername=w&sentinelPassword=x#main' })
-  t.same(env.store.kind === 'redis' && [env.store.auditReplicas, env.store.url], [2, 'redis-sentinel://s1?sentinelUsername=w&sentinelPassword=x#main'], 'GOVEX_STORE__AUDIT_REPLICAS and GOVEX_STORE__URL')
-  await writeFile(file, JSON.stringify({ ...minimal, port: -1, store: { kind: 'redis', url, auditReplicas: 17 } }))
-  const refused = await loadConfig(file, { GOVEX_STORE__AUDIT_REPLICAS: '"one"' }).catch((err: Error) => err)
-  t.match(refused, { code: 'GOVEX_ERR_INVALID_DOCUMENT', message: /\/port/ })
-  t.match((refused as Error).message, /\/store\/auditReplicas/, 'the bad auditReplicas is listed with the other problems')
-  await writeFile(file, JSON.stringify({ ...minimal, port: -1, store: { kind: 'redis', url, auditReplicas: 17 } }))
-  t.match(await loadConfig(file, {}).catch((err: Error) => err.message), /\/store\/auditReplicas[\s\S]*|\/port[\s\S]*\/store\/auditReplicas/, 'above 16: listed')
+  t.same(config.store, { kind: 'redis', url: 'redis://127.0.0.1:6379/0', prefix: 'govex:', spoolDir: join(dir, 'spool') })
 })
 
 t.test('GOVEX_* overrides', async t => {
@@ -94,7 +77,7 @@ t.test('GOVEX_* overrides', async t => {
   t.equal(config.log.level, 'warn')
 
   const switched = await loadConfig(file, { GOVEX_STORE: '{"kind":"redis","url":"redis://r:6379"}', GOVEX_STORE__PREFIX: 'p:' })
-  t.same(switched.store, { kind: 'redis', url: 'redis://r:6379', prefix: 'p:', spoolDir: join(dir, 'data', 'spool'), auditReplicas: 0 }, 'a whole object, then a key inside it')
+  t.same(switched.store, { kind: 'redis', url: 'redis://r:6379', prefix: 'p:', spoolDir: join(dir, 'data', 'spool') }, 'a whole object, then a key inside it')
   // a key that holds text takes the value as written, even when it would parse as JSON
   const texts = await loadConfig(file, { GOVEX_STORE: '{"kind":"redis","url":"redis://r:6379"}', GOVEX_STORE__PREFIX: '1', GOVEX_HOST: 'true', GOVEX_LOG__REDACT: '["a.b"]' })
   t.equal(texts.store.kind === 'redis' ? texts.store.prefix : undefined, '1')

@@ -5,7 +5,7 @@
 // record already stored with the same hash is skipped, which makes a retried
 // append (after a lost reply, or from the spool) harmless.
 import type { Redis } from 'ioredis'
-import { GovexError, type AuditRecord, type SealedRecord } from '@govex/core'
+import type { AuditRecord, SealedRecord } from '@govex/core'
 import { LuaScript } from './connection.js'
 import { indexMember, type KeyLayout } from './keys.js'
 
@@ -52,9 +52,7 @@ for i = 0, n - 1 do
   end
   k = k + nIdx
 end
--- the head is written even when every record was stored already: a write is
--- what WAIT waits for, so a retried batch waits until the replicas have it too
-if n > 0 then
+if added > 0 then
   redis.call('SADD', gateways, gw)
   redis.call('HSET', heads, gw, lastSeqText .. ' ' .. lastHash)
 end
@@ -77,20 +75,8 @@ export function indexKeysOf (record: AuditRecord, keys: KeyLayout): string[] {
 /** A record as sealed, or as read back from the spool (its stored line, when known). */
 export type Sealed = SealedRecord | { record: AuditRecord, line?: undefined }
 
-/** How many replicas must acknowledge an append (`WAIT count timeoutMs`); count 0: none asked. */
-export interface ReplicaWait {
-  count: number
-  timeoutMs: number
-}
-
-/**
- * Resolves with the number of records newly stored (the rest were stored
- * already). With `replicas`, the script and one WAIT go in one round trip, and
- * the call rejects with GOVEX_ERR_UNAVAILABLE unless that many replicas
- * acknowledged the batch within the WAIT's timeout (the batch is on the master
- * then: a retry is harmless, appends being keyed by seq).
- */
-export async function appendRecords (client: Redis, keys: KeyLayout, gatewayId: string, sealed: readonly Sealed[], replicas?: ReplicaWait): Promise<number> {
+/** Resolves with the number of records newly stored (the rest were stored already). */
+export async function appendRecords (client: Redis, keys: KeyLayout, gatewayId: string, sealed: readonly Sealed[]): Promise<number> {
   const scriptKeys = [keys.auditStream(gatewayId), keys.auditGateways, keys.auditHeads]
   const args: Array<string | number> = [gatewayId, sealed.length]
   for (const { record, line } of sealed) {
@@ -98,20 +84,7 @@ export async function appendRecords (client: Redis, keys: KeyLayout, gatewayId: 
     for (const key of indexKeys) scriptKeys.push(key)
     args.push(String(record.seq), record.hash, record.prevHash, Date.parse(record.ts), indexMember(gatewayId, record.seq), line ?? JSON.stringify(record), indexKeys.length)
   }
-  if (replicas === undefined || replicas.count === 0) return Number(await APPEND.run(client, scriptKeys, args))
-  let replies = await client.pipeline().evalsha(APPEND.sha, scriptKeys.length, ...scriptKeys, ...args).call('WAIT', replicas.count, replicas.timeoutMs).exec()
-  if (replies?.[0]?.[0] instanceof Error && replies[0][0].message.startsWith('NOSCRIPT')) {
-    replies = await client.pipeline().eval(APPEND.source, scriptKeys.length, ...scriptKeys, ...args).call('WAIT', replicas.count, replicas.timeoutMs).exec()
-  }
-  const [script, wait] = replies ?? []
-  if (script === undefined || wait === undefined) throw new Error('Redis answered no reply to the audit append')
-  if (script[0] !== null) throw script[0]
-  if (wait[0] !== null) throw wait[0]
-  const acked = Number(wait[1])
-  if (acked < replicas.count) {
-    throw new GovexError('GOVEX_ERR_UNAVAILABLE', `only ${acked} of the ${replicas.count} Redis replicas store.auditReplicas asks for acknowledged the audit append within ${replicas.timeoutMs} ms; check the replicas (INFO replication on the master) and their link to it`)
-  }
-  return Number(script[1])
+  return Number(await APPEND.run(client, scriptKeys, args))
 }
 
 /** Parses stream entries (`[id, [field, value, ...]]`) into records. */

@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis'
 import { checkCheckpointOptions, checkpointAfter, checkVerifyThreads, GovexError, sealLine, ZERO_DIGEST } from '@govex/core'
 import type { AuditEntry, AuditFilter, AuditLog, AuditPage, AuditRecord, AuditStats, AuditStatsBy, AuditVerifyOptions, AuditVerifyResult, ChainHead, CheckpointOptions } from '@govex/core'
 import { guarded, toGovexError } from './connection.js'
-import { appendRecords, CHAIN_ERROR, lastRecord, type ReplicaWait, type Sealed } from './audit-append.js'
+import { appendRecords, CHAIN_ERROR, lastRecord, type Sealed } from './audit-append.js'
 import { AuditReader } from './audit-read.js'
 import type { KeyLayout } from './keys.js'
 import { Spool } from './spool.js'
@@ -24,13 +24,6 @@ export interface RedisAuditLogOptions {
   onError?: ((err: Error) => void) | undefined
   /** append a signed checkpoint every `every` records */
   checkpoint?: CheckpointOptions | undefined
-  /**
-   * replicas that must acknowledge each append (Redis WAIT) before it resolves,
-   * and how long the master waits for them; count 0 (default): none. An append
-   * they do not acknowledge rejects with GOVEX_ERR_UNAVAILABLE, its records kept
-   * in the spool until they do.
-   */
-  replicas?: ReplicaWait | undefined
   /** worker threads a whole-log verify checks its reads on (0: none; default: one per core, at most 4, for large logs) */
   verifyThreads?: number | undefined
 }
@@ -58,7 +51,6 @@ export class RedisAuditLog implements AuditLog {
   readonly #onError: (err: Error) => void
   readonly #reader: AuditReader
   readonly #checkpoint: CheckpointOptions | undefined
-  readonly #replicas: ReplicaWait | undefined
   #head: Head
   #pending: Pending[] = []
   /** in the spool file, not yet acknowledged by Redis; while any, new records go to the spool too */
@@ -92,7 +84,6 @@ export class RedisAuditLog implements AuditLog {
     this.#staleHead = true
     this.#reader = new AuditReader(options.client, options.keys, options.verifyThreads)
     this.#checkpoint = options.checkpoint
-    this.#replicas = options.replicas !== undefined && options.replicas.count > 0 ? options.replicas : undefined
   }
 
   /** Reads the chain head from Redis and the spool left by an earlier run, which it starts replaying. */
@@ -220,7 +211,7 @@ export class RedisAuditLog implements AuditLog {
     const { records, results } = this.#seal(batch)
     if (this.#spooled.length === 0) {
       try {
-        await appendRecords(this.#client, this.#keys, this.gatewayId, records, this.#replicas)
+        await appendRecords(this.#client, this.#keys, this.gatewayId, records)
         this.#batches++
         this.#commit(batch, records, results)
         return
@@ -240,18 +231,12 @@ export class RedisAuditLog implements AuditLog {
           for (const p of batch) p.reject(error)
           return
         }
-        const error = toGovexError(err, `appending to the audit log (spooling to ${this.#spool.path})`)
-        this.#onError(error)
+        this.#onError(toGovexError(err, `appending to the audit log (spooling to ${this.#spool.path})`))
         // Redis just failed us: give it a moment before replaying the spool
         this.#replayAfter = Date.now() + RETRY_MS
-        await this.#toSpool(batch, records, results, this.#replicas === undefined ? undefined : error)
-        return
       }
     }
-    // with replicas asked for, a record only in the spool is not confirmed: its append fails closed
-    await this.#toSpool(batch, records, results, this.#replicas === undefined
-      ? undefined
-      : new GovexError('GOVEX_ERR_UNAVAILABLE', `earlier audit records wait in ${this.#spool?.path ?? 'the spool'} for Redis and the ${this.#replicas.count} replica(s) store.auditReplicas asks for; this one is kept there too, and appended once they answer`))
+    await this.#toSpool(batch, records, results)
   }
 
   async #readHead (): Promise<void> {
@@ -261,18 +246,15 @@ export class RedisAuditLog implements AuditLog {
   /** Takes the head Redis holds (`last`); spooled records beyond it continue the chain, the others are in Redis already. */
   async #continueFrom (last: AuditRecord | undefined): Promise<void> {
     let head = last === undefined ? { seq: 0, hash: ZERO_DIGEST, tsMs: 0 } : headOf(last)
-    // with replicas asked for, a spooled record the master holds may not be on a
-    // replica yet: it stays, and its replay (a no-op on the master) waits for them
-    if (this.#replicas === undefined) this.#spooled = this.#spooled.filter(s => s.record.seq > head.seq)
+    this.#spooled = this.#spooled.filter(s => s.record.seq > head.seq)
     const tail = this.#spooled[this.#spooled.length - 1]
-    if (tail !== undefined && tail.record.seq > head.seq) head = headOf(tail.record)
+    if (tail !== undefined) head = headOf(tail.record)
     else if (this.#spool !== undefined && !this.#spool.empty) await this.#spool.clear()
     this.#head = head
     this.#staleHead = false
   }
 
-  /** `failure`: the records are kept, but their appends reject with it (not confirmed by the replicas asked for). */
-  async #toSpool (batch: Pending[], records: Sealed[], results: AuditRecord[], failure?: GovexError): Promise<void> {
+  async #toSpool (batch: Pending[], records: Sealed[], results: AuditRecord[]): Promise<void> {
     const spool = this.#spool
     if (spool === undefined) return
     try {
@@ -285,7 +267,7 @@ export class RedisAuditLog implements AuditLog {
       return
     }
     for (const record of records) this.#spooled.push(record)
-    this.#commit(batch, records, results, failure)
+    this.#commit(batch, records, results)
     this.#scheduleRetry()
   }
 
@@ -293,7 +275,7 @@ export class RedisAuditLog implements AuditLog {
   async #replayOnce (): Promise<boolean> {
     const chunk = this.#spooled.slice(0, this.#maxBatch)
     try {
-      await appendRecords(this.#client, this.#keys, this.gatewayId, chunk, this.#replicas)
+      await appendRecords(this.#client, this.#keys, this.gatewayId, chunk)
     } catch (err) {
       this.#onError(isChainError(err)
         ? new GovexError('GOVEX_ERR_UNAVAILABLE', `spooled audit records of ${this.gatewayId} do not continue the chain in Redis (${(err as Error).message}); they stay in ${this.#spool?.path ?? 'the spool'}`, { cause: err })
@@ -349,14 +331,10 @@ export class RedisAuditLog implements AuditLog {
     return { records, results }
   }
 
-  #commit (batch: Pending[], records: Sealed[], results: AuditRecord[], failure?: GovexError): void {
+  #commit (batch: Pending[], records: Sealed[], results: AuditRecord[]): void {
     const last = records[records.length - 1]
     if (last !== undefined) this.#head = headOf(last.record)
-    for (let i = 0; i < batch.length; i++) {
-      const p = batch[i] as Pending
-      if (failure === undefined) p.resolve(results[i] as AuditRecord)
-      else p.reject(failure)
-    }
+    for (let i = 0; i < batch.length; i++) (batch[i] as Pending).resolve(results[i] as AuditRecord)
   }
 }
 

@@ -5,7 +5,7 @@
 // not the hashing, was most of verify's time on Redis. Here each reply is
 // walked once and only the records are copied out, into one block of lines
 // (what the file log's verify reads), ready for a worker thread.
-import { isIP, connect as netConnect, type Socket } from 'node:net'
+import { connect as netConnect, type Socket } from 'node:net'
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls'
 import type { Redis } from 'ioredis'
 import { GovexError, Spares } from '@govex/core'
@@ -114,8 +114,7 @@ export class StreamReader {
     const socket = await new Promise<Socket>((resolve, reject) => {
       let s: Socket
       if (secure) {
-        // SNI takes a host name only (RFC 6066): none for an address
-        s = tlsConnect({ host, port, ...(host !== undefined && isIP(host) === 0 ? { servername: host } : {}), ...(typeof tls === 'object' ? tls : {}) })
+        s = tlsConnect({ host, port, servername: host, ...(typeof tls === 'object' ? tls : {}) })
         s.on('data', (chunk: Buffer) => { input.receive(chunk, chunk.length) })
       } else {
         s = typeof o.path === 'string' && !sentinel ? netConnect({ path: o.path, onread }) : netConnect({ host, port: port ?? 6379, onread })

@@ -31,31 +31,19 @@ export const SILENT_DEADLINES = 2
 /** The sentinel port when a `redis-sentinel://` host names none (Redis's own default). */
 export const DEFAULT_SENTINEL_PORT = 26379
 
-// redis-sentinel://[[user]:password@]host[:port][,host[:port]...][/db][?sentinelUsername=…&sentinelPassword=…]#masterName
+// redis-sentinel://[[user]:password@]host[:port][,host[:port]...][/db]#masterName
 // (the form Lettuce and other clients read): the sentinels to ask, and the name
-// of the master they watch. Hosts may be IPv6 in brackets. rediss-sentinel://
-// speaks TLS to the sentinels and to the master; the query names the sentinels'
-// own credentials (the user and password before '@' are the master's).
-const SENTINEL_URL = /^rediss?-sentinel:\/\/(?:([^:@/#]*)(?::([^@/#]*))?@)?([^/#@?]+)(?:\/(\d{1,2}))?(?:\?([^#]*))?#(.+)$/
-const SENTINEL_SCHEME = /^rediss?-sentinel:\/\//
-/** The query parameters a Sentinel URL may hold. */
-const SENTINEL_PARAMS: ReadonlySet<string> = new Set(['sentinelUsername', 'sentinelPassword'])
+// of the master they watch. Hosts may be IPv6 in brackets.
+const SENTINEL_URL = /^redis-sentinel:\/\/(?:([^:@/#]*)(?::([^@/#]*))?@)?([^/#@]+)(?:\/(\d{1,2}))?#(.+)$/
 const SENTINEL_HOST = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/
 
-/** Whether `url` names Redis through Sentinel (`redis-sentinel://` or `rediss-sentinel://`). */
-export function isSentinelUrl (url: string): boolean {
-  return SENTINEL_SCHEME.test(url)
-}
-
 /**
- * The ioredis options of a `redis-sentinel://` or `rediss-sentinel://` URL, or
- * undefined for another scheme; throws when such a URL is malformed. The
- * password before '@' is the master's; `sentinelUsername` and
- * `sentinelPassword` in the query are the sentinels' (when they run with
- * `requirepass`). `rediss-sentinel://` speaks TLS to both.
+ * The ioredis options of a `redis-sentinel://` URL, or undefined for another
+ * scheme; throws when such a URL is malformed. The password is the master's
+ * (sentinels without a password, as they usually run).
  */
 export function sentinelOptions (url: string): Partial<RedisOptions> | undefined {
-  if (!isSentinelUrl(url)) return undefined
+  if (!url.startsWith('redis-sentinel://')) return undefined
   const match = SENTINEL_URL.exec(url)
   const sentinels: Array<{ host: string, port: number }> = []
   for (const part of match?.[3]?.split(',') ?? []) {
@@ -65,7 +53,7 @@ export function sentinelOptions (url: string): Partial<RedisOptions> | undefined
     sentinels.push({ host: (host[1] ?? host[2]) as string, port })
   }
   if (match === null || sentinels.length === 0) return malformed(url)
-  const [, user, password, , db, query, name] = match
+  const [, user, password, , db, name] = match
   // a stray '%' (a password not percent-encoded) is a malformed URL, not a URIError
   const decode = (text: string): string => {
     try {
@@ -74,30 +62,17 @@ export function sentinelOptions (url: string): Partial<RedisOptions> | undefined
       return malformed(url)
     }
   }
-  const params = new Map<string, string>()
-  for (const pair of query === undefined || query === '' ? [] : query.split('&')) {
-    const eq = pair.indexOf('=')
-    const key = eq < 0 ? pair : pair.slice(0, eq)
-    if (!SENTINEL_PARAMS.has(key) || eq < 0 || params.has(key)) return malformed(url)
-    params.set(key, decode(pair.slice(eq + 1)))
-  }
-  const sentinelUsername = params.get('sentinelUsername')
-  const sentinelPassword = params.get('sentinelPassword')
-  const tls = url.startsWith('rediss-')
   return {
     sentinels,
     name: decode(name as string),
     db: db === undefined ? 0 : Number(db),
     ...(user !== undefined && user !== '' ? { username: decode(user) } : {}),
-    ...(password !== undefined ? { password: decode(password) } : {}),
-    ...(sentinelUsername !== undefined && sentinelUsername !== '' ? { sentinelUsername } : {}),
-    ...(sentinelPassword !== undefined ? { sentinelPassword } : {}),
-    ...(tls ? { tls: {}, sentinelTLS: {}, enableTLSForSentinelMode: true } : {})
+    ...(password !== undefined ? { password: decode(password) } : {})
   }
 }
 
 function malformed (url: string): never {
-  throw new GovexError('GOVEX_ERR_BAD_REQUEST', `store.url ${redactUrl(url)} is not a Sentinel URL govex reads: write redis-sentinel://host:26379[,host:26379...][/db][?sentinelUsername=…&sentinelPassword=…]#masterName (rediss-sentinel:// for TLS; percent-encode '@', '/', '#', '&' and '%' in passwords)`)
+  throw new GovexError('GOVEX_ERR_BAD_REQUEST', `store.url ${redactUrl(url)} is not a Sentinel URL govex reads: write redis-sentinel://host:26379[,host:26379...][/db]#masterName`)
 }
 
 export function createClient (options: ConnectionOptions, extra: Partial<RedisOptions> = {}): Redis {
@@ -131,10 +106,6 @@ export function createClient (options: ConnectionOptions, extra: Partial<RedisOp
 /** Waits for the client's first `ready`, within `ms`; on failure it stops trying unless `keepTrying`. */
 export async function connect (client: Redis, ms: number, url: string, { keepTrying = false } = {}): Promise<void> {
   let timer: NodeJS.Timeout | undefined
-  // what went wrong while it tried (a refused password, sentinels that name no master) says more than the deadline
-  let last: Error | undefined
-  const onError = (err: Error): void => { last = err }
-  client.on('error', onError)
   try {
     const connecting = client.connect()
     // a first attempt that fails after the race is decided is not a rejection anyone awaits
@@ -142,41 +113,25 @@ export async function connect (client: Redis, ms: number, url: string, { keepTry
     await Promise.race([
       connecting,
       new Promise((_resolve, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms${last === undefined ? '' : ` (last error: ${last.message})`}`, { cause: last })), ms)
+        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
       })
     ])
   } catch (err) {
     if (!keepTrying) client.disconnect()
-    // a refused certificate closes the connection: its 'error' says why, the rejection only that it closed
-    const message = String((err as Error).message)
-    const reason = last !== undefined && !message.includes(last.message) ? new Error(`${message} (${last.message})`, { cause: err }) : err
-    const refused = /NOAUTH|WRONGPASS|invalid password/i.test(String((reason as Error).message))
-    throw refused
-      ? new GovexError('GOVEX_ERR_UNAVAILABLE', `cannot connect to Redis at ${redactUrl(url)}: ${(reason as Error).message}; ${isSentinelUrl(url) ? 'the sentinels or the master refused the credentials: set the sentinels\' password in store.url as ?sentinelPassword=… (percent-encoded) and the master\'s before the \'@\'' : 'Redis refused the credentials: check the user and password in store.url'}`, { cause: err })
-      : unavailable(reason, `cannot connect to Redis at ${redactUrl(url)}`)
+    throw unavailable(err, `cannot connect to Redis at ${redactUrl(url)}`)
   } finally {
     clearTimeout(timer)
-    client.off('error', onError)
   }
 }
 
 /** A password in the URL never reaches a message or a log. */
 export function redactUrl (url: string): string {
-  const scheme = SENTINEL_SCHEME.exec(url)?.[0]
-  if (scheme !== undefined) {
+  if (url.startsWith('redis-sentinel://')) {
     // the password runs to the last '@': one written unencoded may hold '@', '/' or '#'
-    let rest = url.slice(scheme.length)
+    const rest = url.slice('redis-sentinel://'.length)
     const at = rest.lastIndexOf('@')
     const colon = rest.indexOf(':')
-    if (at >= 0 && colon >= 0 && colon < at) rest = `${rest.slice(0, colon)}:***${rest.slice(at)}`
-    // the query runs to the last '#'; only a sentinelUsername is shown, anything else (a
-    // password, or a piece of one written unencoded, taken for another parameter) is not
-    const question = rest.indexOf('?', Math.max(0, rest.lastIndexOf('@')))
-    if (question < 0) return scheme + rest
-    const hash = rest.lastIndexOf('#')
-    const end = hash > question ? hash : rest.length
-    const shown = rest.slice(question + 1, end).split('&').map(pair => pair.startsWith('sentinelUsername=') ? pair : pair.startsWith('sentinelPassword=') ? 'sentinelPassword=***' : '***')
-    return `${scheme}${rest.slice(0, question)}?${shown.join('&')}${rest.slice(end)}`
+    return at < 0 || colon < 0 || colon > at ? url : `redis-sentinel://${rest.slice(0, colon)}:***${rest.slice(at)}`
   }
   try {
     const u = new URL(url)

@@ -24,16 +24,6 @@ export interface RedisStoresOptions {
   spoolDir?: string | undefined
   /** deadline of every Redis call, 1 to 1000 ms (default 600, so a refusal needing two calls still answers 503 within 2 s) */
   commandTimeoutMs?: number | undefined
-  /**
-   * Redis replicas that must acknowledge each audit append (Redis `WAIT`)
-   * before it resolves, so an acknowledged record survives a Sentinel failover;
-   * 0 (default): none, replication stays asynchronous. The master waits
-   * `replicaWaitMs(commandTimeoutMs)` (450 ms of the default 600); an append
-   * they do not acknowledge in time rejects with GOVEX_ERR_UNAVAILABLE and its
-   * records wait in the spool until they do. Appends then go on a connection
-   * of their own, so a WAIT blocks no other call.
-   */
-  auditReplicas?: number | undefined
   /** most audit records in one round trip (default 256) */
   maxBatch?: number | undefined
   /** append a signed checkpoint to this gateway's chain every `every` records */
@@ -61,14 +51,12 @@ export class RedisStores implements Stores {
   readonly keys: KeyLayout
   readonly #client: Redis
   readonly #sub: Redis
-  readonly #others: readonly Redis[]
   readonly #feed: ChangeFeed
   #closing: Promise<void> | undefined
 
-  constructor (client: Redis, sub: Redis, keys: KeyLayout, feed: ChangeFeed, audit: RedisAuditLog, others: readonly Redis[] = []) {
+  constructor (client: Redis, sub: Redis, keys: KeyLayout, feed: ChangeFeed, audit: RedisAuditLog) {
     this.#client = client
     this.#sub = sub
-    this.#others = others
     this.#feed = feed
     this.keys = keys
     this.members = new RedisMemberRegistry(client, keys)
@@ -90,8 +78,6 @@ export class RedisStores implements Stores {
 
   async ping (): Promise<void> {
     await guarded('pinging Redis', () => this.#client.ping())
-    // the audit connection (auditReplicas): a gateway that cannot append is not ready
-    for (const other of this.#others) await guarded('pinging Redis on the audit connection', () => other.ping())
     if (!this.#feed.subscribed) throw new GovexError('GOVEX_ERR_UNAVAILABLE', 'not subscribed to store changes in Redis (yet): changes made through other gateways would be missed; check that Redis is reachable')
   }
 
@@ -101,7 +87,7 @@ export class RedisStores implements Stores {
       try {
         await this.audit.close()
       } finally {
-        await Promise.all([quit(this.#client), quit(this.#sub), ...this.#others.map(quit)])
+        await Promise.all([quit(this.#client), quit(this.#sub)])
       }
     })()
     return this.#closing
@@ -110,8 +96,8 @@ export class RedisStores implements Stores {
 
 export async function openRedisStores (options: RedisStoresOptions): Promise<RedisStores> {
   const { url, gatewayId } = options
-  if (typeof url !== 'string' || !/^(rediss?|rediss?-sentinel):\/\//.test(url)) {
-    throw new GovexError('GOVEX_ERR_BAD_REQUEST', `store.url must be a redis://, rediss://, redis-sentinel:// or rediss-sentinel:// URL, got ${JSON.stringify(typeof url === 'string' ? redactUrl(url) : url)}`)
+  if (typeof url !== 'string' || !/^(rediss?|redis-sentinel):\/\//.test(url)) {
+    throw new GovexError('GOVEX_ERR_BAD_REQUEST', `store.url must be a redis://, rediss:// or redis-sentinel:// URL, got ${JSON.stringify(typeof url === 'string' ? redactUrl(url) : url)}`)
   }
   // a malformed Sentinel URL is refused here, before any connection
   sentinelOptions(url)
@@ -122,22 +108,14 @@ export async function openRedisStores (options: RedisStoresOptions): Promise<Red
   if (!Number.isInteger(commandTimeoutMs) || commandTimeoutMs < 1 || commandTimeoutMs > MAX_COMMAND_TIMEOUT_MS) {
     throw new GovexError('GOVEX_ERR_BAD_REQUEST', `commandTimeoutMs must be an integer from 1 to ${MAX_COMMAND_TIMEOUT_MS}, got ${String(commandTimeoutMs)}`)
   }
-  const auditReplicas = options.auditReplicas ?? 0
-  if (!Number.isInteger(auditReplicas) || auditReplicas < 0 || auditReplicas > MAX_AUDIT_REPLICAS) {
-    throw new GovexError('GOVEX_ERR_BAD_REQUEST', `auditReplicas must be an integer from 0 (off) to ${MAX_AUDIT_REPLICAS}, got ${String(auditReplicas)}`)
-  }
   const keys = keyLayout(options.prefix ?? DEFAULT_PREFIX)
   const onError = options.onError ?? (() => {})
   const connection = { url, commandTimeoutMs }
   // named so an operator (or a test) can tell the connections apart in CLIENT LIST
   const client = createClient(connection, { connectionName: `${keys.prefix}${gatewayId}/commands` })
   const sub = createClient(connection, { connectionName: `${keys.prefix}${gatewayId}/changes` })
-  // WAIT blocks its connection until the replicas answer: the audit appends get one of their own
-  const writer = auditReplicas > 0 ? createClient(connection, { connectionName: `${keys.prefix}${gatewayId}/audit` }) : client
   reportConnectionErrors(client, 'Redis', onError)
   reportConnectionErrors(sub, 'Redis subscriber', onError)
-  if (writer !== client) reportConnectionErrors(writer, 'Redis audit', onError)
-  const clients = writer === client ? [client, sub] : [client, sub, writer]
   // waitForRedis: when Redis answers at once, open as usual; else resolve after
   // the deadline and keep trying: what failed is told to onError or done at the
   // first `ready`, and the audit chain head is read once Redis answers (openDeferred)
@@ -146,7 +124,7 @@ export async function openRedisStores (options: RedisStoresOptions): Promise<Red
   let feed: ChangeFeed | undefined
   try {
     // with keepTrying, ioredis reconnects by itself (retryStrategy) after a failed first attempt
-    await Promise.all(clients.map(async c => {
+    await Promise.all([client, sub].map(async c => {
       await connect(c, deadline, url, { keepTrying: wait }).catch((err: unknown) => { if (!wait) throw err })
     }))
     const warn = async (): Promise<void> => { for (const warning of await serverWarnings(client)) onError(new Error(warning)) }
@@ -155,28 +133,15 @@ export async function openRedisStores (options: RedisStoresOptions): Promise<Red
     const changes = feed = new ChangeFeed(sub, keys.changes, onError, !wait || sub.status === 'ready')
     const subscribing = guarded('subscribing to store changes in Redis', () => changes.start())
     await (wait ? subscribing.catch(onError) : subscribing)
-    const replicas = auditReplicas > 0 ? { count: auditReplicas, timeoutMs: replicaWaitMs(commandTimeoutMs) } : undefined
-    const auditOptions = { client: writer, keys, gatewayId, spoolDir: options.spoolDir, maxBatch: options.maxBatch, checkpoint: options.checkpoint, replicas, onError }
+    const auditOptions = { client, keys, gatewayId, spoolDir: options.spoolDir, maxBatch: options.maxBatch, checkpoint: options.checkpoint, onError }
     const audit = wait ? await RedisAuditLog.openDeferred(auditOptions) : await RedisAuditLog.open(auditOptions)
-    return new RedisStores(client, sub, keys, feed, audit, writer === client ? [] : [writer])
+    return new RedisStores(client, sub, keys, feed, audit)
   } catch (err) {
     feed?.stop()
-    for (const c of clients) c.disconnect()
+    client.disconnect()
+    sub.disconnect()
     throw err
   }
-}
-
-/** The most replicas `auditReplicas` may ask for. */
-export const MAX_AUDIT_REPLICAS = 16
-
-/**
- * How long the master waits for the replicas of one audit append: 3/4 of the
- * call deadline, and at least 150 ms under it, so its answer (how many
- * acknowledged) comes before the call times out. Redis ends a WAIT on its
- * timer tick (every 100 ms at the default hz 10): it answers up to ~100 ms late.
- */
-export function replicaWaitMs (commandTimeoutMs: number): number {
-  return Math.max(1, Math.min(Math.floor(commandTimeoutMs * 3 / 4), commandTimeoutMs - 150))
 }
 
 function onReady (client: Redis, listener: () => void): void {

@@ -13,11 +13,9 @@ export const FileStoreConfig = Type.Object({
 
 export const RedisStoreConfig = Type.Object({
   kind: Type.Literal('redis'),
-  url: Type.String({ pattern: '^(rediss?|rediss?-sentinel)://', maxLength: 2048 }),
+  url: Type.String({ pattern: '^(rediss?|redis-sentinel)://', maxLength: 2048 }),
   prefix: Type.Optional(Type.String({ maxLength: 128 })),
-  spoolDir: Type.Optional(Path),
-  /** Redis replicas that must acknowledge each audit append (WAIT) before the exchange is answered; 0 (default): none */
-  auditReplicas: Type.Optional(Type.Integer({ minimum: 0, maximum: 16 }))
+  spoolDir: Type.Optional(Path)
 }, { additionalProperties: false })
 
 export const StoreConfig = Type.Union([FileStoreConfig, RedisStoreConfig])
