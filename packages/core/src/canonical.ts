@@ -13,7 +13,7 @@
 // (test/canonical.test.ts proves both byte-identical on generated documents).
 import { isWellFormedText } from './json-values.js'
 import * as crypto from 'node:crypto'
-import { setImmediate as nextTurn } from 'node:timers/promises'
+import { Slices } from './turns.js'
 import canonicalize from 'canonicalize'
 
 export const ZERO_DIGEST = 'sha256:' + '0'.repeat(64)
@@ -224,7 +224,7 @@ export async function digestInTurns (value: unknown, sliceMs = 10): Promise<stri
   // its own (never in parsed JSON) sends the whole value to digestOf.
   if (!isPlainObject(value)) return digestOf(value)
   const hash = crypto.createHash('sha256')
-  let deadline = performance.now() + sliceMs
+  const slices = new Slices(sliceMs)
   hash.update('{')
   let first = true
   for (const key of Object.keys(value).sort()) {
@@ -242,10 +242,7 @@ export async function digestInTurns (value: unknown, sliceMs = 10): Promise<stri
       const item: unknown = member[i]
       if (hasToJson(item)) return digestOf(value)
       hash.update((i === 0 ? '' : ',') + (hasNoJson(item) ? 'null' : canonicalJson(item)))
-      if (performance.now() >= deadline) {
-        await nextTurn()
-        deadline = performance.now() + sliceMs
-      }
+      if (slices.due) await slices.next()
     }
     hash.update(']')
   }

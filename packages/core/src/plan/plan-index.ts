@@ -10,10 +10,10 @@
 // key string per grant), and buildPlanIndexInSlices() to build it a slice at a
 // time, yielding to the event loop in between, so exchanges under the previous
 // index keep flowing while the new one is built.
-import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { Catalog } from '../catalog.js'
 import type { PlanRef } from '../schemas/envelope.js'
 import type { Grant, PlanState } from '../schemas/plan.js'
+import { Slices } from '../turns.js'
 import type { QuotaLimits } from '../store/types.js'
 
 export interface IndexedGrant {
@@ -302,18 +302,13 @@ const BATCH = 1024
  * so the slices see one consistent input.
  */
 export async function buildPlanIndexInSlices (state: PlanState, catalog: Catalog, options: SliceOptions = {}): Promise<PlanIndex> {
-  const sliceMs = options.sliceMs ?? 10
-  const yieldTo = options.yieldTo ?? nextTurn
+  const slices = new Slices(options.sliceMs, options.yieldTo)
   const builder = new IndexBuilder(state, catalog)
   const total = state.grants.length
-  let sliceStart = performance.now()
   const batch = options.batch ?? BATCH
   for (let from = 0; from < total; from += batch) {
     builder.add(from, Math.min(total, from + batch))
-    if (from + batch < total && performance.now() - sliceStart >= sliceMs) {
-      await yieldTo()
-      sliceStart = performance.now()
-    }
+    if (from + batch < total && slices.due) await slices.next()
   }
   return builder.finish()
 }

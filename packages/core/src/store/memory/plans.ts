@@ -7,7 +7,7 @@
 // object: a plan of 100,000 grants is ~28 MB of JSON, and re-parsing it on every
 // get() made activation take seconds. Freezing keeps the old guarantee that a
 // reader can never change the stored state (a write to it throws).
-import { setImmediate as nextTurn } from 'node:timers/promises'
+import { Slices } from '../../turns.js'
 import { GovexError } from '../../codes.js'
 import { supersedePlan } from '../../plan/lifecycle.js'
 import type { PlanState, PlanStatus } from '../../schemas/plan.js'
@@ -110,15 +110,12 @@ export async function planStateJsonInTurns (state: PlanState, sliceMs = 10): Pro
   if (lastJson?.state === state || lastJson?.grants === grants || !Array.isArray(grants) || grants.length <= GRANTS_PER_SLICE ||
     typeof (grants as { toJSON?: unknown }).toJSON === 'function' || aroundGrants(state) === undefined) return planStateJson(state)
   const pieces: Buffer[] = []
-  let deadline = performance.now() + sliceMs
+  const slices = new Slices(sliceMs)
   for (let i = 0; i < grants.length; i += GRANTS_PER_SLICE) {
     // "[a,b]" of each slice, its brackets dropped: JSON.stringify(grants) piece by piece
     const json = JSON.stringify(grants.slice(i, i + GRANTS_PER_SLICE))
     pieces.push(Buffer.from((i === 0 ? '[' : ',') + json.slice(1, -1), 'utf8'))
-    if (performance.now() >= deadline) {
-      await nextTurn()
-      deadline = performance.now() + sliceMs
-    }
+    if (slices.due) await slices.next()
   }
   pieces.push(Buffer.from(']', 'utf8'))
   const serialised = serialise(state, pieces)
