@@ -3,7 +3,7 @@
 // approve (approver; the latest draft), activate (operator; the latest approved
 // version, superseding the active plan atomically), revoke (operator). Every
 // step is a core lifecycle function; the store applies it compare-and-set.
-import { ApproveBody, Plan, PlanState, activatePlan, approvePlan, checkPlanRules, createPlanState, createPlanStateInTurns, planStateJson, revokePlan } from '@govex/core'
+import { ApproveBody, Plan, PlanState, activatePlan, approvePlan, checkPlanRules, createPlanStateInTurns, planStateJson, revokePlan } from '@govex/core'
 import type { PlanState as PlanStateType, PlanStatus } from '@govex/core'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -90,7 +90,7 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
     // The route's body schema is Plan: Fastify has checked it, so only the rules are left.
     const plan = accepted('plan', checkPlanRules(request.body, { catalog: state.catalog, members: state.memberDocs }))
     if (large) await nextTurn()
-    const draft = large ? await createPlanStateInTurns(plan) : createPlanState(plan)
+    const draft = await createPlanStateInTurns(plan)
     if (large) await nextTurn()
     const trail = request.govex.trail as AdminTrail
     trail.target = `${draft.id}@${draft.version}`
