@@ -2,7 +2,8 @@
 // in batches), real EdDSA JWTs, an active plan approved through the API,
 // authorize(), replay guard, gateway-signed forward, minimisation, audit, reply.
 // Built from packages/*/dist (run `npx tsc -b` first).
-// argv: upstream URL, auth (lean | fastify-jwt), log level, store (file | memory | redis[=url]).
+// argv: upstream URL, auth (lean | fastify-jwt), log level, store (file | memory | redis[=url]),
+// replay window in seconds (optional; limits.replayWindowS, default the config's 86400).
 // IPC: 'token' → { token } a fresh consumer token (they live 300 s); 'stop'.
 import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -19,6 +20,7 @@ const logLevel = process.argv[4] ?? 'warn'
 // 'memory' skips the data folder (and its fsync): to separate the store's cost from the pipeline's
 const storeArg = process.argv[5] ?? 'file'
 const storeKind = storeArg.split('=')[0]
+const replayWindowS = process.argv[6] === undefined ? undefined : Number(process.argv[6])
 const redisUrl = storeArg.includes('=') ? storeArg.slice(storeArg.indexOf('=') + 1) : 'redis://127.0.0.1:6379'
 const redisPrefix = `govex-bench-${randomBytes(4).toString('hex')}:`
 const dir = await mkdtemp(join(tmpdir(), 'govex-bench-'))
@@ -72,6 +74,7 @@ await writeFile(join(dir, 'govex.config.json'), JSON.stringify({
   keyFile: './seed/gw.key.json',
   store: storeKind === 'redis' ? { kind: 'redis', url: redisUrl, prefix: redisPrefix } : { kind: 'file', dir: './data' },
   bootstrap: { members: './seed/members.json', directories: ['./seed/psb.json'] },
+  ...(replayWindowS === undefined ? {} : { limits: { replayWindowS } }),
   log: { level: logLevel }
 }))
 const config = await loadConfig(join(dir, 'govex.config.json'), {})

@@ -85,8 +85,11 @@ export function renderMarkdown (out) {
     lines.push('|---|---:|---:|---:|---:|---:|')
     for (const [name, s] of Object.entries(a.steps)) lines.push(`| ${name} | ${fmt(s.ms)} | ${fmt(s.cpuMs)} | ${fmt(s.maxStallMs)} | ${fmt(s.rssMb)} | ${fmt(s.heapMb)} |`)
     const r = scale.rss
-    if (r !== null) lines.push('', `Gateway RSS over ${fmt(r.exchanges)} exchanges (${fmt(r.seconds)} s, ${fmt(r.cpuPerReq)} CPU µs/req): start ${fmt(r.rssStartMb)} MB, half-way ${fmt(r.rssMidMb)} MB, end ${fmt(r.rssEndMb)} MB, max ${fmt(r.rssMaxMb)} MB; least-squares slope over the second half **${fix(r.slopeMbPer100k)} MB per 100,000 exchanges**.`)
-    if (r !== null && r.retained !== undefined) lines.push('', `Retained after full collections (heap + array buffers, --expose-gc, every 50,000 exchanges): ${r.retained.map(x => fix(x.mb, 1)).join(' → ')} MB, **${fmt(r.retainedBytesPerExchange)} bytes per exchange** after the first chunk — what the gateway keeps per exchange. Most of it is the envelope id, held by the replay guard for its window (bench/micro: ~38 B); the audit log's query index (~180 B a record, bench/audit-append) is built only when an auditor first queries, so it is not in this run.`)
+    if (r !== null) {
+      const window = r.replayWindowS === undefined ? 'the default 24 h replay window' : `a replay window of ${fmt(r.replayWindowS)} s`
+      lines.push('', `Gateway RSS over ${fmt(r.exchanges)} exchanges with ${window} (${fmt(r.seconds)} s, ${fmt(r.cpuPerReq)} CPU µs/req): start ${fmt(r.rssStartMb)} MB, half-way ${fmt(r.rssMidMb)} MB, end ${fmt(r.rssEndMb)} MB, max ${fmt(r.rssMaxMb)} MB; least-squares slope over the second half **${fix(r.slopeMbPer100k)} MB per 100,000 exchanges**.`)
+      if (r.retained !== undefined) lines.push('', `Retained after full collections (heap + array buffers, --expose-gc, every 50,000 exchanges): ${r.retained.map(x => fix(x.mb, 1)).join(' → ')} MB, **${fmt(r.retainedBytesPerExchange)} bytes per exchange** over the second half — what the gateway keeps per exchange once the window has turned over. The replay guard holds each envelope id for its window by design; with the default 24 h window that is bench/micro's bytes per id (above) times the day's exchanges. The audit log's query index (~180 B a record, bench/audit-append) is built only when an auditor first queries, so it is not in this run.`)
+    }
   }
   return lines.join('\n')
 }

@@ -3,9 +3,13 @@
 // longest event-loop stall and memory at each step — then the gateway's RSS over
 // a long exchange run (a child process under closed-loop load), reported as a
 // slope per 100,000 exchanges over the second half of the run (no growth = ~0).
+// The replay guard must hold every envelope id for its window, so the run uses a
+// window far shorter than the run (30 s against ~2 min): once it has turned over,
+// anything that still grows is a leak. What a 24 h window holds is bench/micro's
+// bytes per id times the ids of a day.
 // Run alone after `npx tsc -b`: node bench/scale/index.js
-// Env: BENCH_SMOKE=1, BENCH_GRANTS (100000), BENCH_RSS_EXCHANGES (200000; 0 skips
-// the RSS run), BENCH_PROFILE=1 (a CPU profile of each plan step, in-process, to
+// Env: BENCH_SMOKE=1, BENCH_GRANTS (100000), BENCH_RSS_EXCHANGES (1000000; 0 skips
+// the RSS run), BENCH_REPLAY_WINDOW_S (30), BENCH_PROFILE=1 (a CPU profile of each plan step, in-process, to
 // bench/results/profiles/scale-<step>.cpuprofile; read with bench/lib/profile-summary.js),
 // BENCH_PLANS=2 (a second version of the plan taken through the same steps, whose
 // activation supersedes the first), BENCH_STORE=redis[=url] (the plan steps on Redis,
@@ -25,7 +29,8 @@ const GRANTS = Number(process.env.BENCH_GRANTS ?? (SMOKE ? 2000 : 100_000))
 const AGENCIES = SMOKE ? 10 : 100
 const RESOURCES_PER_AGENCY = SMOKE ? 20 : 100 // 10,000 resources
 const CONSUMERS = Math.max(1, Math.ceil(GRANTS / 100))
-const RSS_EXCHANGES = Number(process.env.BENCH_RSS_EXCHANGES ?? (SMOKE ? 2000 : 200_000))
+const RSS_EXCHANGES = Number(process.env.BENCH_RSS_EXCHANGES ?? (SMOKE ? 2000 : 1_000_000))
+const REPLAY_WINDOW_S = Number(process.env.BENCH_REPLAY_WINDOW_S ?? 30)
 const PLANS = Number(process.env.BENCH_PLANS ?? 1)
 const STORE = process.env.BENCH_STORE ?? 'file'
 const REDIS_URL = STORE.startsWith('redis=') ? STORE.slice('redis='.length) : 'redis://127.0.0.1:6379'
@@ -150,10 +155,18 @@ async function activation () {
   }
 }
 
+/** bytes kept per exchange between the first and the last of `probes` */
+function retainedSlope (probes) {
+  if (probes.length < 2) return NaN
+  const first = probes[0]
+  const last = probes.at(-1)
+  return ((last.mb - first.mb) * 1048576) / Math.max(1, last.exchanges - first.exchanges)
+}
+
 async function rssRun () {
   pinSelf()
   const upstream = await startChild(new URL('../gateway/upstream.js', import.meta.url), [], LOAD_CPU)
-  const govex = await startChild(new URL('../gateway/govex.js', import.meta.url), [`http://127.0.0.1:${upstream.port}`, 'lean', 'warn', 'file'], TARGET_CPU, ['--expose-gc'])
+  const govex = await startChild(new URL('../gateway/govex.js', import.meta.url), [`http://127.0.0.1:${upstream.port}`, 'lean', 'warn', 'file', String(REPLAY_WINDOW_S)], TARGET_CPU, ['--expose-gc'])
   const pid = govex.child.pid
   const samples = []
   // heap + array buffers after full collections, at every chunk: RSS alone mixes in V8's heap sizing
@@ -167,7 +180,7 @@ async function rssRun () {
   const cpu0 = cpuOfPid(pid)
   const timer = setInterval(() => samples.push({ exchanges: done, s: (performance.now() - t0) / 1000, rssMb: rssOfPid(pid) }), SMOKE ? 100 : 1000)
   try {
-    // tokens live 300 s: a fresh one every 100,000 exchanges
+    // tokens live 300 s: a fresh one for every chunk
     while (done < RSS_EXCHANGES) {
       await probe()
       const amount = Math.min(SMOKE ? 1000 : 50_000, RSS_EXCHANGES - done)
@@ -199,6 +212,7 @@ async function rssRun () {
   const slope = half.reduce((a, s) => a + (s.exchanges - mx) * (s.rssMb - my), 0) / Math.max(1e-9, half.reduce((a, s) => a + (s.exchanges - mx) ** 2, 0))
   const out = {
     exchanges: done,
+    replayWindowS: REPLAY_WINDOW_S,
     seconds: samples.at(-1).s,
     rssStartMb: samples[0]?.rssMb,
     rssMidMb: half[0]?.rssMb,
@@ -206,11 +220,11 @@ async function rssRun () {
     rssMaxMb: Math.max(...samples.map(s => s.rssMb)),
     slopeMbPer100k: slope * 100_000,
     retained,
-    // from the first probe after warm-up (the first chunk) to the last
-    retainedBytesPerExchange: retained.length > 2 ? ((retained.at(-1).mb - retained[1].mb) * 1048576) / (retained.at(-1).exchanges - retained[1].exchanges) : NaN,
+    // over the second half, as the slope: the replay window has turned over by then
+    retainedBytesPerExchange: retainedSlope(retained.filter(r => r.exchanges >= done / 2)),
     cpuPerReq
   }
-  console.log(`RSS over ${fmt(done)} exchanges (${out.seconds.toFixed(0)} s, ${cpuPerReq.toFixed(0)} CPU µs/req): start ${out.rssStartMb?.toFixed(0)} MB, half-way ${out.rssMidMb?.toFixed(0)} MB, end ${out.rssEndMb.toFixed(0)} MB, max ${out.rssMaxMb.toFixed(0)} MB; slope over the second half ${out.slopeMbPer100k.toFixed(2)} MB per 100,000 exchanges; retained after GC ${retained.map(r => r.mb.toFixed(1)).join(' → ')} MB, ${out.retainedBytesPerExchange.toFixed(0)} bytes per exchange`)
+  console.log(`RSS over ${fmt(done)} exchanges, replay window ${REPLAY_WINDOW_S} s (${out.seconds.toFixed(0)} s, ${cpuPerReq.toFixed(0)} CPU µs/req): start ${out.rssStartMb?.toFixed(0)} MB, half-way ${out.rssMidMb?.toFixed(0)} MB, end ${out.rssEndMb.toFixed(0)} MB, max ${out.rssMaxMb.toFixed(0)} MB; slope over the second half ${out.slopeMbPer100k.toFixed(2)} MB per 100,000 exchanges; retained after GC ${retained.map(r => r.mb.toFixed(1)).join(' → ')} MB, ${out.retainedBytesPerExchange.toFixed(0)} bytes per exchange`)
   return out
 }
 
