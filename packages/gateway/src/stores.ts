@@ -16,6 +16,7 @@ interface RedisModule {
     checkpoint?: CheckpointOptions | undefined
     waitForRedis?: boolean | undefined
     onError?: (err: Error) => void
+    onWarning?: (message: string) => void
   }): Promise<Stores>
 }
 
@@ -50,6 +51,8 @@ export async function openStores (config: ResolvedConfig, log?: FastifyBaseLogge
     maxBatch: config.audit.maxBatch,
     checkpoint,
     waitForRedis: options.waitForRedis,
-    onError: err => { log?.error({ err }, 'the Redis store reported a failure') }
+    onError: err => { log?.error({ err }, 'the Redis store reported a failure') },
+    // a setting the operator chose (a test Redis without persistence) is not a failure
+    onWarning: message => { log?.warn(message) }
   })
 }

@@ -4,8 +4,10 @@
 // GOVEX_TEST_REDIS_URL (default redis://127.0.0.1:6379/0).
 import t from 'tap'
 import { connect } from 'node:net'
+import { Writable } from 'node:stream'
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import pino from 'pino'
 import { buildGateway, resolveConfig } from '../src/index.js'
 import { createDeployment, samplePlan } from './helpers/deployment.js'
 import { activatePlan, envelope, exchange, expectOk } from './helpers/gateway.js'
@@ -66,4 +68,22 @@ t.test('two gateways on one Redis', { skip: !await reachable() && `no Redis at $
   t.equal(verify.ok, true)
   const page = expectOk(await a.inject({ method: 'GET', url: '/v1/audit?kind=exchange&limit=1000', headers: d.actors.auditor.auth() })) as { records: Array<{ gatewayId: string }> }
   t.same([...new Set(page.records.map(r => r.gatewayId))].sort(), ['tj.gw.test-1', 'tj.gw.test-2'], 'one chain per gateway, read from either')
+})
+
+t.test('Redis settings that weaken the promises are logged as warnings, not failures', { skip: !await reachable() && `no Redis at ${url}` }, async t => {
+  const { hostname, port } = new URL(url)
+  const aof = await new Promise<string>(resolve => execFile('redis-cli', ['-h', hostname, '-p', port || '6379', 'info', 'persistence'], (_err, out) => resolve(out ?? '')))
+  const lines: Array<{ level: number, msg: string }> = []
+  const sink = new Writable({ write (chunk: Buffer, _enc, done) { for (const line of chunk.toString('utf8').trim().split('\n')) lines.push(JSON.parse(line)); done() } })
+  const d = await createDeployment()
+  const prefix = `govex:test:${randomBytes(4).toString('hex')}:`
+  const config = resolveConfig({ ...d.raw, store: { kind: 'redis', url, prefix, spoolDir: './data/spool' } }, { dir: d.dir })
+  const app = await buildGateway({ config, logger: pino({ level: 'info' }, sink) })
+  t.teardown(async () => { await app.close(); await dropKeys(prefix); await d.cleanup() })
+  await app.ready()
+  // the old report put the text in err.message under a generic msg: look at the whole line
+  const about = lines.filter(l => /append-only|maxmemory-policy/.test(JSON.stringify(l)))
+  t.same(about.filter(l => l.level >= 50), [], 'nothing about the settings is logged as an error')
+  if (/aof_enabled:0/.test(aof)) t.ok(about.some(l => l.level === 40 && /appendonly yes/.test(l.msg)), 'a Redis without the append-only file is a warning that says what to set')
+  else t.pass(`this Redis runs with the append-only file: no warning expected (${/aof_enabled:1/.test(aof) ? 'aof_enabled:1' : 'redis-cli unavailable'})`)
 })

@@ -38,6 +38,11 @@ export interface RedisStoresOptions {
   waitForRedis?: boolean | undefined
   /** told of failures no caller awaits: connection loss, spool replay, a throwing listener */
   onError?: ((err: Error) => void) | undefined
+  /**
+   * told of server settings that weaken govex's promises (no append-only file,
+   * an evicting maxmemory-policy), once the server answers; default: onError
+   */
+  onWarning?: ((message: string) => void) | undefined
 }
 
 export class RedisStores implements Stores {
@@ -127,7 +132,8 @@ export async function openRedisStores (options: RedisStoresOptions): Promise<Red
     await Promise.all([client, sub].map(async c => {
       await connect(c, deadline, url, { keepTrying: wait }).catch((err: unknown) => { if (!wait) throw err })
     }))
-    const warn = async (): Promise<void> => { for (const warning of await serverWarnings(client)) onError(new Error(warning)) }
+    const onWarning = options.onWarning ?? ((message: string) => { onError(new Error(message)) })
+    const warn = async (): Promise<void> => { for (const warning of await serverWarnings(client)) onWarning(warning) }
     if (wait) onReady(client, () => { warn().catch(() => {}) })
     else await warn()
     const changes = feed = new ChangeFeed(sub, keys.changes, onError, !wait || sub.status === 'ready')

@@ -1,5 +1,5 @@
 // Settings of the Redis server that would quietly break govex's promises,
-// checked once at open and reported through onError (never fatal: a managed
+// checked once at open and reported through onWarning (never fatal: a managed
 // Redis may hide INFO, and a test Redis may run without persistence on purpose).
 import type { Redis } from 'ioredis'
 

@@ -133,7 +133,13 @@ if (!hasRedisServer()) {
     const errors: Error[] = []
     const stores = await openRedisStores({ url: server.url, gatewayId: 'tj.gw.edge', onError: err => errors.push(err) })
     await stores.close()
-    t.match(errors.map(e => e.message), [/maxmemory-policy is allkeys-lru.*noeviction/, /appendonly yes/])
+    t.match(errors.map(e => e.message), [/maxmemory-policy is allkeys-lru.*noeviction/, /appendonly yes/], 'without onWarning, warnings reach onError')
+    const warnings: string[] = []
+    errors.length = 0
+    const warned = await openRedisStores({ url: server.url, gatewayId: 'tj.gw.edge', onError: err => errors.push(err), onWarning: message => warnings.push(message) })
+    await warned.close()
+    t.match(warnings, [/maxmemory-policy is allkeys-lru.*noeviction/, /appendonly yes/], 'with onWarning, warnings reach it')
+    t.same(errors, [], 'and are not reported as failures')
   })
 
   t.test('Redis frozen (connection open, no answers): deadlines hold, the ambiguous batch is not doubled', async t => {
