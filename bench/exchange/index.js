@@ -3,6 +3,9 @@
 //   (a) direct call to the upstream          (b) bare Fastify + undici forwarder
 //   (c) @fastify/http-proxy                  (d) nginx proxy_pass (when installable)
 //   (e) govex full pipeline, file store      (f) govex full pipeline, Redis store
+// and two baselines that split govex's cost (not in the goals):
+//   (g) a Fastify JSON route + undici: parse, schema, re-serialise, parse the answer
+//   (h) govex on the in-memory store: the whole pipeline without the durable audit append
 // Two measures per target: the most it answers (autocannon -c 50, closed loop),
 // and latency at a fixed rate of half the direct maximum (autocannon overallRate).
 // "CPU µs/req" is the target process's utime+stime (/proc) over its responses.
@@ -142,6 +145,7 @@ try {
     targets.push(t)
   }
   if (want('bare')) targets.push(await nodeTarget('bare', '(b) Fastify 5 + undici 7 Pool.dispatch (bare forwarder)', 'bare.js', [upstreamUrl]))
+  if (want('bare-json')) targets.push(await nodeTarget('bare-json', '(g) Fastify JSON route + undici: envelope parsed and schema-checked, re-serialised, answer parsed (no govex steps)', 'bare-json.js', [upstreamUrl]))
   if (want('http-proxy')) targets.push(await nodeTarget('http-proxy', '(c) @fastify/http-proxy 11', 'http-proxy.js', [upstreamUrl]))
   if (want('nginx')) {
     const t = await nginxTarget(upstream.port)
@@ -154,6 +158,10 @@ try {
     if (profile) await mkdir(execArgv[1].slice('--cpu-prof-dir='.length), { recursive: true })
     const started = await startChild(new URL('govex.js', gatewayDir), [upstreamUrl, 'lean', 'warn', 'file'], TARGET_CPU, execArgv)
     targets.push({ id: 'govex-file', label: '(e) govex full pipeline, file store', url: started.url, pid: started.child.pid, child: started.child, govex: true, stop: () => stopChild(started.child) })
+  }
+  if (want('govex-memory')) {
+    const started = await startChild(new URL('govex.js', gatewayDir), [upstreamUrl, 'lean', 'warn', 'memory'], TARGET_CPU)
+    targets.push({ id: 'govex-memory', label: '(h) govex full pipeline, in-memory store (no durable audit append)', url: started.url, pid: started.child.pid, child: started.child, govex: true, stop: () => stopChild(started.child) })
   }
   if (want('govex-redis')) {
     if (await redisAnswers()) {
