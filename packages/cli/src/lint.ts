@@ -2,7 +2,7 @@
 // core, and check plans against the catalog compiled from the directories given.
 import { dirname, resolve } from 'node:path'
 import {
-  compileCatalog, lintCatalog, parseJson, validateDirectory, validateDisclosure, validateMember,
+  allowHostsProblems, compileCatalog, lintCatalog, parseJson, validateDirectory, validateDisclosure, validateMember,
   validateMemberList, validatePlan, validateSchema, GatewayConfig
 } from '@govex/core'
 import type { Directory, Member, Problem } from '@govex/core'
@@ -86,6 +86,24 @@ export function allowHostsOf (config: unknown): readonly string[] | undefined {
   return Array.isArray(hosts) && hosts.every(h => typeof h === 'string') ? hosts as string[] : undefined
 }
 
+/**
+ * The `upstream.allowHosts` entries of a config that cannot be read, as the
+ * gateway refuses them at start, whatever else is wrong with the config.
+ */
+function hostProblems (config: unknown, schemaProblems: readonly Problem[]): Problem[] {
+  const upstream = typeof config === 'object' && config !== null ? (config as { upstream?: unknown }).upstream : undefined
+  const hosts = typeof upstream === 'object' && upstream !== null ? (upstream as { allowHosts?: unknown }).allowHosts : undefined
+  if (!Array.isArray(hosts)) return []
+  const problems: Problem[] = []
+  hosts.forEach((host: unknown, i) => {
+    const path = `/upstream/allowHosts/${i}`
+    // an entry the schema already refuses (not text, too long) is not read as a host
+    if (typeof host !== 'string' || schemaProblems.some(p => p.path === path)) return
+    for (const problem of allowHostsProblems([host])) problems.push({ ...problem, path })
+  })
+  return problems
+}
+
 async function parse (input: LintInput): Promise<Parsed> {
   const text = await readText(input.path, 'document')
   const json = parseJson(text)
@@ -145,7 +163,7 @@ export async function lintFiles (inputs: readonly LintInput[], options: { allowH
       }
       case 'config': {
         const r = validateSchema(GatewayConfig, doc.value)
-        if (!r.ok) doc.problems = r.problems
+        doc.problems = [...(r.ok ? [] : r.problems), ...hostProblems(doc.value, r.ok ? [] : r.problems)]
         break
       }
       default:
