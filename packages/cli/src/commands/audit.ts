@@ -66,6 +66,8 @@ export function filterOf (o: FilterOptions): AuditFilter {
   if (from !== undefined) f.from = from
   const to = instant('--to', o.to)
   if (to !== undefined) f.to = to
+  // as GET /v1/audit does (400): an empty answer would read as "nothing happened"
+  if (from !== undefined && to !== undefined && from > to) throw new CliError(`--from ${o.from ?? ''} is later than --to ${o.to ?? ''}; swap them`)
   if (o.userId !== undefined) f.userId = o.userId
   if (o.caseRef !== undefined) f.caseRef = o.caseRef
   if (o.grantId !== undefined) f.grantId = o.grantId
@@ -260,7 +262,6 @@ Examples:
   $ govex audit stats --config govex.config.json --by provider --from 2026-11-01 --to 2026-12-01`)
     .action(async (opts: { config: string, by: 'consumer' | 'provider' | 'resource' | 'outcome', from?: string, to?: string, json?: boolean }) => {
       const filter = filterOf({ from: opts.from, to: opts.to })
-      if (filter.from !== undefined && filter.to !== undefined && filter.from > filter.to) throw new CliError(`--from ${opts.from ?? ''} is later than --to ${opts.to ?? ''}; swap them`)
       const config = await loadConfigFor(ctx, opts.config)
       const stats = await timed(ctx, 'counting audit records', async () => {
         const source = await openSource(config)
