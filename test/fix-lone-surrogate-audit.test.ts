@@ -32,10 +32,15 @@ t.test('lone surrogates in the envelope: refused before the provider, audited on
     { query: { idNumber: '\ud800' } },
     { query: { '\udc00': 'x', idNumber: '1' } }
   ]
+  const ids: string[] = []
   for (const overrides of cases) {
-    const res = await exchange(h, 'tj.psb:household-registration', envelope(overrides))
+    const sent = envelope(overrides)
+    ids.push(sent.id as string)
+    const res = await exchange(h, 'tj.psb:household-registration', sent)
     t.equal(res.statusCode, 400, JSON.stringify(overrides))
     const body = res.json()
+    t.equal(body.requestId, sent.id, 'the requestId is the envelope id (PROTOCOL.md "Errors")')
+    t.equal(res.headers['x-request-id'], sent.id)
     t.equal(body.code, 'GOVEX_ERR_BAD_REQUEST')
     t.equal(body.problems[0].code, 'unrepresentable')
     t.match(body.message, /lone UTF-16 surrogate/)
@@ -44,6 +49,7 @@ t.test('lone surrogates in the envelope: refused before the provider, audited on
   const exchanges = (await records(stores.audit)).filter(r => r.kind === 'exchange')
   t.equal(exchanges.length, cases.length, 'one audit record per request')
   t.ok(exchanges.every(r => r.status === 400 && r.outcome === 'denied'))
+  t.same(exchanges.map(r => r.id), ids, 'each record names its envelope id')
   t.same(await stores.audit.verify(), { ok: true, checked: (await records(stores.audit)).length })
   // A well-formed pair (an emoji) is text like any other.
   const emoji = await exchange(h, 'tj.psb:household-registration', envelope({ userId: 'officer-\ud83d\ude00' }))

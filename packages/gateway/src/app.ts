@@ -7,7 +7,7 @@ import Fastify, { LogController } from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import { createAjv, unrepresentable } from '@govex/core'
+import { createAjv, isEnvelopeId, unrepresentable } from '@govex/core'
 import type { Stores } from '@govex/core'
 import type { LoggerOptions } from 'pino'
 import type { ResolvedConfig } from './config.js'
@@ -207,6 +207,11 @@ async function assemble (app: FastifyInstance, options: BuildGatewayOptions, sto
       const check = (): void => {
         // Lone surrogates and overflowing numbers parse, but no digest or audit record can hold them.
         const odd = unrepresentable(text, value)
+        // a refused exchange body still names its envelope id: the answer and the record carry it (PROTOCOL.md "Errors")
+        if (odd !== undefined && request.govex.config.audit === 'exchange') {
+          const id = typeof value === 'object' && value !== null ? (value as { id?: unknown }).id : undefined
+          if (isEnvelopeId(id)) request.govex.requestId = id
+        }
         const answer = odd === undefined
           ? () => { done(null, value) }
           : () => { done(httpError('GOVEX_ERR_BAD_REQUEST', `the body cannot be used: ${odd.path === '' ? 'it' : odd.path} ${odd.message}`, [{ code: 'unrepresentable', path: odd.path, message: odd.message }])) }
