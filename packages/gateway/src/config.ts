@@ -142,6 +142,20 @@ function isPlainObject (value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
+/** The GOVEX_* variables that name a config key, with that key's path, in the order they apply. */
+function overridesIn (env: NodeJS.ProcessEnv): Array<{ variable: string, value: string, path: string[], nodes: SchemaNode[] }> {
+  const out: Array<{ variable: string, value: string, path: string[], nodes: SchemaNode[] }> = []
+  // Sorted, so a whole-object override (GOVEX_STORE) applies before a key inside it (GOVEX_STORE__URL).
+  for (const variable of Object.keys(env).sort()) {
+    if (!variable.startsWith('GOVEX_')) continue
+    const value = env[variable]
+    if (value === undefined) continue
+    const key = keyPathOf(variable)
+    if (key !== undefined) out.push({ variable, value, ...key })
+  }
+  return out
+}
+
 /**
  * Applies GOVEX_<KEY_PATH> variables (`__` between levels) to a copy of the
  * raw config; variables that name no config key are ignored.
@@ -149,14 +163,7 @@ function isPlainObject (value: unknown): value is Record<string, unknown> {
 export function applyEnvOverrides (raw: unknown, env: NodeJS.ProcessEnv): unknown {
   if (!isPlainObject(raw)) return raw
   const out = structuredClone(raw)
-  // Sorted, so a whole-object override (GOVEX_STORE) applies before a key inside it (GOVEX_STORE__URL).
-  for (const variable of Object.keys(env).sort()) {
-    if (!variable.startsWith('GOVEX_')) continue
-    const value = env[variable]
-    if (value === undefined) continue
-    const key = keyPathOf(variable)
-    if (key === undefined) continue
-    const { path, nodes } = key
+  for (const { value, path, nodes } of overridesIn(env)) {
     let target: Record<string, unknown> = out
     for (const key of path.slice(0, -1)) {
       const next = target[key]
@@ -166,6 +173,27 @@ export function applyEnvOverrides (raw: unknown, env: NodeJS.ProcessEnv): unknow
     target[path[path.length - 1] as string] = parseValue(value, nodes)
   }
   return out
+}
+
+/**
+ * Problems of overridden keys name the variable that set them: the file may
+ * hold a good value that a variable replaced.
+ */
+function blameVariables (problems: Problem[], env: NodeJS.ProcessEnv): Problem[] {
+  const set = overridesIn(env).map(o => ({ variable: o.variable, pointer: '/' + o.path.join('/') }))
+  if (set.length === 0) return problems
+  return problems.map(problem => {
+    // the deepest override at or above the problem set its value (GOVEX_STORE__URL over GOVEX_STORE)
+    let by: string | undefined
+    let depth = -1
+    for (const { variable, pointer } of set) {
+      if ((problem.path === pointer || problem.path.startsWith(pointer + '/')) && pointer.length > depth) {
+        by = variable
+        depth = pointer.length
+      }
+    }
+    return by === undefined ? problem : { ...problem, message: `${problem.message} (the value comes from ${by})` }
+  })
 }
 
 // ---- validation ----
@@ -223,7 +251,7 @@ export function resolveConfig (raw: unknown, options: ResolveOptions): ResolvedC
   const source = file ?? 'the gateway config'
   const value = applyEnvOverrides(raw, options.env ?? {})
   const problems = configProblems(value)
-  if (problems.length > 0) throw new ConfigError(source, problems)
+  if (problems.length > 0) throw new ConfigError(source, blameVariables(problems, options.env ?? {}))
   const config = value as GatewayConfig
   const allowHosts = config.upstream?.allowHosts
 
