@@ -2,8 +2,8 @@
 // core, and check plans against the catalog compiled from the directories given.
 import { dirname, resolve } from 'node:path'
 import {
-  allowHostsProblems, compileCatalog, lintCatalog, parseJson, validateDirectory, validateDisclosure, validateMember,
-  validateMemberList, validatePlan, validateSchema, GatewayConfig
+  compileCatalog, lintCatalog, parseJson, validateDirectory, validateDisclosure, validateMember,
+  validateMemberList, validatePlan
 } from '@govex/core'
 import type { Directory, Member, Problem } from '@govex/core'
 import { readText } from './files.js'
@@ -86,24 +86,6 @@ export function allowHostsOf (config: unknown): readonly string[] | undefined {
   return Array.isArray(hosts) && hosts.every(h => typeof h === 'string') ? hosts as string[] : undefined
 }
 
-/**
- * The `upstream.allowHosts` entries of a config that cannot be read, as the
- * gateway refuses them at start, whatever else is wrong with the config.
- */
-function hostProblems (config: unknown, schemaProblems: readonly Problem[]): Problem[] {
-  const upstream = typeof config === 'object' && config !== null ? (config as { upstream?: unknown }).upstream : undefined
-  const hosts = typeof upstream === 'object' && upstream !== null ? (upstream as { allowHosts?: unknown }).allowHosts : undefined
-  if (!Array.isArray(hosts)) return []
-  const problems: Problem[] = []
-  hosts.forEach((host: unknown, i) => {
-    const path = `/upstream/allowHosts/${i}`
-    // an entry the schema already refuses (not text, too long) is not read as a host
-    if (typeof host !== 'string' || schemaProblems.some(p => p.path === path)) return
-    for (const problem of allowHostsProblems([host])) problems.push({ ...problem, path })
-  })
-  return problems
-}
-
 async function parse (input: LintInput): Promise<Parsed> {
   const text = await readText(input.path, 'document')
   const json = parseJson(text)
@@ -162,8 +144,9 @@ export async function lintFiles (inputs: readonly LintInput[], options: { allowH
         break
       }
       case 'config': {
-        const r = validateSchema(GatewayConfig, doc.value)
-        doc.problems = [...(r.ok ? [] : r.problems), ...hostProblems(doc.value, r.ok ? [] : r.problems)]
+        // the gateway's own check, as at start (loaded on first use: linting documents needs no Fastify)
+        const { configProblems } = await import('@govex/gateway')
+        doc.problems = configProblems(doc.value)
         break
       }
       default:

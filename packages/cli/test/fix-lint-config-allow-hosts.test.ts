@@ -32,3 +32,15 @@ t.test('unreadable allowHosts entries are linted', async t => {
   await writeFile(file, JSON.stringify({ ...config, upstream: { allowHosts: ['10.0.0.0/8'] } }))
   t.equal((await govex(['lint', file])).code, 0, 'a readable list is fine')
 })
+
+t.test('a store is linted against its own kind, as the gateway checks it at start', async t => {
+  const dir = await tempDir(t)
+  const file = join(dir, 'govex.config.json')
+  await writeFile(file, JSON.stringify({ ...config, store: { kind: 'file' } }))
+  const result = await govex(['lint', '--json', file])
+  t.equal(result.code, 1)
+  const report = JSON.parse(result.stdout) as { files: Array<{ problems: Array<{ path: string, message: string }> }> }
+  const problems = report.files[0]!.problems
+  t.same(problems.map(p => [p.path, p.message]), [['/store/dir', 'is required']], 'one problem: the file store lacks dir')
+  t.notMatch(JSON.stringify(problems), /url|redis/, 'not the Redis store\'s problems')
+})
