@@ -5,7 +5,7 @@
 // framework and the two JSON round trips cost before any of govex's own steps.
 import { createRequire } from 'node:module'
 import { RequestEnvelope } from '../../packages/core/dist/index.js'
-import { serveCpuAccounting } from './proxy-common.js'
+import { serveCpuAccounting, forward } from './proxy-common.js'
 
 const require = createRequire(new URL('../../packages/gateway/package.json', import.meta.url))
 const Fastify = require('fastify')
@@ -15,22 +15,8 @@ const upstream = process.argv[2]
 const pool = new Pool(upstream, { connections: 64, keepAliveTimeout: 3000, keepAliveMaxTimeout: 3000 })
 const app = Fastify({ logger: false })
 
-function forward (body) {
-  return new Promise((resolve, reject) => {
-    const chunks = []
-    let status = 0
-    pool.dispatch({ path: '/household', method: 'POST', headers: ['content-type', 'application/json'], body }, {
-      onConnect () {},
-      onHeaders (s) { status = s; return true },
-      onData (chunk) { chunks.push(chunk); return true },
-      onComplete () { resolve({ status, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks) }) },
-      onError: reject
-    })
-  })
-}
-
 app.post('/v1/exchange/:resourceId', { schema: { body: RequestEnvelope } }, async (request, reply) => {
-  const answer = await forward(JSON.stringify(request.body))
+  const answer = await forward(pool, JSON.stringify(request.body))
   reply.code(answer.status)
   return JSON.parse(answer.body.toString('utf8'))
 })

@@ -2,7 +2,7 @@
 // passed through as bytes, the upstream's answer passed back. No auth, no
 // checks, no audit: the floor govex is compared with.
 import { createRequire } from 'node:module'
-import { serveCpuAccounting } from './proxy-common.js'
+import { serveCpuAccounting, forward } from './proxy-common.js'
 
 const require = createRequire(new URL('../../packages/gateway/package.json', import.meta.url))
 const Fastify = require('fastify')
@@ -14,22 +14,8 @@ const app = Fastify({ logger: false })
 app.removeAllContentTypeParsers()
 app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
 
-function forward (body) {
-  return new Promise((resolve, reject) => {
-    const chunks = []
-    let status = 0
-    pool.dispatch({ path: '/household', method: 'POST', headers: ['content-type', 'application/json'], body }, {
-      onConnect () {},
-      onHeaders (s) { status = s; return true },
-      onData (chunk) { chunks.push(chunk); return true },
-      onComplete () { resolve({ status, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks) }) },
-      onError: reject
-    })
-  })
-}
-
 app.post('/v1/exchange/:resourceId', async (request, reply) => {
-  const answer = await forward(request.body)
+  const answer = await forward(pool, request.body)
   reply.code(answer.status).type('application/json')
   return answer.body
 })
