@@ -98,3 +98,56 @@ t.test('a body that is not JSON is refused with 400', async t => {
   const res = await app.inject({ method: 'POST', url: '/household', headers: c.headers, payload: '{nope' })
   t.equal(res.statusCode, 400)
 })
+
+// fix-provider-keeps-app-json-parser: the plugin registered its own
+// application/json parser, so an app with one (for big numbers, say) could not
+// register the plugin at all (FST_ERR_CTP_ALREADY_PRESENT)
+t.test('fix-provider-keeps-app-json-parser: an app with its own JSON parser and body limit, on a real socket', async t => {
+  for (const where of ['root', 'scope'] as const) {
+    const app = Fastify({ bodyLimit: 64 * 1024 })
+    t.teardown(() => app.close())
+    let parsedByApp = 0
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+      parsedByApp++
+      done(null, JSON.parse(body as string))
+    })
+    const routes = async (scope: typeof app): Promise<void> => {
+      await scope.register(govexProvider, { providerId, gatewayKeys: [{ gatewayId, key: gateway.publicJwk }] })
+      scope.post('/household', async request => ({ data: { name: 'Li Wei', requestId: request.gatewayCall.requestId, query: request.gatewayCall.query } }))
+    }
+    if (where === 'root') await routes(app)
+    else await app.register(routes)
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const url = `http://127.0.0.1:${(app.server.address() as import('node:net').AddressInfo).port}/household`
+    const c = call(gateway.privateJwk)
+    const res = await fetch(url, { method: 'POST', headers: c.headers, body: c.body })
+    t.equal(res.status, 200, `${where}: a genuine call is accepted`)
+    t.same(await res.json(), { data: { name: 'Li Wei', requestId: c.requestId, query: { idNumber: '1' } } })
+    t.equal(parsedByApp, 1, `${where}: the app's own parser parsed the body`)
+    const altered = await fetch(url, { method: 'POST', headers: c.headers, body: c.body.replace('"1"', '"2"') })
+    t.equal(altered.status, 401, `${where}: the exact bytes are still checked`)
+    const big = await fetch(url, { method: 'POST', headers: c.headers, body: JSON.stringify({ pad: 'x'.repeat(70 * 1024) }) })
+    t.equal(big.status, 413, `${where}: the app's body limit holds`)
+  }
+})
+
+// fix-provider-verifies-before-validation: the call was verified in preHandler,
+// after the route's schema validation, so a forged call met a 400 that described
+// the schema instead of a 401
+t.test('fix-provider-verifies-before-validation: a forged call is 401 before the route schema sees it', async t => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  let validatedByApp = 0
+  await app.register(govexProvider, { providerId, gatewayKeys: [{ gatewayId, key: gateway.publicJwk }] })
+  app.post('/household', {
+    schema: { body: { type: 'object', required: ['requestId', 'query'] } },
+    preValidation: async () => { validatedByApp++ }
+  }, async request => ({ data: { requestId: request.gatewayCall.requestId } }))
+  const forged = call(other.privateJwk, {}, JSON.stringify({ nothing: true }))
+  const res = await app.inject({ method: 'POST', url: '/household', headers: forged.headers, payload: forged.body })
+  t.equal(res.statusCode, 401)
+  t.equal(res.json().code, 'GOVEX_ERR_UNAUTHENTICATED')
+  t.equal(validatedByApp, 0, 'no hook of the app ran for the forged call')
+  const c = call(gateway.privateJwk)
+  t.equal((await app.inject({ method: 'POST', url: '/household', headers: c.headers, payload: c.body })).statusCode, 200)
+})
