@@ -4,14 +4,28 @@
 // `resource`, `consumer`, `fields` = the body's requestId, resource, consumer,
 // fields. Everything else is refused with a coded reason.
 import type { KeyObject } from 'node:crypto'
-import { sha256, verifyJwt, publicKeyFromJwk, type PublicJwk } from '@govex/core'
+import { PublicJwk, sha256, verifyJwt, publicKeyFromJwk, validateSchema } from '@govex/core'
 import { optionsError } from './errors.js'
+
+/**
+ * A public JWK as read from a `.pub.json` file (JSON.parse, or `import … with
+ * { type: 'json' }`, which types `kty` as string): checked to be an Ed25519
+ * public key with a `kid` when the verifier is built.
+ */
+export interface GatewayPublicJwk {
+  kid: string
+  kty: string
+  crv: string
+  x: string
+  alg?: string
+  use?: string
+}
 
 export interface GatewayKey {
   /** the gateway's member id (`iss`) */
   gatewayId: string
   /** its public JWK (with `kid`) */
-  key: PublicJwk
+  key: PublicJwk | GatewayPublicJwk
 }
 
 export interface VerifyOptions {
@@ -46,7 +60,13 @@ export function createGatewayVerifier (options: VerifyOptions): (headers: Header
   if (typeof options?.providerId !== 'string' || options.providerId === '') throw optionsError('providerId is required: this provider\'s member id')
   if (!Array.isArray(options.gatewayKeys) || options.gatewayKeys.length === 0) throw optionsError('gatewayKeys: give at least one { gatewayId, key } to trust')
   const keys = new Map<string, { gatewayId: string, key: KeyObject }>()
-  for (const { gatewayId, key } of options.gatewayKeys) keys.set(gatewayId + '\u0000' + key.kid, { gatewayId, key: publicKeyFromJwk(key) })
+  options.gatewayKeys.forEach((entry: GatewayKey | undefined, i) => {
+    const where = `gatewayKeys[${i}]`
+    if (typeof entry?.gatewayId !== 'string' || entry.gatewayId === '') throw optionsError(`${where}.gatewayId is required: the id of the gateway (its tokens' iss), e.g. "tj.gw.extranet-1"`)
+    const checked = validateSchema(PublicJwk, entry.key)
+    if (!checked.ok) throw optionsError(`${where}.key must be the gateway's Ed25519 public JWK with its kid ({ kid, kty: "OKP", crv: "Ed25519", x }, its .pub.json file): ` + checked.problems.map(p => `${p.path || '/'} ${p.message}`).join('; '))
+    keys.set(entry.gatewayId + '\u0000' + checked.value.kid, { gatewayId: entry.gatewayId, key: publicKeyFromJwk(checked.value) })
+  })
   const skewS = options.skewS ?? 30
   const now = options.now ?? Date.now
 
@@ -67,16 +87,18 @@ export function createGatewayVerifier (options: VerifyOptions): (headers: Header
     } catch {
       return refuse('the body is not JSON')
     }
-    if (typeof body !== 'object' || body === null || body.requestId !== claims.jti) return refuse('the token\'s jti is not the body\'s requestId')
-    if (body.resource !== claims.resource || body.consumer !== claims.consumer) return refuse('the token and the body name different resources or consumers')
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return refuse('the body is not a JSON object')
+    if (typeof claims.jti !== 'string' || body.requestId !== claims.jti) return refuse('the token\'s jti is not the body\'s requestId')
+    if (typeof claims.resource !== 'string' || typeof claims.consumer !== 'string' || body.resource !== claims.resource || body.consumer !== claims.consumer) return refuse('the token and the body name different resources or consumers')
+    if (typeof body.purpose !== 'string') return refuse('the body has no purpose')
     if (!sameFields(claims.fields, body.fields)) return refuse('the token and the body name different fields: the gateway signs the fields it allowed, in order')
     return {
       ok: true,
       call: {
-        requestId: String(body.requestId),
-        consumer: String(body.consumer),
-        resource: String(body.resource),
-        purpose: String(body.purpose),
+        requestId: claims.jti,
+        consumer: claims.consumer,
+        resource: claims.resource,
+        purpose: body.purpose,
         fields: body.fields,
         userId: typeof body.userId === 'string' ? body.userId : null,
         caseRef: typeof body.caseRef === 'string' ? body.caseRef : null,

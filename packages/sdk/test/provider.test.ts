@@ -151,3 +151,52 @@ t.test('fix-provider-verifies-before-validation: a forged call is 401 before the
   const c = call(gateway.privateJwk)
   t.equal((await app.inject({ method: 'POST', url: '/household', headers: c.headers, payload: c.body })).statusCode, 200)
 })
+
+// fix-provider-key-checked-eagerly: a key without kid (or a private key, or
+// none) was taken as is and every call then failed as "no key known"
+t.test('fix-provider-key-checked-eagerly: a gateway key that is no Ed25519 public JWK with a kid is an options error', async t => {
+  const { kid: _kid, ...withoutKid } = gateway.publicJwk
+  const bad: Array<[string, unknown, RegExp]> = [
+    ['no kid', withoutKid, /gatewayKeys\[0\]\.key .*kid/],
+    ['a private key', gateway.privateJwk, /public JWK/],
+    ['another curve', { ...gateway.publicJwk, crv: 'P-256' }, /crv/],
+    ['no key', undefined, /gatewayKeys\[0\]\.key/]
+  ]
+  for (const [name, key, message] of bad) {
+    t.throws(() => createGatewayVerifier({ providerId, gatewayKeys: [{ gatewayId, key } as never] }), { code: 'GOVEX_ERR_CLIENT_OPTIONS', message }, name)
+  }
+  t.throws(() => createGatewayVerifier({ providerId, gatewayKeys: [{ key: gateway.publicJwk } as never] }), { code: 'GOVEX_ERR_CLIENT_OPTIONS', message: /gatewayKeys\[0\]\.gatewayId/ })
+  // a key read from its file (kty typed as string) is accepted
+  const fromFile = JSON.parse(JSON.stringify(gateway.publicJwk)) as { kid: string, kty: string, crv: string, x: string }
+  const c = call(gateway.privateJwk)
+  t.ok(createGatewayVerifier({ providerId, gatewayKeys: [{ gatewayId, key: fromFile }] })(c.headers, c.body).ok)
+})
+
+// fix-provider-requires-call-ids: a token without jti, resource or consumer
+// matched a body without them, and the call read "undefined"
+t.test('fix-provider-requires-call-ids: jti, resource and consumer must be named, in the token and the body', async t => {
+  const verify = createGatewayVerifier({ providerId, gatewayKeys: [{ gatewayId, key: gateway.publicJwk }] })
+  const iat = Math.floor(Date.now() / 1000)
+  const sign = (body: Record<string, unknown>, claims: Record<string, unknown>) => {
+    const raw = JSON.stringify(body)
+    return verify({ authorization: 'Bearer ' + signJwt(gateway.privateJwk, { iss: gatewayId, aud: providerId, iat, exp: iat + 60, fields: ['name'], digest: sha256(raw), ...claims }) }, raw)
+  }
+  const id = randomUUID()
+  const full = { requestId: id, consumer: 'tj.mca', resource: 'tj.psb:household-registration', purpose: 'review', fields: ['name'], query: {} }
+  const claims = { jti: id, resource: full.resource, consumer: full.consumer }
+  t.ok(sign(full, claims).ok)
+  const cases: Array<[string, keyof typeof full, keyof typeof claims, RegExp]> = [
+    ['no request id', 'requestId', 'jti', /jti/],
+    ['no resource', 'resource', 'resource', /resources or consumers/],
+    ['no consumer', 'consumer', 'consumer', /resources or consumers/]
+  ]
+  for (const [name, bodyKey, claimKey, message] of cases) {
+    const result = sign({ ...full, [bodyKey]: undefined }, { ...claims, [claimKey]: undefined })
+    t.equal(result.ok, false, name)
+    t.match(!result.ok && result.message, message, name)
+  }
+  const noPurpose = sign({ ...full, purpose: undefined }, claims)
+  t.match(!noPurpose.ok && noPurpose.message, /purpose/)
+  const list = sign([] as unknown as Record<string, unknown>, claims)
+  t.match(!list.ok && list.message, /not a JSON object/)
+})
