@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net'
 import { openMemoryStores } from '@govex/core'
 import { harness, envelope, exchange } from '../packages/gateway/test/helpers/gateway.js'
 import { GATEWAY_ID, hrssDirectory } from '../packages/gateway/test/helpers/deployment.js'
+import { waitFor } from '../packages/gateway/test/helpers/wait.js'
 
 t.test('a stored endpoint outside upstream.allowHosts is never called', async t => {
   let hits = 0
@@ -28,9 +29,9 @@ t.test('a stored endpoint outside upstream.allowHosts is never called', async t 
   t.equal(put.statusCode, 422, 'PUT refuses the host')
   // ...but the store may hold it all the same.
   await stores.directories.put({ ...doc, version: 3, resources: doc.resources.map(r => ({ ...r, endpoint: { url } })) })
-  await new Promise(resolve => setTimeout(resolve, 50))
-  const seen = await h.app.inject({ method: 'GET', url: '/v1/catalog/tj.hrss:social-insurance', headers: h.actors.operator.auth() })
-  t.equal(seen.json().endpoint.url, url, 'the gateway serves the stored directory')
+  // the gateway's watcher rebuilds the catalog in the background: wait (bounded) until it serves the stored endpoint
+  const served = async (): Promise<string> => (await h.app.inject({ method: 'GET', url: '/v1/catalog/tj.hrss:social-insurance', headers: h.actors.operator.auth() })).json().endpoint.url
+  t.equal(await waitFor(5000, served, seen => seen === url), url, 'the gateway serves the stored directory')
 
   const res = await exchange(h, 'tj.hrss:social-insurance', envelope())
   t.equal(res.statusCode, 502)
@@ -38,6 +39,6 @@ t.test('a stored endpoint outside upstream.allowHosts is never called', async t 
   t.equal(hits, 0, 'the disallowed host was never called')
   // An allowed endpoint still works through the same forwarder.
   await stores.directories.put({ ...doc, version: 4 })
-  await new Promise(resolve => setTimeout(resolve, 50))
+  t.equal(await waitFor(5000, served, seen => seen !== url), h.hrss.url + '/insurance', 'the gateway serves the allowed endpoint again')
   t.equal((await exchange(h, 'tj.hrss:social-insurance', envelope())).statusCode, 200)
 })

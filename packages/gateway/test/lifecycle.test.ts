@@ -8,6 +8,7 @@ import { openMemoryStores, openFileStores } from '@govex/core'
 import { buildGateway, startGateway, resolveConfig } from '../src/index.js'
 import { createDeployment, samplePlan } from './helpers/deployment.js'
 import { activatePlan, envelope, exchange, expectOk } from './helpers/gateway.js'
+import { waitFor } from './helpers/wait.js'
 
 t.test('two gateways on one store: every change is live on the other within 1 s', async t => {
   const d = await createDeployment()
@@ -30,8 +31,9 @@ t.test('two gateways on one store: every change is live on the other within 1 s'
   }
   t.equal(status, 200, `the activation reached the other gateway in ${Date.now() - started} ms`)
   expectOk(await a.inject({ method: 'POST', url: '/v1/plans/tj-sharing-plan/revoke', headers: d.actors.operator.auth() }))
-  await new Promise(resolve => setTimeout(resolve, 100))
-  t.equal((await viaB()).json().code, 'GOVEX_ERR_NO_GRANT', 'and so did the revocation')
+  const revokedAt = Date.now()
+  const code = await waitFor(1000, async () => (await viaB()).json().code, code => code === 'GOVEX_ERR_NO_GRANT')
+  t.equal(code, 'GOVEX_ERR_NO_GRANT', `and so did the revocation, in ${Date.now() - revokedAt} ms`)
 })
 
 t.test('graceful stop: in-flight exchanges finish, the audit log is flushed, then it stops', async t => {

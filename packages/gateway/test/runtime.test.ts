@@ -8,6 +8,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { Runtime } from '../src/runtime.js'
 import type { RuntimeOptions } from '../src/runtime.js'
 import { GATEWAY_ID, makeActors, psbDirectory, samplePlan } from './helpers/deployment.js'
+import { waitFor } from './helpers/wait.js'
 
 const silent = { debug () {}, info () {}, warn () {}, error () {}, fatal () {}, trace () {}, child () { return silent }, level: 'silent', silent () {} } as unknown as FastifyBaseLogger
 const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
@@ -51,14 +52,15 @@ t.test('a plan change rebuilds the plan index only, once', async t => {
   // A change seen only by the watcher: one plan-only rebuild, debounced.
   await stores.plans.create(active(2))
   await stores.plans.create({ ...createPlanState(samplePlan(3)) })
-  await sleep(50)
+  // the debounced rebuild indexes the plan in slices: wait for it (a loaded machine can take more than a few ms)
+  await waitFor(5000, () => runtime.state.plan?.plan.version, version => version === 2)
   t.equal(runtime.state.plan?.plan.version, 2, 'the watcher made the activation live')
   t.equal(runtime.state.catalog, before.catalog)
   t.equal(rebuilds, 3, 'a burst of changes, one rebuild')
 
   // Anything but a plan rebuilds it all.
   await stores.directories.put({ ...psbDirectory('http://127.0.0.1:2'), version: 2 })
-  await sleep(50)
+  await waitFor(5000, () => runtime.state.catalog, catalog => catalog !== before.catalog)
   t.not(runtime.state.catalog, before.catalog, 'catalog compiled again')
   t.equal(runtime.state.plan?.plan.version, 2)
   t.equal(rebuilds, 4)
@@ -125,9 +127,13 @@ t.test('a start that waited for the stores and then fails otherwise (a bad boots
     throw Object.assign(new Error('bad members file'), { code: 'GOVEX_ERR_INVALID_DOCUMENT' })
   })
   t.equal(runtime.loaded, false, 'started unready')
-  await sleep(150)
+  // the retries run on timers (every 10 ms): wait for the fatal report rather than a fixed time
+  await waitFor(5000, () => fatal.length, n => n > 0)
+  t.equal(fatal.length, 1, 'the bad bootstrap is reported')
+  // then ten retry periods, in which a retry that went on would show
+  await sleep(100)
   t.equal(attempts, 3, 'retried while the stores did not answer, then stopped')
-  t.equal(fatal.length, 1)
+  t.equal(fatal.length, 1, 'reported once')
   t.match(fatal[0], { message: 'bad members file' })
   t.equal(runtime.loaded, false, 'still unready: readyz stays 503')
 })

@@ -12,6 +12,7 @@ import { Pool, type Dispatcher } from 'undici'
 import { harness, auditRecords } from '../../gateway/test/helpers/gateway.js'
 import { answerData } from '../../gateway/test/helpers/provider.js'
 import { PURPOSE } from '../../gateway/test/helpers/deployment.js'
+import { waitFor } from '../../gateway/test/helpers/wait.js'
 import type { Actor } from '../../gateway/test/helpers/deployment.js'
 import { createClient, createGatewayVerifier, GovexRequestError, type GovexClient } from '../src/index.js'
 
@@ -309,7 +310,9 @@ t.test('an unreachable gateway fails with a network code after the resends; noth
 t.test('timeout and abort', async t => {
   const { h, clientOf } = await setup(t)
   h.psb.behave(() => {})
-  const client = clientOf(h.actors.mca, { timeoutMs: 150 })
+  // the deadline must leave time to sign, connect and send (outcomeUnknown), on a loaded machine too,
+  // and still come before the gateway's own upstream deadline (1 s in the test deployment), which would answer 504
+  const client = clientOf(h.actors.mca, { timeoutMs: 500 })
   const id = randomUUID()
   const timedOut = await refusal(client.request('tj.psb:household-registration', { id, purpose: PURPOSE, query: QUERY, caseRef: 'c' }))
   t.equal(timedOut.code, 'GOVEX_ERR_CLIENT_TIMEOUT')
@@ -317,8 +320,13 @@ t.test('timeout and abort', async t => {
   t.equal(timedOut.requestId, id)
   t.match(timedOut.message, /audit log/)
   const controller = new AbortController()
-  setTimeout(() => controller.abort(), 50)
-  const aborted = await refusal(clientOf(h.actors.mca).request('tj.psb:household-registration', { purpose: PURPOSE, query: QUERY, caseRef: 'c', signal: controller.signal }))
+  // abort once the provider holds the request (so it was sent), not after a fixed time that a loaded machine may overrun
+  const abortedId = randomUUID()
+  const pending = refusal(clientOf(h.actors.mca).request('tj.psb:household-registration', { id: abortedId, purpose: PURPOSE, query: QUERY, caseRef: 'c', signal: controller.signal }))
+  const forwarded = (): boolean => h.psb.received.some(r => (JSON.parse(r.body.toString('utf8')) as { requestId?: string }).requestId === abortedId)
+  t.ok(await waitFor(5000, forwarded, seen => seen), 'the request reached the provider')
+  controller.abort()
+  const aborted = await pending
   t.equal(aborted.code, 'GOVEX_ERR_CLIENT_ABORTED')
   t.equal(aborted.outcomeUnknown, true)
   const before = new AbortController()
