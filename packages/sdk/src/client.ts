@@ -48,7 +48,7 @@ export interface CanResult {
   grant?: Grant
 }
 
-interface CachedToken { token: string, refreshAt: number }
+interface CachedToken { token: string, issuedAt: number, refreshAt: number }
 
 /** An exchange on its way: the envelope's bytes and id. */
 interface Sending {
@@ -158,12 +158,13 @@ export class GovexClient<M extends ResourceMap = ResourceMap> {
   /** A bearer token for this member (cached; signed again shortly before it expires). */
   token (now = Date.now()): string {
     const cached = this.#token
-    if (cached !== undefined && now < cached.refreshAt) return cached.token
+    // a clock set back past iat would keep a token the gateway refuses as issued in the future
+    if (cached !== undefined && now < cached.refreshAt && now >= cached.issuedAt) return cached.token
     const iat = Math.floor(now / 1000)
     const token = signJwt(this.#key, { iss: this.memberId, aud: this.gatewayId, iat, exp: iat + this.#ttlS, jti: randomUUID() })
     this.tokensSigned++
     // renew with a fifth of the lifetime (≥ 5 s) left, so a token never expires in flight
-    this.#token = { token, refreshAt: (iat + this.#ttlS - Math.max(5, Math.floor(this.#ttlS / 5))) * 1000 }
+    this.#token = { token, issuedAt: iat * 1000, refreshAt: (iat + this.#ttlS - Math.max(5, Math.floor(this.#ttlS / 5))) * 1000 }
     return token
   }
 
