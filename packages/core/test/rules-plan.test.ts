@@ -175,12 +175,12 @@ t.test('schema first: no rule runs on a plan that fails the schema', async t => 
   t.ok(!result.ok && isSchemaFailure(result.problems))
 })
 
-t.test('many grants stay linear', async t => {
+// How fast the rules run at scale is bench/scale's to measure (a 100,000-grant
+// create), never a timed assertion here.
+t.test('a plan of 20,000 grants validates', async t => {
   const p = plan()
   p.grants = Array.from({ length: 20_000 }, (_, i) => grant({ id: 'g' + i, purposes: ['p' + i] }))
-  const started = performance.now()
-  t.ok(validatePlan(p, context).ok)
-  t.ok(performance.now() - started < 5000, 'validated 20,000 grants')
+  t.ok(validatePlan(p, context).ok, 'validated 20,000 grants')
 })
 
 // The rules as first written (one Map keyed by consumer + resource + purpose
