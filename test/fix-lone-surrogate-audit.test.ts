@@ -112,3 +112,17 @@ t.test('an entry that cannot be sealed is recorded with U+FFFD, not lost', async
   t.same(record.fields, ['x\ufffd'])
   t.equal((await stores.audit.verify()).ok, true)
 })
+
+t.test('a large unrepresentable body to a route that does not exist: 400 or 404, and the gateway stays up', async t => {
+  // bodies over 1 MiB are checked in a turn of their own, where a throw would end the process
+  const h = await harness(t, { activate: false, config: raw => { raw.limits = { ...(raw.limits as object), bodyBytes: 4 * 1024 * 1024 } } })
+  const pad = 'x'.repeat(1_100_000)
+  for (const url of ['/anything', '/v1/members/x']) {
+    const res = await h.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: `{"pad":"${pad}","x":"\\ud800"}` })
+    t.ok([400, 404].includes(res.statusCode), `${url}: ${res.statusCode}`)
+    t.match(res.json(), { requestId: String }, 'a coded answer with a request id')
+    t.notMatch(res.body, /__proto__/, 'not misreported as a __proto__ key')
+  }
+  const ready = await h.app.inject({ method: 'GET', url: '/healthz' })
+  t.equal(ready.statusCode, 200, 'still serving')
+})

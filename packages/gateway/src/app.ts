@@ -25,6 +25,7 @@ import { clientErrors, frameworkErrors, installHooks } from './hooks.js'
 import { runBootstrap } from './bootstrap.js'
 import { httpError } from './errors.js'
 import type { GatewayContext } from './context.js'
+import type { RequestState } from './request-state.js'
 import { exchangeRoutes } from './routes/exchange.js'
 import { discoveryRoutes } from './routes/discovery.js'
 import { registryRoutes } from './routes/registry.js'
@@ -205,16 +206,25 @@ async function assemble (app: FastifyInstance, options: BuildGatewayOptions, sto
         return
       }
       const check = (): void => {
-        // Lone surrogates and overflowing numbers parse, but no digest or audit record can hold them.
-        const odd = unrepresentable(text, value)
-        // a refused exchange body still names its envelope id: the answer and the record carry it (PROTOCOL.md "Errors")
-        if (odd !== undefined && request.govex.config.audit === 'exchange') {
-          const id = typeof value === 'object' && value !== null ? (value as { id?: unknown }).id : undefined
-          if (isEnvelopeId(id)) request.govex.requestId = id
+        // Nothing thrown here may escape: in its own turn (a large body) it would end the process.
+        let refusal: Error | undefined
+        try {
+          // Lone surrogates and overflowing numbers parse, but no digest or audit record can hold them.
+          const odd = unrepresentable(text, value)
+          if (odd !== undefined) {
+            // a refused exchange body still names its envelope id: the answer and the record carry it
+            // (PROTOCOL.md "Errors"); no route matched (404) means no request state
+            const state = request.govex as RequestState | null
+            if (state?.config.audit === 'exchange') {
+              const id = typeof value === 'object' && value !== null ? (value as { id?: unknown }).id : undefined
+              if (isEnvelopeId(id)) state.requestId = id
+            }
+            refusal = httpError('GOVEX_ERR_BAD_REQUEST', `the body cannot be used: ${odd.path === '' ? 'it' : odd.path} ${odd.message}`, [{ code: 'unrepresentable', path: odd.path, message: odd.message }])
+          }
+        } catch (err) {
+          refusal = err instanceof Error ? err : new Error(String(err))
         }
-        const answer = odd === undefined
-          ? () => { done(null, value) }
-          : () => { done(httpError('GOVEX_ERR_BAD_REQUEST', `the body cannot be used: ${odd.path === '' ? 'it' : odd.path} ${odd.message}`, [{ code: 'unrepresentable', path: odd.path, message: odd.message }])) }
+        const answer = refusal === undefined ? () => { done(null, value) } : () => { done(refusal) }
         if (large) setImmediate(answer)
         else answer()
       }
