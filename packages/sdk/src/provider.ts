@@ -18,6 +18,44 @@ const RAW = Symbol('govex.rawBody')
 type WithRaw = FastifyRequest & { [RAW]?: Buffer }
 type Payload = Readable & { receivedEncodedLength?: number }
 
+/**
+ * Passes the body through to the app's parser and hands over a copy of its
+ * bytes at the end. It reads the request only once a parser reads it: a
+ * request answered unread (415, a GET) stays unread, so Node drains it and
+ * the keep-alive connection serves the next request.
+ */
+class BodyCopy extends Transform {
+  #source: Readable | undefined
+  #chunks: Buffer[] = []
+  readonly #done: (bytes: Buffer) => void
+
+  constructor (source: Readable, done: (bytes: Buffer) => void) {
+    super()
+    this.#source = source
+    this.#done = done
+  }
+
+  override _read (size: number): void {
+    const source = this.#source
+    if (source !== undefined) {
+      this.#source = undefined
+      pipeline(source, this, () => {})
+    }
+    super._read(size)
+  }
+
+  override _transform (chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null, data?: Buffer) => void): void {
+    this.#chunks.push(chunk)
+    callback(null, chunk)
+  }
+
+  override _flush (callback: (err?: Error | null) => void): void {
+    this.#done(Buffer.concat(this.#chunks))
+    this.#chunks = []
+    callback()
+  }
+}
+
 const plugin: FastifyPluginAsync<ProviderPluginOptions> = async (app, options) => {
   const verify = createGatewayVerifier(options)
   app.decorateRequest('gatewayCall', null as unknown as GatewayCall)
@@ -25,20 +63,9 @@ const plugin: FastifyPluginAsync<ProviderPluginOptions> = async (app, options) =
   // as they stream to whichever JSON parser the app uses: no parser of our own,
   // so an app that registered one for application/json keeps it, and its body limits.
   app.addHook('preParsing', async (request, _reply, payload: Payload) => {
-    const chunks: Buffer[] = []
-    const copy = new Transform({
-      transform (chunk: Buffer, _encoding, callback) {
-        chunks.push(chunk)
-        callback(null, chunk)
-      },
-      flush (callback) {
-        (request as WithRaw)[RAW] = Buffer.concat(chunks)
-        callback()
-      }
-    })
+    const copy = new BodyCopy(payload, bytes => { (request as WithRaw)[RAW] = bytes })
     // a decompressing hook before this one counts the bytes received on the wire
     if (payload.receivedEncodedLength !== undefined) Object.defineProperty(copy, 'receivedEncodedLength', { get: () => payload.receivedEncodedLength })
-    pipeline(payload, copy, () => {})
     return copy
   })
   // before the route's schema validation and preHandler hooks: an unverified

@@ -200,3 +200,32 @@ t.test('fix-provider-requires-call-ids: jti, resource and consumer must be named
   const list = sign([] as unknown as Record<string, unknown>, claims)
   t.match(!list.ok && list.message, /not a JSON object/)
 })
+
+t.test('a request answered without reading its body (415) leaves the keep-alive connection serving the next', async t => {
+  const { request, Agent } = await import('node:http')
+  const app = Fastify()
+  await app.register(govexProvider, { providerId, gatewayKeys: [{ gatewayId, key: gateway.publicJwk }] })
+  app.post('/household', async request => ({ data: { name: 'Zhang San', asked: (request.body as { requestId: string }).requestId } }))
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+  t.teardown(async () => { agent.destroy(); await app.close() })
+  const port = (app.server.address() as { port: number }).port
+  const send = async (body: string, headers: Record<string, string>): Promise<{ status: number, body: string }> => await new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/household', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, res => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (d: string) => { text += d })
+      res.on('end', () => { resolve({ status: res.statusCode ?? 0, body: text }) })
+    })
+    req.setTimeout(3000, () => { req.destroy(new Error('no answer within 3 s: the connection is stuck')) })
+    req.on('error', reject)
+    req.end(body)
+  })
+  // larger than the socket's buffers, so an unread remainder would stay in the way
+  const first = await send('x'.repeat(200_000), { 'content-type': 'text/xml' })
+  t.equal(first.status, 415)
+  const genuine = call(gateway.privateJwk)
+  const second = await send(genuine.body, genuine.headers)
+  t.equal(second.status, 200, 'the next request on the same connection is served')
+  t.equal(JSON.parse(second.body).data.asked, genuine.requestId)
+})
