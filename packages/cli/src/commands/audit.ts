@@ -55,6 +55,14 @@ function instant (name: string, value: string | undefined): string | undefined {
   return new Date(value).toISOString()
 }
 
+/** --from and --to as instants, refused when from is later (as GET /v1/audit answers 400: an empty answer would read as "nothing happened"). */
+function rangeOf (o: { from?: string | undefined, to?: string | undefined }): { from: string | undefined, to: string | undefined } {
+  const from = instant('--from', o.from)
+  const to = instant('--to', o.to)
+  if (from !== undefined && to !== undefined && from > to) throw new CliError(`--from ${o.from ?? ''} is later than --to ${o.to ?? ''}; swap them`)
+  return { from, to }
+}
+
 export function filterOf (o: FilterOptions): AuditFilter {
   const f: AuditFilter = {}
   if (o.consumer !== undefined) f.consumer = o.consumer
@@ -62,12 +70,9 @@ export function filterOf (o: FilterOptions): AuditFilter {
   if (o.resource !== undefined) f.resource = o.resource
   if (o.outcome !== undefined) f.outcome = o.outcome
   if (o.kind !== undefined) f.kind = o.kind
-  const from = instant('--from', o.from)
+  const { from, to } = rangeOf(o)
   if (from !== undefined) f.from = from
-  const to = instant('--to', o.to)
   if (to !== undefined) f.to = to
-  // as GET /v1/audit does (400): an empty answer would read as "nothing happened"
-  if (from !== undefined && to !== undefined && from > to) throw new CliError(`--from ${o.from ?? ''} is later than --to ${o.to ?? ''}; swap them`)
   if (o.userId !== undefined) f.userId = o.userId
   if (o.caseRef !== undefined) f.caseRef = o.caseRef
   if (o.grantId !== undefined) f.grantId = o.grantId
@@ -202,9 +207,7 @@ Examples:
   $ govex audit verify --file audit-2026-11.ndjson --members members.json
   broken: gateway tj.gw.extranet-1 seq 1042 changed (1042 records checked in audit-2026-11.ndjson)`)
     .action(async (opts: { config?: string, file?: string, from?: string, to?: string, members?: string, json?: boolean }) => {
-      const from = instant('--from', opts.from)
-      const to = instant('--to', opts.to)
-      if (from !== undefined && to !== undefined && from > to) throw new CliError(`--from ${opts.from ?? ''} is later than --to ${opts.to ?? ''}; swap them`)
+      const { from, to } = rangeOf(opts)
       if (opts.file !== undefined) {
         if (opts.config !== undefined) throw new CliError('pass either --config (verify the store) or --file (verify an export), not both')
         if (from !== undefined || to !== undefined) throw new CliError('--from and --to apply to a store; an export file is verified whole')
