@@ -40,6 +40,8 @@ t.test('every whole TypeScript sample in the SDK docs compiles', async t => {
     files
   }))
   const result = await run(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json')], { cwd: dir })
-    .then(() => ({ stdout: '' }), (e: { stdout: string }) => e)
+    .then(() => ({ code: 0, stdout: '', stderr: '' }), (e: { code?: number, stdout: string, stderr: string }) => ({ code: e.code ?? 1, stdout: e.stdout, stderr: e.stderr }))
   t.same(result.stdout.split('\n').filter(line => line.includes('error TS')), [], 'no type errors')
+  // a tsc that fails without a type error (a crash, a bad tsconfig) fails the test too
+  t.equal(result.code, 0, `tsc exits 0${result.code === 0 ? '' : ': ' + (result.stdout + result.stderr).slice(0, 500)}`)
 })
