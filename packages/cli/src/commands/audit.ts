@@ -4,6 +4,7 @@ import { createWriteStream } from 'node:fs'
 import type { Command } from 'commander'
 import { Option } from 'commander'
 import { readFile } from 'node:fs/promises'
+import { isMemberId, isResourceId } from '@govex/core'
 import type { AuditFilter, AuditStats, AuditVerifyResult, CheckpointKeys, Member } from '@govex/core'
 import type { Context } from '../context.js'
 import { err, json, out, pathOf } from '../context.js'
@@ -63,11 +64,20 @@ function rangeOf (o: { from?: string | undefined, to?: string | undefined }): { 
   return { from, to }
 }
 
+/** A member id filter, refused as GET /v1/audit refuses it (400): a misspelt id would match nothing and read as "nothing happened". */
+function memberFilter (option: string, value: string): string {
+  if (!isMemberId(value)) throw new CliError(`${option} ${JSON.stringify(value)} is not a member id: write it in lowercase, e.g. tj.mca`)
+  return value
+}
+
 export function filterOf (o: FilterOptions): AuditFilter {
   const f: AuditFilter = {}
-  if (o.consumer !== undefined) f.consumer = o.consumer
-  if (o.provider !== undefined) f.provider = o.provider
-  if (o.resource !== undefined) f.resource = o.resource
+  if (o.consumer !== undefined) f.consumer = memberFilter('--consumer', o.consumer)
+  if (o.provider !== undefined) f.provider = memberFilter('--provider', o.provider)
+  if (o.resource !== undefined) {
+    if (!isResourceId(o.resource)) throw new CliError(`--resource ${JSON.stringify(o.resource)} is not a resource id: write <provider>:<name> in lowercase, e.g. tj.psb:household-registration`)
+    f.resource = o.resource
+  }
   if (o.outcome !== undefined) f.outcome = o.outcome
   if (o.kind !== undefined) f.kind = o.kind
   const { from, to } = rangeOf(o)
@@ -77,7 +87,7 @@ export function filterOf (o: FilterOptions): AuditFilter {
   if (o.caseRef !== undefined) f.caseRef = o.caseRef
   if (o.grantId !== undefined) f.grantId = o.grantId
   if (o.code !== undefined) f.code = o.code.startsWith('GOVEX_ERR_') ? o.code : 'GOVEX_ERR_' + o.code.toUpperCase()
-  if (o.gateway !== undefined) f.gatewayId = o.gateway
+  if (o.gateway !== undefined) f.gatewayId = memberFilter('--gateway', o.gateway)
   return f
 }
 

@@ -1,0 +1,39 @@
+// `govex audit query` and `export` with a misspelt id filter (--consumer TJ.MCA):
+// refused in one line with exit 1, as GET /v1/audit answers 400, instead of an
+// empty page that reads as "that agency exchanged nothing".
+import t from 'tap'
+import { randomUUID } from 'node:crypto'
+import { join } from 'node:path'
+import { FileAuditLog } from '@govex/core'
+import { govex, tempDir } from './helpers/run.js'
+
+t.test('query and export refuse filters that are no ids', async t => {
+  const dir = await tempDir(t)
+  t.equal((await govex(['init', dir])).code, 0)
+  const log = await FileAuditLog.open({ dir: join(dir, 'data'), gatewayId: 'city.gw.extranet-1' })
+  await log.append({
+    kind: 'exchange', id: randomUUID(), consumer: 'city.mca', provider: 'city.psb', resource: 'city.psb:household-registration',
+    userId: null, purpose: 'review', caseRef: null, plan: null, grantId: null, fields: null,
+    outcome: 'denied', code: 'GOVEX_ERR_NO_GRANT', status: 403, latencyMs: 1, digests: null
+  })
+  await log.close()
+  const config = join(dir, 'govex.config.json')
+  const cases: Array<[string[], RegExp]> = [
+    [['--consumer', 'CITY.MCA'], /^error: --consumer "CITY\.MCA" is not a member id: write it in lowercase/],
+    [['--provider', 'city psb'], /^error: --provider "city psb" is not a member id/],
+    [['--resource', 'household-registration'], /^error: --resource "household-registration" is not a resource id: write <provider>:<name>/],
+    [['--gateway', 'GW'], /^error: --gateway "GW" is not a member id/]
+  ]
+  for (const command of ['query', 'export']) {
+    for (const [args, message] of cases) {
+      const r = await govex(['audit', command, '--config', config, ...args])
+      t.equal(r.code, 1, `${command} ${args.join(' ')}: exit 1`)
+      t.equal(r.stdout, '', 'nothing printed')
+      t.match(r.stderr, message)
+      t.equal(r.stderr.split('\n').length, 2, 'one line')
+    }
+  }
+  const good = await govex(['audit', 'query', '--config', config, '--consumer', 'city.mca', '--resource', 'city.psb:household-registration', '--json'])
+  t.equal(good.code, 0)
+  t.equal(JSON.parse(good.stdout).records.length, 1, 'well-formed filters find the record')
+})
