@@ -3,7 +3,7 @@
 import { dirname, resolve } from 'node:path'
 import {
   compileCatalog, lintCatalog, parseJson, validateDirectory, validateDisclosure, validateMember,
-  validateMemberList, validatePlan
+  validateConfig, validateMemberList, validatePlan
 } from '@govex/core'
 import type { Directory, Member, Problem } from '@govex/core'
 import { readText } from './files.js'
@@ -144,9 +144,9 @@ export async function lintFiles (inputs: readonly LintInput[], options: { allowH
         break
       }
       case 'config': {
-        // the gateway's own check, as at start (loaded on first use: linting documents needs no Fastify)
-        const { configProblems } = await import('@govex/gateway')
-        doc.problems = configProblems(doc.value)
+        // the check the gateway makes at start
+        const r = validateConfig(doc.value)
+        if (!r.ok) doc.problems = r.problems
         break
       }
       default:

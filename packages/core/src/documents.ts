@@ -10,6 +10,8 @@ import { Directory } from './schemas/directory.js'
 import { DisclosureCatalog } from './schemas/disclosure.js'
 import { Plan } from './schemas/plan.js'
 import { isRuleCode } from './rules/codes.js'
+import { GatewayConfig } from './schemas/config.js'
+import { configProblems } from './rules/config.js'
 import { memberRules, memberListRules } from './rules/member.js'
 import { directoryRules, type DirectoryOptions } from './rules/directory.js'
 import { disclosureRules } from './rules/disclosure.js'
@@ -48,6 +50,16 @@ export function validateMemberList (value: unknown): Result<Member[]> {
 
 export function validateDirectory (value: unknown, options: DirectoryOptions = {}): Result<Directory> {
   return validate(Directory, value, directory => directoryRules(directory, options))
+}
+
+/**
+ * A gateway config value (after env overrides), every problem at once: the
+ * schema's, its store against its own kind, unreadable `upstream.allowHosts`
+ * entries. The gateway checks it at start and `govex lint` with the same call.
+ */
+export function validateConfig (value: unknown): Result<GatewayConfig> {
+  const problems = configProblems(value)
+  return problems.length === 0 ? { ok: true, value: value as GatewayConfig } : { ok: false, problems }
 }
 
 export function validateDisclosure (value: unknown): Result<DisclosureCatalog> {

@@ -4,7 +4,7 @@
 // MODEL.md defaults in code (never into the file).
 import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
-import { CONFIG_DEFAULTS, DEFAULT_CHECKPOINT_EVERY, FileStoreConfig, GatewayConfig, GovexError, RedisStoreConfig, allowHostsProblems, validateSchema } from '@govex/core'
+import { CONFIG_DEFAULTS, DEFAULT_CHECKPOINT_EVERY, GatewayConfig, GovexError, validateConfig } from '@govex/core'
 import type { Problem } from '@govex/core'
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
@@ -196,45 +196,6 @@ function blameVariables (problems: Problem[], env: NodeJS.ProcessEnv): Problem[]
   })
 }
 
-// ---- validation ----
-
-/**
- * The store problems of a config whose `store.kind` names one of the two
- * kinds: that kind's own, not the union's (a file store missing `dir` is not
- * also told it lacks `url` and should be "redis").
- */
-function storeProblems (store: unknown): Problem[] | undefined {
-  if (!isPlainObject(store)) return undefined
-  const schema = store.kind === 'file' ? FileStoreConfig : store.kind === 'redis' ? RedisStoreConfig : undefined
-  if (schema === undefined) return undefined
-  const checked = validateSchema(schema, store)
-  return checked.ok ? [] : checked.problems.map(p => ({ ...p, path: '/store' + p.path }))
-}
-
-/**
- * Every problem of a raw config value (after env overrides), all at once
- * (MODEL.md "validated at start with every problem listed"): the schema's,
- * and the `upstream.allowHosts` entries that cannot be read, even when other
- * keys fail the schema.
- */
-export function configProblems (value: unknown): Problem[] {
-  const checked = validateSchema(GatewayConfig, value)
-  let problems: Problem[] = checked.ok ? [] : checked.problems
-  const store = isPlainObject(value) ? storeProblems(value.store) : undefined
-  if (store !== undefined) problems = [...problems.filter(p => p.path !== '/store' && !p.path.startsWith('/store/')), ...store]
-  const upstream = isPlainObject(value) ? value.upstream : undefined
-  const hosts = isPlainObject(upstream) ? upstream.allowHosts : undefined
-  if (Array.isArray(hosts)) {
-    hosts.forEach((host, i) => {
-      const path = `/upstream/allowHosts/${i}`
-      // an entry the schema already refuses (not text, too long) is not read as a host
-      if (typeof host !== 'string' || problems.some(p => p.path === path)) return
-      for (const problem of allowHostsProblems([host])) problems.push({ ...problem, path })
-    })
-  }
-  return problems
-}
-
 // ---- resolution ----
 
 export interface ResolveOptions {
@@ -250,9 +211,9 @@ export function resolveConfig (raw: unknown, options: ResolveOptions): ResolvedC
   const file = options.file ?? null
   const source = file ?? 'the gateway config'
   const value = applyEnvOverrides(raw, options.env ?? {})
-  const problems = configProblems(value)
-  if (problems.length > 0) throw new ConfigError(source, blameVariables(problems, options.env ?? {}))
-  const config = value as GatewayConfig
+  const checked = validateConfig(value)
+  if (!checked.ok) throw new ConfigError(source, blameVariables(checked.problems, options.env ?? {}))
+  const config = checked.value
   const allowHosts = config.upstream?.allowHosts
 
   const dir = resolve(options.dir)

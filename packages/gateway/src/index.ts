@@ -3,7 +3,7 @@ export { buildGateway, MAX_PARAM_LENGTH, REDACT_PATHS, REQUEST_TIMEOUT_MS, HEADE
 export type { BuildGatewayOptions } from './app.js'
 export { startGateway } from './server.js'
 export type { RunningGateway, StartOptions } from './server.js'
-export { loadConfig, resolveConfig, applyEnvOverrides, configProblems, ConfigError, DEFAULT_REDIS_PREFIX, DEFAULT_LOG_LEVEL } from './config.js'
+export { loadConfig, resolveConfig, applyEnvOverrides, ConfigError, DEFAULT_REDIS_PREFIX, DEFAULT_LOG_LEVEL } from './config.js'
 export type { ResolvedConfig, ResolvedFileStore, ResolvedRedisStore, ResolvedLimits, ResolveOptions, LogLevel } from './config.js'
 export { httpError, errorConstructor, errorBody, mapError } from './errors.js'
 export type { ErrorBody, MappedError } from './errors.js'
