@@ -1,10 +1,26 @@
 // What the forwarders under test share: CPU accounting the parent reads over
-// IPC (utime + stime of the whole process, so worker threads count too), and
-// the bare undici forward.
+// IPC (utime + stime of the whole process, so worker threads count too), a
+// CPU profile of a chosen window (bench/gateway/profile.js), and the bare
+// undici forward.
+import { Session } from 'node:inspector/promises'
+
 export function serveCpuAccounting () {
   let mark = process.cpuUsage()
-  process.on('message', msg => {
-    if (msg === 'cpu-mark') {
+  let session = null
+  process.on('message', async msg => {
+    if (msg === 'profile-start') {
+      session = new Session()
+      session.connect()
+      await session.post('Profiler.enable')
+      await session.post('Profiler.setSamplingInterval', { interval: 50 })
+      await session.post('Profiler.start')
+      process.send({ profiling: true })
+    } else if (msg === 'profile-stop') {
+      const { profile } = await session.post('Profiler.stop')
+      session.disconnect()
+      session = null
+      process.send({ profile })
+    } else if (msg === 'cpu-mark') {
       mark = process.cpuUsage()
       process.send({ cpuMarked: true })
     } else if (msg === 'cpu-read') {
