@@ -1,6 +1,7 @@
 import t from 'tap'
 import { canonicalJson, sha256, ZERO_DIGEST } from '../src/canonical.js'
-import { sealRecord, sealLine, recordHash, nextTimestamp, EMPTY_HEAD } from '../src/audit/chain.js'
+import fc from 'fast-check'
+import { sealRecord, sealLine, recordHash, nextTimestamp, isoInstant, EMPTY_HEAD } from '../src/audit/chain.js'
 import { recordBody, recordLine, lineSealed } from '../src/audit/record-json.js'
 import { verifyChain, isSealed, readRecordLine, ChainVerifier } from '../src/audit/verify.js'
 import { exchangeEntry, adminEntry } from '../src/store/audit-contract.js'
@@ -95,6 +96,19 @@ t.test('nextTimestamp never goes back', async t => {
   t.equal(nextTimestamp(ms, undefined), '2026-11-27T08:00:00.500Z')
   t.equal(nextTimestamp(ms, '2026-11-27T08:00:01.000Z'), '2026-11-27T08:00:01.000Z')
   t.equal(nextTimestamp(ms, '2026-11-27T07:00:00.000Z'), '2026-11-27T08:00:00.500Z')
+})
+
+t.test('isoInstant writes what Date.prototype.toISOString writes', async t => {
+  for (const ms of [0, 1, 9, 10, 99, 100, 999, 1000, 1001, Date.parse('2026-11-27T08:00:00.007Z'), Date.parse('2026-11-27T08:00:00.070Z'),
+    Date.parse('2026-12-31T23:59:59.999Z'), Date.parse('2027-01-01T00:00:00.000Z'), 253402300799999, 253402300800000, -1, -1001, 1.5, 8.64e15]) {
+    t.equal(isoInstant(ms), new Date(ms).toISOString(), String(ms))
+  }
+  t.throws(() => isoInstant(Number.NaN), RangeError, 'NaN is refused as Date refuses it')
+  // the cached second must never leak into another second, in whatever order instants come
+  fc.assert(fc.property(fc.array(fc.oneof(fc.integer({ min: 0, max: 253402300799999 }), fc.integer({ min: 1795000000000, max: 1795000005000 })), { maxLength: 50 }), list => {
+    for (const ms of list) if (isoInstant(ms) !== new Date(ms).toISOString()) return false
+    return true
+  }))
 })
 
 const heads = (records: AuditRecord[]): Map<string, { seq: number, hash: string }> => {

@@ -60,6 +60,28 @@ export function sealRecord (entry: AuditEntry, chain: ChainPosition): AuditRecor
  * when the clock steps back.
  */
 export function nextTimestamp (nowMs: number, lastTs: string | undefined): string {
-  const ts = new Date(nowMs).toISOString()
+  const ts = isoInstant(nowMs)
   return lastTs !== undefined && ts < lastTs ? lastTs : ts
+}
+
+/** The last whole second formatted, and its `YYYY-MM-DDTHH:MM:SS.` prefix. */
+let cachedSecond = Number.NaN
+let cachedPrefix = ''
+/** 9999-12-31T23:59:59.999Z: toISOString's four-digit years end here. */
+const LAST_FOUR_DIGIT_MS = 253402300799999
+
+/**
+ * `new Date(ms).toISOString()`, without a Date and its formatting for every
+ * record: the second's prefix is formatted once and the milliseconds appended.
+ * Anything but a whole ms in years 1970–9999 takes Date's own path.
+ */
+export function isoInstant (ms: number): string {
+  if (!Number.isInteger(ms) || ms < 0 || ms > LAST_FOUR_DIGIT_MS) return new Date(ms).toISOString()
+  const milli = ms % 1000
+  const second = ms - milli
+  if (second !== cachedSecond) {
+    cachedPrefix = new Date(second).toISOString().slice(0, 20)
+    cachedSecond = second
+  }
+  return cachedPrefix + (milli < 10 ? '00' : milli < 100 ? '0' : '') + String(milli) + 'Z'
 }
