@@ -6,13 +6,14 @@
 // record downstream ever meets one. The text is scanned first and the value
 // walked only when the text could hold one.
 
-/**
- * What the text must hold for the value to need a walk, in one pass: a
- * `\uD800`-`\uDFFF` escape (may be a well-formed pair: the walk decides), or a
- * number that may overflow — a digit then an exponent of three digits or more,
- * or a run of 309+ digits.
- */
-const SUSPECT = /\\u[dD][89a-fA-F][0-9a-fA-F]{2}|[0-9][eE]\+?[0-9]{3}|[0-9]{309}/
+// What the text must hold for the value to need a walk: a \uD800-\uDFFF
+// escape (may be a well-formed pair: the walk decides), or a number that may
+// overflow — a digit then an exponent of three digits or more, or a run of
+// 309+ digits. Three small expressions, not one alternation: V8 scans each
+// of these quickly, and an alternation of the three several times slower.
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/
+const BIG_EXPONENT = /[0-9][eE]\+?[0-9]{3}/
+const LONG_DIGITS = /[0-9]{309}/
 
 // String.prototype.isWellFormed / toWellFormed are in Node 20 but not in the ES2023 lib we compile against.
 type WellFormed = string & { isWellFormed (): boolean, toWellFormed (): string }
@@ -65,6 +66,6 @@ function walk (value: unknown, path: string, depth: number): ValueProblem | unde
 
 /** The first value of a parsed body that JSON text cannot faithfully hold, or undefined. */
 export function unrepresentable (text: string, value: unknown): ValueProblem | undefined {
-  if (!SUSPECT.test(text)) return undefined
+  if (!SURROGATE_ESCAPE.test(text) && !BIG_EXPONENT.test(text) && (text.length < 309 || !LONG_DIGITS.test(text))) return undefined
   return walk(value, '', 0)
 }
