@@ -3,9 +3,9 @@
 //   (a) direct call to the upstream          (b) bare Fastify + undici forwarder
 //   (c) @fastify/http-proxy                  (d) nginx proxy_pass (when installable)
 //   (e) govex full pipeline, file store      (f) govex full pipeline, Redis store
-// and two baselines that split govex's cost (not in the goals):
+// and a baseline that splits govex's cost (not in the goals):
 //   (g) a Fastify JSON route + undici: parse, schema, re-serialise, parse the answer
-//   (h) govex on the in-memory store: the whole pipeline without the durable audit append
+// (bench/gateway/profile.js splits the rest, step by step, under perf.)
 // Two measures per target: the most it answers (autocannon -c 50, closed loop),
 // and latency at a fixed rate of half the direct maximum (autocannon overallRate).
 // "CPU µs/req" is the target process's utime+stime (/proc) over its responses.
@@ -158,10 +158,6 @@ try {
     if (profile) await mkdir(execArgv[1].slice('--cpu-prof-dir='.length), { recursive: true })
     const started = await startChild(new URL('govex.js', gatewayDir), [upstreamUrl, 'lean', 'warn', 'file'], TARGET_CPU, execArgv)
     targets.push({ id: 'govex-file', label: '(e) govex full pipeline, file store', url: started.url, pid: started.child.pid, child: started.child, govex: true, stop: () => stopChild(started.child) })
-  }
-  if (want('govex-memory')) {
-    const started = await startChild(new URL('govex.js', gatewayDir), [upstreamUrl, 'lean', 'warn', 'memory'], TARGET_CPU)
-    targets.push({ id: 'govex-memory', label: '(h) govex full pipeline, in-memory store (no durable audit append)', url: started.url, pid: started.child.pid, child: started.child, govex: true, stop: () => stopChild(started.child) })
   }
   if (want('govex-redis')) {
     if (await redisAnswers()) {
