@@ -128,7 +128,8 @@ export async function buildGateway (options: BuildGatewayOptions): Promise<Fasti
     logController: new LogController({ disableRequestLogging: true }),
     frameworkErrors,
     clientErrorHandler: clientErrors,
-    return503OnClosing: true,
+    // a stopping gateway answers 503 GOVEX_ERR_UNAVAILABLE itself, in the PROTOCOL.md error body (hooks.ts)
+    return503OnClosing: false,
     forceCloseConnections: 'idle'
   }) as unknown as FastifyInstance
   app.server.headersTimeout = HEADERS_TIMEOUT_MS

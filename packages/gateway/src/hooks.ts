@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import type { Socket } from 'node:net'
 import type { ErrorCode } from '@govex/core'
 import type { FastifyContextConfig, FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
-import { errorBody, mapError } from './errors.js'
+import { errorBody, httpError, mapError } from './errors.js'
 import type { MappedError } from './errors.js'
 import type { GatewayContext } from './context.js'
 import './request-state.js'
@@ -39,11 +39,24 @@ function asArray<T> (value: T | T[] | undefined): T[] {
 export function installHooks (app: FastifyInstance, ctx: GatewayContext, member: onRequestHookHandler): void {
   app.decorateRequest('govex', null as never)
 
+  // Set once the gateway stops (app.close()): a request that still arrives, on a
+  // connection busy with an in-flight exchange, is refused in the shape of every
+  // other error (Fastify's own closing answer has no code and no request id).
+  let stopping = false
+  app.addHook('preClose', done => {
+    stopping = true
+    done()
+  })
+
   app.addHook('onRoute', route => {
     const url = route.url ?? route.path ?? 'unknown'
     const config = (route.config ?? {}) as FastifyContextConfig
     const start: onRequestHookHandler = function startRequest (request, _reply, done) {
       request.govex = { requestId: request.id, start: performance.now(), route: url, config, principal: null, trail: null, audited: false, code: null, deferred: null }
+      if (stopping) {
+        done(httpError('GOVEX_ERR_UNAVAILABLE', 'the gateway is stopping and takes no new requests: send the request again on a new connection (another gateway of the pool, or this one once restarted)'))
+        return
+      }
       done()
     }
     const own = asArray(route.onRequest)
