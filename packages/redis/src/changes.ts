@@ -5,10 +5,24 @@
 // only listens, so a connection that went silent would never be noticed: it
 // pings every HEARTBEAT_MS, and an unanswered ping gets the connection
 // replaced (connection.ts, socketTimeout), which ends in that reload.
+//
+// Noticing takes seconds; a change must reach every gateway within 1 s
+// (PROTOCOL.md). Redis answers a connection in order, so when the answer to a
+// ping arrives, every change published before the ping was sent has arrived
+// ahead of it: the feed is `fresh` while such a ping was sent less than
+// FRESH_MS ago, and the stores refuse admissions (and ping) when it is not,
+// rather than let a gateway go on deciding on a view that may miss a change.
 import type { Redis } from 'ioredis'
 import type { StoreChange } from '@govex/core'
 
-export const HEARTBEAT_MS = 1000
+export const HEARTBEAT_MS = 200
+/**
+ * How old the last answered heartbeat may be (from when it was sent): what a
+ * silent feed may miss is at most this old, which leaves the rest of the
+ * protocol's 1 s to apply a change once heard. Several heartbeats, so a busy
+ * event loop does not make a healthy feed look stale.
+ */
+export const FRESH_MS = 800
 
 const KINDS: ReadonlySet<string> = new Set(['member', 'directory', 'disclosure', 'plan', 'reload'])
 
@@ -19,6 +33,10 @@ export class ChangeFeed {
   readonly #onError: (err: Error) => void
   #connected = true
   #heartbeat: NodeJS.Timeout | null = null
+  /** performance.now() when the newest answered ping (or subscribe) of the current connection was sent */
+  #freshSince = -Infinity
+  /** counts connections: an answer from an earlier one says nothing about this one */
+  #connection = 0
 
   /** `subscribed` false: the subscriber is not connected yet; it subscribes (and listeners get `reload`) once it is. */
   constructor (sub: Redis, channel: string, onError: (err: Error) => void, subscribed = true) {
@@ -31,13 +49,21 @@ export class ChangeFeed {
       const change = parseChange(message)
       if (change !== undefined) this.#emit(change)
     })
-    sub.on('close', () => { this.#connected = false })
+    sub.on('close', () => {
+      this.#connected = false
+      this.#connection++
+      this.#freshSince = -Infinity
+    })
     sub.on('ready', () => {
       if (this.#connected) return
       this.#connected = true
       // ioredis resubscribes on its own; ours is queued behind it, so once it
       // answers no change can slip between the reload and the subscription
-      sub.subscribe(channel).then(() => this.#emit({ kind: 'reload' }), (err: unknown) => {
+      const answered = this.#answered()
+      sub.subscribe(channel).then(() => {
+        answered()
+        this.#emit({ kind: 'reload' })
+      }, (err: unknown) => {
         this.#onError(err instanceof Error ? err : new Error(String(err)))
         // a reload now beats none: the gateway still catches up with what is stored
         this.#emit({ kind: 'reload' })
@@ -46,16 +72,42 @@ export class ChangeFeed {
   }
 
   async start (): Promise<void> {
-    if (this.#connected) await this.#sub.subscribe(this.#channel)
+    if (this.#connected) {
+      const answered = this.#answered()
+      await this.#sub.subscribe(this.#channel)
+      answered()
+    }
     this.#heartbeat ??= setInterval(() => {
-      // the answer does not matter: a ping that gets none has the connection replaced
-      if (this.#sub.status === 'ready') this.#sub.ping().catch(() => {})
+      // a ping that gets no answer has the connection replaced; one that does keeps the feed fresh
+      if (this.#sub.status === 'ready' && this.#connected) {
+        const answered = this.#answered()
+        this.#sub.ping().then(answered, () => {})
+      }
     }, HEARTBEAT_MS).unref()
+  }
+
+  /** Call before sending a command on the subscriber; call what it returns once the command is answered. */
+  #answered (): () => void {
+    const sent = performance.now()
+    const connection = this.#connection
+    return () => {
+      if (connection === this.#connection && sent > this.#freshSince) this.#freshSince = sent
+    }
   }
 
   /** false while the subscriber is away: changes published now may be missed (a reload follows when it is back) */
   get subscribed (): boolean {
     return this.#connected && this.#sub.status === 'ready'
+  }
+
+  /** ms since the newest answered ping was sent (Infinity when none on this connection) */
+  get staleMs (): number {
+    return performance.now() - this.#freshSince
+  }
+
+  /** subscribed, and every change published more than FRESH_MS ago has been heard */
+  get fresh (): boolean {
+    return this.subscribed && this.staleMs <= FRESH_MS
   }
 
   stop (): void {

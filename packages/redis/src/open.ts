@@ -74,6 +74,8 @@ export class RedisStores implements Stores {
   }
 
   async admit (admission: Admission): Promise<AdmissionDecision> {
+    // the caller decided on its view of members and plans: not when that view may miss a change
+    if (!this.#feed.fresh) throw this.#stale()
     return await admitInRedis(this.#client, this.keys, admission)
   }
 
@@ -83,7 +85,12 @@ export class RedisStores implements Stores {
 
   async ping (): Promise<void> {
     await guarded('pinging Redis', () => this.#client.ping())
-    if (!this.#feed.subscribed) throw new GovexError('GOVEX_ERR_UNAVAILABLE', 'not subscribed to store changes in Redis (yet): changes made through other gateways would be missed; check that Redis is reachable')
+    if (!this.#feed.fresh) throw this.#stale()
+  }
+
+  #stale (): GovexError {
+    if (!this.#feed.subscribed) return new GovexError('GOVEX_ERR_UNAVAILABLE', 'not subscribed to store changes in Redis (yet): changes made through other gateways would be missed; check that Redis is reachable')
+    return new GovexError('GOVEX_ERR_UNAVAILABLE', `the store change feed from Redis has not answered for ${Math.round(this.#feed.staleMs)} ms: changes made through other gateways may be missing here; check that Redis is reachable, then retry`)
   }
 
   close (): Promise<void> {

@@ -94,6 +94,22 @@ export class RedisProxy {
     this.#pairs.clear()
   }
 
+  /**
+   * sever() for one connection only: the one whose side towards Redis uses
+   * local port `port` (the port CLIENT LIST shows in its `addr`). The others
+   * go on answering.
+   */
+  severOne (port: number): boolean {
+    for (const pair of this.#pairs) {
+      if (pair[1].localPort !== port) continue
+      this.#hold(pair)
+      this.#severed.add(pair)
+      this.#pairs.delete(pair)
+      return true
+    }
+    return false
+  }
+
   /** Traffic flows again; what waited while paused is delivered. */
   open (): void {
     const was = this.#mode
