@@ -91,6 +91,9 @@ export class Runtime {
   #closed = false
   /** start() has not succeeded yet: store changes wait for it instead of loading a state before the bootstrap */
   #starting = false
+  /** `reload`s the stores asked for (they reconnected and may have missed changes), and how many a full rebuild has covered */
+  #reloadsAsked = 0
+  #reloadsDone = 0
   readonly #stores: Stores
   readonly #log: FastifyBaseLogger
   readonly #debounceMs: number
@@ -121,11 +124,22 @@ export class Runtime {
     return this.#loaded
   }
 
+  /**
+   * false from a `reload` (the stores reconnected: changes made meanwhile
+   * through other gateways were not heard) until a full rebuild started after
+   * it succeeds: until then the state may miss changes older than the
+   * protocol's 1 s, so exchanges are refused rather than decided on it.
+   */
+  get current (): boolean {
+    return this.#reloadsDone === this.#reloadsAsked
+  }
+
   /** Starts following store changes; every change is live within debounceMs plus a rebuild. */
   watch (): void {
     if (this.#unsubscribe !== null) return
     this.#unsubscribe = this.#stores.subscribe((change: StoreChange) => {
       this.#log.debug({ change }, 'store change')
+      if (change.kind === 'reload') this.#reloadsAsked++
       this.#pending = wider(this.#pending, change.kind === 'plan' ? 'plan' : 'all')
       if (!this.#starting) this.schedule(this.#debounceMs)
     })
@@ -235,6 +249,7 @@ export class Runtime {
       return
     }
     const stores = this.#stores
+    const reloads = this.#reloadsAsked
     const [members, directories, active, disclosures] = await Promise.all([
       stores.members.list(),
       stores.directories.list(),
@@ -257,6 +272,7 @@ export class Runtime {
     for (const d of [...disclosures].sort((a, b) => a.agency < b.agency ? -1 : a.agency > b.agency ? 1 : 0)) disclosureMap.set(d.agency, d)
     this.#state = Object.freeze({ generation: ++this.#generation, members: memberMap, memberDocs, catalog, plan, disclosures: disclosureMap })
     this.#loaded = true
+    this.#reloadsDone = reloads
     this.onRebuild?.(this.#state)
   }
 

@@ -137,3 +137,48 @@ t.test('a start that waited for the stores and then fails otherwise (a bad boots
   t.match(fatal[0], { message: 'bad members file' })
   t.equal(runtime.loaded, false, 'still unready: readyz stays 503')
 })
+
+t.test('after a reload (the stores reconnected) the state is not current until a full rebuild started after it succeeds', async t => {
+  const { stores } = await world(t, {})
+  // the memory stores never reconnect: this one tells a reload when the test says, and can stop answering
+  let tell: (change: { kind: 'reload' }) => void = () => {}
+  let down = false
+  const list = stores.members.list.bind(stores.members)
+  const flaky: Stores = {
+    ...Object.fromEntries((['directories', 'disclosures', 'plans', 'replay', 'quota', 'audit'] as const).map(k => [k, stores[k]])),
+    members: { get: async id => await stores.members.get(id), put: async m => { await stores.members.put(m) }, list: async () => { if (down) throw Object.assign(new Error('Redis does not answer'), { code: 'GOVEX_ERR_UNAVAILABLE' }); return await list() } },
+    admit: async a => await stores.admit(a),
+    subscribe: listener => { tell = listener; return () => {} },
+    ping: async () => { await stores.ping() },
+    close: async () => { await stores.close() }
+  } as Stores
+  const runtime = new Runtime({ stores: flaky, log: silent, debounceMs: 1, retryMs: 20 })
+  t.teardown(() => runtime.close())
+  runtime.watch()
+  await runtime.refresh()
+  t.equal(runtime.current, true, 'current once loaded')
+
+  down = true
+  tell({ kind: 'reload' })
+  t.equal(runtime.current, false, 'not current from the reload on')
+  await sleep(60)
+  t.equal(runtime.current, false, 'rebuilds that fail leave it so')
+  down = false
+  await waitFor(5000, () => runtime.current, current => current)
+  t.pass('current again once a full rebuild succeeds')
+
+  // a rebuild that was under way when the reload came does not count
+  const gates: Array<() => void> = []
+  flaky.members.list = async () => { await new Promise<void>(resolve => gates.push(resolve)); return await list() }
+  const running = runtime.refresh()
+  await waitFor(5000, () => gates.length, n => n === 1)
+  tell({ kind: 'reload' })
+  gates[0]?.()
+  await waitFor(5000, () => gates.length, n => n === 2)
+  t.equal(runtime.current, false, 'the rebuild under way when the reload came finished: still not current')
+  gates[1]?.()
+  await running
+  await waitFor(5000, () => runtime.current, current => current)
+  t.pass('current once the rebuild the reload asked for is done')
+  t.ok(runtime.loaded)
+})
