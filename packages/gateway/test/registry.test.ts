@@ -97,6 +97,42 @@ t.test('directories: an agency submits its own, an operator any; endpoints hidde
   t.same(catalog.resources.map(r => r.id), ['tj.psb:household-registration', 'tj.psb:residents-by-street'])
 })
 
+t.test('a submitted document that breaks rules and does not fit its URL gets one 422 listing every problem', async t => {
+  const h = await harness(t, { activate: false })
+  const op = h.actors.operator.auth()
+  const dir = psbDirectory(h.psb.url)
+  // a rule broken (a resource not prefixed by the agency), the agency unlike the URL's, and the URL's agency unregistered
+  const broken = { ...dir, version: 5, resources: [{ ...dir.resources[0]!, id: 'tj.mca:stolen' }] }
+  let res = await h.app.inject({ method: 'PUT', url: '/v1/directories/tj.tax', headers: op, payload: broken })
+  t.equal(res.statusCode, 422)
+  t.equal(res.json().code, 'GOVEX_ERR_INVALID_DOCUMENT')
+  t.same(res.json().problems.map((p: { code: string }) => p.code).sort(), ['id-mismatch', 'resource-not-prefixed', 'unknown-agency'])
+  t.match(res.json().message, /3 problems/)
+  t.match((await auditRecords(h)).at(-1), { action: 'directory.put', target: 'tj.tax', outcome: 'denied', code: 'GOVEX_ERR_INVALID_DOCUMENT', status: 422 })
+
+  // the two that depend on the URL together, the document itself valid
+  res = await h.app.inject({ method: 'PUT', url: '/v1/directories/tj.tax', headers: op, payload: { ...dir, version: 5 } })
+  t.same(res.json().problems.map((p: { code: string }) => p.code), ['id-mismatch', 'unknown-agency'])
+
+  // alone, each keeps its own message
+  res = await h.app.inject({ method: 'PUT', url: '/v1/directories/tj.mca', headers: op, payload: { ...dir, version: 5 } })
+  t.equal(res.statusCode, 422)
+  t.match(res.json().message, /says tj\.psb but the URL names tj\.mca/)
+  res = await h.app.inject({ method: 'PUT', url: '/v1/disclosures/tj.tax', headers: op, payload: { ...disclosure('tj.tax') } })
+  t.match(res.json(), { statusCode: 422, message: /tj\.tax is not a registered agency/, problems: [{ code: 'unknown-agency' }] })
+
+  // disclosures and members the same way
+  res = await h.app.inject({ method: 'PUT', url: '/v1/disclosures/tj.tax', headers: op, payload: disclosure('tj.psb') })
+  t.same(res.json().problems.map((p: { code: string }) => p.code), ['id-mismatch', 'unknown-agency'])
+  const key = generateKeyPair('tax-k1')
+  res = await h.app.inject({ method: 'PUT', url: '/v1/members/tj.other', headers: op, payload: { id: 'tj.tax', name: 'Tax', roles: ['agency'], keys: [key.publicJwk, key.publicJwk] } })
+  t.same(res.json().problems.map((p: { code: string }) => p.code).sort(), ['duplicate-kid', 'id-mismatch'])
+
+  // a schema failure is still answered alone, as 400
+  res = await h.app.inject({ method: 'PUT', url: '/v1/directories/tj.tax', headers: op, payload: { agency: 'tj.psb' } })
+  t.equal(res.statusCode, 400)
+})
+
 t.test('catalog: search, one resource, lint, endpoints', async t => {
   const h = await harness(t)
   const { mca, psb, operator } = h.actors

@@ -25,7 +25,10 @@ export const RULE_CODES = [
   'duplicate-kid',
   'duplicate-member',
   // disclosure
-  'url-scheme'
+  'url-scheme',
+  // where a document is submitted: the id in its URL, the agency it belongs to
+  'id-mismatch',
+  'unknown-agency'
 ] as const
 
 export type RuleCode = typeof RULE_CODES[number]

@@ -6,7 +6,8 @@ import { DisclosureCatalog, Directory, Member, digestOf, validateDirectory, vali
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Principal } from '../auth.js'
 import type { RouteOptions } from '../context.js'
-import { accepted, idMismatch } from '../documents.js'
+import { acceptedAt, idMismatch } from '../documents.js'
+import type { SubmissionProblem } from '../documents.js'
 import { httpError } from '../errors.js'
 import { AgencyParams, DirectoryReceipt, DisclosureReceipt, MemberParams, errorResponses } from '../http-schemas.js'
 import type { AdminTrail } from '../request-state.js'
@@ -16,14 +17,17 @@ export async function registryRoutes (app: FastifyInstance, { ctx }: RouteOption
   const { stores, runtime, audit, config } = ctx
 
   /** Directories and disclosure catalogs belong to registered agencies only (422 otherwise). */
-  function requireAgency (agencyId: string): void {
+  function unknownAgency (agencyId: string): SubmissionProblem | undefined {
     const agency = runtime.state.members.get(agencyId)
-    if (agency === undefined || !agency.roles.has('agency')) {
-      throw httpError('GOVEX_ERR_INVALID_DOCUMENT', `${agencyId} is not a registered agency: an operator registers it first (PUT /v1/members/${agencyId})`, [
-        { code: 'unknown-agency', path: '/agency', message: 'must be a member with the agency role' }
-      ])
+    if (agency !== undefined && agency.roles.has('agency')) return undefined
+    return {
+      problem: { code: 'unknown-agency', path: '/agency', message: 'must be a member with the agency role' },
+      alone: `${agencyId} is not a registered agency: an operator registers it first (PUT /v1/members/${agencyId})`
     }
   }
+
+  /** The agency a submitted document names, as submitted (the route's schema has checked it is a string). */
+  const agencyOf = (body: unknown): string => (body as { agency: string }).agency
 
   /** After a write: make it live here, record it, then answer. */
   async function committed (request: FastifyRequest, digest: string): Promise<void> {
@@ -52,8 +56,8 @@ export async function registryRoutes (app: FastifyInstance, { ctx }: RouteOption
     config: { roles: ['operator'], audit: 'member.put', auditTarget: 'id' },
     schema: { summary: 'Create or replace a member (public keys, roles)', tags: ['members'], params: MemberParams, body: Member, response: { 200: Member, ...errorResponses(400, 401, 403, 413, 415, 422) } }
   }, async request => {
-    const member = accepted('member', validateMember(request.body))
-    if (member.id !== request.params.id) throw idMismatch('member', '/id', member.id, request.params.id)
+    const id = (request.body as { id: string }).id
+    const member = acceptedAt('member', validateMember(request.body), [id === request.params.id ? undefined : idMismatch('member', '/id', id, request.params.id)])
     await stores.members.put(member)
     await committed(request, digestOf(member))
     return member
@@ -66,9 +70,11 @@ export async function registryRoutes (app: FastifyInstance, { ctx }: RouteOption
     schema: { summary: 'Submit an agency\'s directory (Art. 11): answers { agency, version }', tags: ['directories'], params: AgencyParams, body: Directory, response: { 200: DirectoryReceipt, ...errorResponses(400, 401, 403, 409, 413, 415, 422) } }
   }, async request => {
     const agencyId = request.params.agencyId
-    const directory = accepted('directory', validateDirectory(request.body, { allowHosts: config.upstream.allowHosts }))
-    if (directory.agency !== agencyId) throw idMismatch('directory', '/agency', directory.agency, agencyId)
-    requireAgency(agencyId)
+    const agency = agencyOf(request.body)
+    const directory = acceptedAt('directory', validateDirectory(request.body, { allowHosts: config.upstream.allowHosts }), [
+      agency === agencyId ? undefined : idMismatch('directory', '/agency', agency, agencyId),
+      unknownAgency(agencyId)
+    ])
     const current = await stores.directories.get(agencyId)
     if (current !== undefined && directory.version < current.version) {
       throw httpError('GOVEX_ERR_CONFLICT', `${agencyId}'s directory is at version ${current.version}; submit version ${current.version} or later`)
@@ -94,9 +100,11 @@ export async function registryRoutes (app: FastifyInstance, { ctx }: RouteOption
     schema: { summary: 'Publish an agency\'s disclosure catalog (Art. 14)', tags: ['disclosures'], params: AgencyParams, body: DisclosureCatalog, response: { 200: DisclosureReceipt, ...errorResponses(400, 401, 403, 413, 415, 422) } }
   }, async request => {
     const agencyId = request.params.agencyId
-    const catalog = accepted('disclosure catalog', validateDisclosure(request.body))
-    if (catalog.agency !== agencyId) throw idMismatch('disclosure catalog', '/agency', catalog.agency, agencyId)
-    requireAgency(agencyId)
+    const agency = agencyOf(request.body)
+    const catalog = acceptedAt('disclosure catalog', validateDisclosure(request.body), [
+      agency === agencyId ? undefined : idMismatch('disclosure catalog', '/agency', agency, agencyId),
+      unknownAgency(agencyId)
+    ])
     await stores.disclosures.put(catalog)
     await committed(request, digestOf(catalog))
     return { agency: catalog.agency, entries: catalog.entries.length }
