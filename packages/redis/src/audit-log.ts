@@ -53,8 +53,6 @@ export class RedisAuditLog implements AuditLog {
   readonly #checkpoint: CheckpointOptions | undefined
   #head: Head
   #pending: Pending[] = []
-  /** in the spool file, not yet acknowledged by Redis; while any, new records go to the spool too */
-  #spooled: Sealed[]
   /**
    * the head is not known: Redis has not answered since the log was opened
    * (openDeferred), or an append failed ambiguously with nothing spooled. It is
@@ -72,12 +70,11 @@ export class RedisAuditLog implements AuditLog {
     this.#kick()
   }
 
-  private constructor (options: RedisAuditLogOptions, spool: Spool | undefined, spooled: Sealed[]) {
+  private constructor (options: RedisAuditLogOptions, spool: Spool | undefined) {
     this.gatewayId = options.gatewayId
     this.#client = options.client
     this.#keys = options.keys
     this.#spool = spool
-    this.#spooled = spooled
     this.#maxBatch = options.maxBatch ?? 256
     this.#onError = options.onError ?? (() => {})
     this.#head = { seq: 0, hash: ZERO_DIGEST, tsMs: 0 }
@@ -105,10 +102,8 @@ export class RedisAuditLog implements AuditLog {
     checkVerifyThreads(options.verifyThreads)
     // Redis first: an open that needs it and cannot have it touches no spool
     const last = deferHead ? undefined : await readLast(options.client, options.keys, options.gatewayId)
-    let spool: Spool | undefined
-    let spooled: Sealed[] = []
-    if (options.spoolDir !== undefined) ({ spool, records: spooled } = await Spool.open(options.spoolDir, options.gatewayId))
-    const log = new RedisAuditLog(options, spool, spooled)
+    const spool = options.spoolDir === undefined ? undefined : await Spool.open(options.spoolDir, options.gatewayId)
+    const log = new RedisAuditLog(options, spool)
     if (!deferHead) await log.#continueFrom(last)
     log.#client.on('ready', log.#onReady)
     log.#kick()
@@ -124,9 +119,14 @@ export class RedisAuditLog implements AuditLog {
     return this.#batches
   }
 
-  /** records waiting in the local spool for Redis */
+  /** records waiting in the local spool for Redis; while any, new records go to the spool too */
   get spooled (): number {
-    return this.#spooled.length
+    return this.#spool?.count ?? 0
+  }
+
+  /** @internal spooled records held in memory, read ahead for replay (at most maxBatch, however many are spooled) */
+  get spoolWindow (): number {
+    return this.#spool?.window ?? 0
   }
 
   append (entry: AuditEntry): Promise<AuditRecord> {
@@ -184,7 +184,7 @@ export class RedisAuditLog implements AuditLog {
     }
     for (;;) {
       let replayed = false
-      if (this.#spooled.length > 0 && !this.#staleHead && this.#client.status === 'ready' && !this.#closed && Date.now() >= this.#replayAfter) {
+      if (this.spooled > 0 && !this.#staleHead && this.#client.status === 'ready' && !this.#closed && Date.now() >= this.#replayAfter) {
         replayed = await this.#replayOnce()
         if (!replayed) {
           this.#replayAfter = Date.now() + RETRY_MS
@@ -192,7 +192,7 @@ export class RedisAuditLog implements AuditLog {
         }
       }
       if (this.#pending.length === 0) {
-        if (replayed && this.#spooled.length > 0) continue
+        if (replayed && this.spooled > 0) continue
         return
       }
       await this.#write(this.#pending.splice(0, this.#maxBatch))
@@ -209,7 +209,7 @@ export class RedisAuditLog implements AuditLog {
       }
     }
     const { records, results } = this.#seal(batch)
-    if (this.#spooled.length === 0) {
+    if (this.spooled === 0) {
       try {
         await appendRecords(this.#client, this.#keys, this.gatewayId, records)
         this.#batches++
@@ -246,10 +246,13 @@ export class RedisAuditLog implements AuditLog {
   /** Takes the head Redis holds (`last`); spooled records beyond it continue the chain, the others are in Redis already. */
   async #continueFrom (last: AuditRecord | undefined): Promise<void> {
     let head = last === undefined ? { seq: 0, hash: ZERO_DIGEST, tsMs: 0 } : headOf(last)
-    this.#spooled = this.#spooled.filter(s => s.record.seq > head.seq)
-    const tail = this.#spooled[this.#spooled.length - 1]
-    if (tail !== undefined) head = headOf(tail.record)
-    else if (this.#spool !== undefined && !this.#spool.empty) await this.#spool.clear()
+    const spool = this.#spool
+    if (spool !== undefined) {
+      await spool.dropThrough(head.seq, this.#maxBatch)
+      const tail = spool.tail
+      if (tail !== undefined) head = headOf(tail)
+      else if (!spool.empty) await spool.clear()
+    }
     this.#head = head
     this.#staleHead = false
   }
@@ -261,19 +264,31 @@ export class RedisAuditLog implements AuditLog {
       await spool.write(records)
     } catch (err) {
       // nothing durable; if Redis took an earlier attempt of these seqs, rereading the head sorts it out
-      if (this.#spooled.length === 0) this.#staleHead = true
+      if (spool.count === 0) this.#staleHead = true
       const error = new GovexError('GOVEX_ERR_UNAVAILABLE', `Redis is unreachable and the audit spool ${spool.path} cannot be written: ${(err as Error).message}`, { cause: err })
       for (const p of batch) p.reject(error)
       return
     }
-    for (const record of records) this.#spooled.push(record)
     this.#commit(batch, records, results)
     this.#scheduleRetry()
   }
 
   /** Sends the oldest spooled records to Redis; false when Redis did not take them. */
   async #replayOnce (): Promise<boolean> {
-    const chunk = this.#spooled.slice(0, this.#maxBatch)
+    const spool = this.#spool
+    if (spool === undefined) return true
+    let chunk: Sealed[]
+    try {
+      chunk = await spool.peek(this.#maxBatch)
+    } catch (err) {
+      this.#onError(toGovexError(err, `reading the audit spool ${spool.path}`))
+      return false
+    }
+    if (chunk.length === 0) {
+      // counted but not in the file: nothing is left to send
+      await spool.shift(spool.count).catch(err => this.#onError(toGovexError(err, 'clearing the audit spool')))
+      return true
+    }
     try {
       await appendRecords(this.#client, this.#keys, this.gatewayId, chunk)
     } catch (err) {
@@ -282,14 +297,11 @@ export class RedisAuditLog implements AuditLog {
         : toGovexError(err, 'replaying the audit spool'))
       return false
     }
-    this.#spooled.splice(0, chunk.length)
-    if (this.#spooled.length === 0) {
-      try {
-        await this.#spool?.clear()
-      } catch (err) {
-        // the records are in Redis; a leftover spool is replayed harmlessly (appends are idempotent by seq)
-        this.#onError(toGovexError(err, 'clearing the audit spool'))
-      }
+    try {
+      await spool.shift(chunk.length)
+    } catch (err) {
+      // the records are in Redis; a leftover spool is replayed harmlessly (appends are idempotent by seq)
+      this.#onError(toGovexError(err, 'clearing the audit spool'))
     }
     return true
   }
@@ -298,7 +310,7 @@ export class RedisAuditLog implements AuditLog {
     if (this.#retryTimer !== null || this.#closed) return
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null
-      if (this.#spooled.length > 0) {
+      if (this.spooled > 0) {
         if (this.#client.status === 'ready') {
           this.#replayAfter = 0
           this.#kick()

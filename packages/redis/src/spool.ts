@@ -4,6 +4,10 @@
 // append never resolved, so nobody was told it was durable. A write that fails
 // part-way is cut back off the file at once, and nothing is appended after
 // torn bytes that could not be cut, so a torn line never ends up mid-file.
+//
+// The file is a queue read in order: memory holds the count, the last record
+// (the chain goes on from it) and at most one batch read ahead for replay,
+// however long the outage; open streams the file rather than reading it whole.
 import { mkdir, open, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { GovexError, type AuditRecord } from '@govex/core'
@@ -12,32 +16,54 @@ import type { Sealed } from './audit-append.js'
 /** How the spool opens its file; tests pass one that fails on purpose. */
 export type OpenFile = (path: string, flags: string) => Promise<FileHandle>
 
+interface Read {
+  sealed: Sealed
+  /** byte offset just past its line */
+  end: number
+  /** number of the line after it */
+  next: number
+}
+
+const BLOCK = 64 * 1024
+
 export class Spool {
   /** the file may hold bytes past `size` (a failed write not yet cut back): no append before they are gone */
   #torn = false
+  /** records in the file that Redis has not acknowledged */
+  #count: number
+  #tail: AuditRecord | undefined
+  /** read ahead for replay, not yet acknowledged: the oldest records of the file */
+  #window: Read[] = []
+  /** where reading for the window goes on: byte offset, line number (0: not known) */
+  #readAt = 0
+  #readLine = 1
 
-  private constructor (readonly path: string, private readonly file: FileHandle, private size: number) {}
+  private constructor (readonly path: string, private readonly file: FileHandle, private size: number, count: number, tail: AuditRecord | undefined) {
+    this.#count = count
+    this.#tail = tail
+  }
 
-  /** Opens (or creates) `<dir>/<gatewayId>.jsonl` and returns the records it holds. */
-  static async open (dir: string, gatewayId: string, openFile: OpenFile = open): Promise<{ spool: Spool, records: Sealed[] }> {
+  /** Opens (or creates) `<dir>/<gatewayId>.jsonl`, checking every line it holds without keeping them. */
+  static async open (dir: string, gatewayId: string, openFile: OpenFile = open): Promise<Spool> {
     await mkdir(dir, { recursive: true })
     const path = join(dir, `${gatewayId}.jsonl`)
     const file = await openFile(path, 'a+')
     try {
-      const text = (await file.readFile()).toString('utf8')
-      const end = text.lastIndexOf('\n') + 1
-      if (end < text.length) {
+      const { size } = await file.stat()
+      let count = 0
+      let tail: AuditRecord | undefined
+      let end = 0
+      for await (const read of readLines(file, path, 0, size, 1)) {
+        count++
+        tail = read.sealed.record
+        end = read.end
+      }
+      if (end < size) {
         await file.truncate(end)
         await file.datasync()
       }
-      const records: Sealed[] = []
-      const lines = text.slice(0, end).split('\n')
-      for (let i = 0; i < lines.length; i++) {
-        const sealed = parseLine(lines[i] as string, path, i + 1)
-        if (sealed !== undefined) records.push(sealed)
-      }
       await syncDir(dir)
-      return { spool: new Spool(path, file, end), records }
+      return new Spool(path, file, end, count, tail)
     } catch (err) {
       await file.close()
       throw err
@@ -46,6 +72,21 @@ export class Spool {
 
   get empty (): boolean {
     return this.size === 0
+  }
+
+  /** records in the file that Redis has not acknowledged */
+  get count (): number {
+    return this.#count
+  }
+
+  /** the last record written, while any is unacknowledged */
+  get tail (): AuditRecord | undefined {
+    return this.#count > 0 ? this.#tail : undefined
+  }
+
+  /** records held in memory (read ahead for replay) */
+  get window (): number {
+    return this.#window.length
   }
 
   /** Appends and fsyncs `records`; when it rejects, none of them is in the file. */
@@ -64,12 +105,51 @@ export class Spool {
       throw err
     }
     this.size += Buffer.byteLength(text)
+    this.#count += records.length
+    const last = records[records.length - 1]
+    if (last !== undefined) this.#tail = last.record
   }
 
-  async #cutBack (): Promise<void> {
-    await this.file.truncate(this.size)
-    await this.file.datasync()
-    this.#torn = false
+  /** The oldest `n` unacknowledged records, in file order (read from the file as needed). */
+  async peek (n: number): Promise<Sealed[]> {
+    if (this.#window.length < n && this.#readAt < this.size) {
+      for await (const read of readLines(this.file, this.path, this.#readAt, this.size, this.#readLine)) {
+        this.#window.push(read)
+        this.#readAt = read.end
+        this.#readLine = read.next
+        if (this.#window.length >= n) break
+      }
+    }
+    return this.#window.slice(0, n).map(r => r.sealed)
+  }
+
+  /** The oldest `n` records are in Redis; the file is cleared once none is left (which may reject: they are acknowledged all the same). */
+  async shift (n: number): Promise<void> {
+    this.#window.splice(0, n)
+    this.#count = Math.max(0, this.#count - n)
+    if (this.#count === 0) {
+      // nothing before `size` is read again, even if the clear fails
+      if (this.#readAt !== this.size) this.#readLine = 0
+      this.#window = []
+      this.#readAt = this.size
+      await this.clear()
+    }
+  }
+
+  /** Drops the oldest records up to seq `seq` (Redis holds them already), reading `batch` at a time. */
+  async dropThrough (seq: number, batch: number): Promise<void> {
+    if (this.#count === 0) return
+    if (this.#tail !== undefined && this.#tail.seq <= seq) {
+      await this.shift(this.#count)
+      return
+    }
+    for (;;) {
+      const oldest = await this.peek(batch)
+      const keep = oldest.findIndex(s => s.record.seq > seq)
+      if (keep === 0 || oldest.length === 0) return
+      await this.shift(keep < 0 ? oldest.length : keep)
+      if (keep > 0) return
+    }
   }
 
   /** Called once every spooled record is in Redis. */
@@ -77,6 +157,17 @@ export class Spool {
     await this.file.truncate(0)
     await this.file.datasync()
     this.size = 0
+    this.#torn = false
+    this.#count = 0
+    this.#tail = undefined
+    this.#window = []
+    this.#readAt = 0
+    this.#readLine = 1
+  }
+
+  async #cutBack (): Promise<void> {
+    await this.file.truncate(this.size)
+    await this.file.datasync()
     this.#torn = false
   }
 
@@ -86,11 +177,39 @@ export class Spool {
 }
 
 /**
+ * The whole lines of `file` between byte `from` and `to`, parsed, read a block
+ * at a time; a line cut off by `to` is not yielded (the caller knows from the
+ * last `end` where whole lines stop).
+ */
+async function * readLines (file: FileHandle, path: string, from: number, to: number, firstLine: number): AsyncGenerator<Read> {
+  let lineNo = firstLine
+  let carry = Buffer.alloc(0)
+  let at = from
+  while (at < to) {
+    const block = Buffer.allocUnsafe(Math.min(BLOCK, to - at))
+    const { bytesRead } = await file.read(block, 0, block.length, at)
+    if (bytesRead === 0) return
+    const bytes = carry.length > 0 ? Buffer.concat([carry, block.subarray(0, bytesRead)]) : block.subarray(0, bytesRead)
+    const base = at - carry.length
+    at += bytesRead
+    let start = 0
+    for (let nl = bytes.indexOf(10); nl >= 0; nl = bytes.indexOf(10, start)) {
+      const sealed = parseLine(bytes.toString('utf8', start, nl), path, lineNo, base + start)
+      if (lineNo > 0) lineNo++
+      start = nl + 1
+      if (sealed !== undefined) yield { sealed, end: base + start, next: lineNo }
+    }
+    // copied: the block is not kept alive by a small remainder
+    carry = Buffer.from(bytes.subarray(start))
+  }
+}
+
+/**
  * One spooled line as a record. A line that is not JSON is a write torn by an
  * older version that went on appending after it: the torn bytes were never
  * acknowledged, the whole record after them was, so that one is kept.
  */
-function parseLine (line: string, path: string, lineNo: number): Sealed | undefined {
+function parseLine (line: string, path: string, lineNo: number, offset: number): Sealed | undefined {
   if (line === '') return undefined
   try {
     return { record: JSON.parse(line) as AuditRecord, line }
@@ -106,7 +225,7 @@ function parseLine (line: string, path: string, lineNo: number): Sealed | undefi
     }
     if (isRecord(record)) return { record, line: rest }
   }
-  throw new GovexError('GOVEX_ERR_UNAVAILABLE', `the audit spool ${path} cannot be read: line ${lineNo} is not an audit record; move the file aside to start (its records are not in Redis)`)
+  throw new GovexError('GOVEX_ERR_UNAVAILABLE', `the audit spool ${path} cannot be read: ${lineNo > 0 ? `line ${lineNo}` : `the line at byte ${offset}`} is not an audit record; move the file aside to start (its records are not in Redis)`)
 }
 
 function isRecord (value: unknown): value is AuditRecord {
