@@ -40,16 +40,17 @@ export async function admitInRedis (client: Redis, keys: KeyLayout, admission: A
   return { ok: false, reason: 'quota', ...quotaRefusal(answer) }
 }
 
+// UUIDs are case-insensitive: one id in any spelling is one key, for claim as for admit
 export class RedisReplayGuard implements ReplayGuard {
   constructor (private readonly client: Redis, private readonly keys: KeyLayout) {}
 
   async claim (id: string, windowS: number): Promise<boolean> {
     const seconds = Math.max(1, Math.ceil(windowS))
-    const answer = await guarded('claiming an envelope id in Redis', () => this.client.set(this.keys.replay(id), '1', 'EX', seconds, 'NX'))
+    const answer = await guarded('claiming an envelope id in Redis', () => this.client.set(this.keys.replay(id.toLowerCase()), '1', 'EX', seconds, 'NX'))
     return answer === 'OK'
   }
 
   async release (id: string): Promise<void> {
-    await guarded('releasing an envelope id in Redis', () => this.client.del(this.keys.replay(id)))
+    await guarded('releasing an envelope id in Redis', () => this.client.del(this.keys.replay(id.toLowerCase())))
   }
 }
