@@ -37,6 +37,9 @@ export class ChangeFeed {
   #freshSince = -Infinity
   /** counts connections: an answer from an earlier one says nothing about this one */
   #connection = 0
+  /** the connection whose SUBSCRIBE was answered, and the one with a SUBSCRIBE in flight (-1: none) */
+  #subscribedOn = -1
+  #subscribingOn = -1
 
   /** `subscribed` false: the subscriber is not connected yet; it subscribes (and listeners get `reload`) once it is. */
   constructor (sub: Redis, channel: string, onError: (err: Error) => void, subscribed = true) {
@@ -59,31 +62,52 @@ export class ChangeFeed {
       this.#connected = true
       // ioredis resubscribes on its own; ours is queued behind it, so once it
       // answers no change can slip between the reload and the subscription
-      const answered = this.#answered()
-      sub.subscribe(channel).then(() => {
-        answered()
-        this.#emit({ kind: 'reload' })
-      }, (err: unknown) => {
+      this.#subscribe(true).catch((err: unknown) => {
         this.#onError(err instanceof Error ? err : new Error(String(err)))
-        // a reload now beats none: the gateway still catches up with what is stored
+        // a reload now beats none: the gateway still catches up with what is
+        // stored (and the heartbeat subscribes again, with another reload)
         this.#emit({ kind: 'reload' })
       })
     })
   }
 
+  /**
+   * Subscribes, and starts the heartbeat first: while no SUBSCRIBE has been
+   * answered on the current connection (this one failed, or a reconnect's
+   * did), each beat sends one instead of a PING, so a feed never stays
+   * unfresh — refusing every admission — while Redis answers.
+   */
   async start (): Promise<void> {
-    if (this.#connected) {
-      const answered = this.#answered()
-      await this.#sub.subscribe(this.#channel)
-      answered()
+    this.#heartbeat ??= setInterval(() => { this.#beat() }, HEARTBEAT_MS).unref()
+    if (this.#connected) await this.#subscribe(false)
+  }
+
+  #beat (): void {
+    if (this.#sub.status !== 'ready' || !this.#connected) return
+    if (this.#subscribedOn !== this.#connection) {
+      // what was published before this subscription may be missing: reload once it holds
+      if (this.#subscribingOn !== this.#connection) this.#subscribe(true).catch(() => {})
+      return
     }
-    this.#heartbeat ??= setInterval(() => {
-      // a ping that gets no answer has the connection replaced; one that does keeps the feed fresh
-      if (this.#sub.status === 'ready' && this.#connected) {
-        const answered = this.#answered()
-        this.#sub.ping().then(answered, () => {})
-      }
-    }, HEARTBEAT_MS).unref()
+    // a ping that gets no answer has the connection replaced; one that does keeps the feed fresh
+    const answered = this.#answered()
+    this.#sub.ping().then(answered, () => {})
+  }
+
+  /** SUBSCRIBE on the current connection; once answered the feed is fresh (and listeners get `reload` when asked). */
+  async #subscribe (reload: boolean): Promise<void> {
+    const connection = this.#connection
+    const answered = this.#answered()
+    this.#subscribingOn = connection
+    try {
+      await this.#sub.subscribe(this.#channel)
+    } finally {
+      if (this.#subscribingOn === connection) this.#subscribingOn = -1
+    }
+    if (connection !== this.#connection) return
+    this.#subscribedOn = connection
+    answered()
+    if (reload) this.#emit({ kind: 'reload' })
   }
 
   /** Call before sending a command on the subscriber; call what it returns once the command is answered. */
@@ -95,9 +119,9 @@ export class ChangeFeed {
     }
   }
 
-  /** false while the subscriber is away: changes published now may be missed (a reload follows when it is back) */
+  /** false while the subscriber is away or not subscribed yet: changes published now may be missed (a reload follows) */
   get subscribed (): boolean {
-    return this.#connected && this.#sub.status === 'ready'
+    return this.#connected && this.#sub.status === 'ready' && this.#subscribedOn === this.#connection
   }
 
   /** ms since the newest answered ping was sent (Infinity when none on this connection) */
