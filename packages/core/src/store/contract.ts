@@ -196,6 +196,10 @@ export function storeContract (t: Test, name: string, open: () => Promise<Stores
       t.equal(await replay.claim(id, 60), true, 'a released id can be claimed again')
       t.equal(await replay.claim(id, 60), false)
       await replay.release(randomUUID())
+      // one id in any spelling (UUIDs are case-insensitive), as admission takes it
+      t.equal(await replay.claim(id.toUpperCase(), 60), false, 'the same id upper-cased is a replay')
+      await replay.release(id.toUpperCase())
+      t.equal(await replay.claim(id, 60), true, 'released in any spelling')
 
       const racing = randomUUID()
       const claims = await Promise.all([1, 2, 3, 4, 5].map(() => replay.claim(racing, 60)))

@@ -21,21 +21,22 @@ export class MemoryReplayGuard implements ReplayGuard {
     return this.claimNow(id, windowS)
   }
 
-  /** claim(), synchronously: for an admission that must not interleave with another */
+  /** claim(), synchronously: one id in any spelling (UUIDs are case-insensitive) */
   claimNow (id: string, windowS: number): boolean {
+    id = id.toLowerCase()
     const now = this.#now()
     if (this.#ids.expiryOf(id, now) !== 0) return false
     this.#ids.hold(id, now + windowS * 1000, now)
     return true
   }
 
-  /** holds `id` for its window without asking whether it is held (admission has just asked) */
+  /** holds `id` (lowercase, as admission passes it) for its window without asking whether it is held (admission has just asked) */
   holdNow (id: string, windowS: number): void {
     const now = this.#now()
     this.#ids.hold(id, now + windowS * 1000, now)
   }
 
-  /** whether `id` is claimed and inside its window */
+  /** whether `id` (lowercase, as admission passes it) is claimed and inside its window */
   isHeld (id: string): boolean {
     return this.#ids.expiryOf(id, this.#now()) !== 0
   }
@@ -51,7 +52,7 @@ export class MemoryReplayGuard implements ReplayGuard {
   }
 
   async release (id: string): Promise<void> {
-    this.#ids.drop(id)
+    this.#ids.drop(id.toLowerCase())
   }
 
   /** how many claims are held (expired ones may linger until the next prune) */
