@@ -19,8 +19,9 @@ export const HEARTBEAT_MS = 200
 /**
  * How old the last answered heartbeat may be (from when it was sent): what a
  * silent feed may miss is at most this old, which leaves the rest of the
- * protocol's 1 s to apply a change once heard. Several heartbeats, so a busy
- * event loop does not make a healthy feed look stale.
+ * protocol's 1 s to apply a change once heard. Several heartbeats, so a
+ * busy event loop does not make a healthy feed look stale; one blocked for
+ * more than ~600 ms does, and heals at the next answered heartbeat.
  */
 export const FRESH_MS = 800
 

@@ -45,6 +45,12 @@ export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOption
     trail.caseRef = envelope.caseRef ?? null
     trail.fields = envelope.fields ?? null
 
+    // Fail closed on a view that may miss changes (the stores reconnected and the
+    // reload is not in yet): no decision on it, a denial no more than an allowance.
+    // Checked in the same turn as the state read below.
+    if (!runtime.current) {
+      throw httpError('GOVEX_ERR_UNAVAILABLE', 'this gateway is reloading members, catalog and plans after its connection to the shared store came back; retry shortly')
+    }
     const at = now()
     const state = runtime.state
     const resourceId = request.params.resourceId
@@ -72,11 +78,6 @@ export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOption
     trail.provider = provider
     trail.fields = fields
 
-    // Fail closed on a view that may miss changes (the stores reconnected and the
-    // reload is not in yet): checked in the same turn as the state read above.
-    if (!runtime.current) {
-      throw httpError('GOVEX_ERR_UNAVAILABLE', 'this gateway is reloading members, catalog and plans after its connection to the shared store came back; retry shortly')
-    }
     // The envelope id and the quota are spent together or not at all (Stores.admit),
     // one id in any spelling (UUIDs are case-insensitive).
     const admission = await stores.admit({

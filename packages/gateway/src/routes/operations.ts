@@ -31,6 +31,8 @@ export async function operationRoutes (app: FastifyInstance, { ctx }: RouteOptio
       throw httpError('GOVEX_ERR_UNAVAILABLE', `the stores do not answer (${(err as Error).message}); the gateway refuses exchanges until they do`)
     }
     if (!runtime.loaded) throw httpError('GOVEX_ERR_UNAVAILABLE', 'members, catalog and plan state are not loaded yet; retry shortly')
+    // after a reconnect exchanges are refused until the reload is in: so is readiness, so a load balancer routes elsewhere
+    if (!runtime.current) throw httpError('GOVEX_ERR_UNAVAILABLE', 'members, catalog and plan state are being reloaded after the shared store came back; retry shortly')
     const plan = runtime.state.plan
     return { status: 'ready', plan: plan === null ? null : plan.plan }
   })

@@ -1,0 +1,50 @@
+// fix-reload-refuses: after the shared store reconnects (a `reload` change),
+// the gateway's view may miss changes made elsewhere, so until the full
+// rebuild is in it decides nothing on it — an exchange answers 503 before any
+// check that reads that view (a 403 on a stale plan would be as wrong as a
+// 200) — and readyz answers 503 so a load balancer routes elsewhere (session 6
+// review). Memory stores whose change feed and member list the test drives.
+import t from 'tap'
+import { openMemoryStores } from '@govex/core'
+import type { StoreChange, Stores } from '@govex/core'
+import { harness, envelope, exchange } from './helpers/gateway.js'
+import { waitFor } from './helpers/wait.js'
+
+const HOUSEHOLD = 'tj.psb:household-registration'
+
+t.test('from a reload until the rebuild is in: exchanges and readyz answer 503, then serve again', async t => {
+  const memory = await openMemoryStores({ gatewayId: 'tj.gw.test-1' })
+  const listeners: Array<(change: StoreChange) => void> = []
+  const gates: Array<() => void> = []
+  let hold = false
+  const list = memory.members.list.bind(memory.members)
+  const stores: Stores = {
+    ...memory,
+    members: { ...memory.members, get: memory.members.get.bind(memory.members), put: memory.members.put.bind(memory.members), list: async () => { if (hold) await new Promise<void>(resolve => gates.push(resolve)); return await list() } },
+    subscribe: listener => { listeners.push(listener); return memory.subscribe(listener) }
+  }
+  t.teardown(() => memory.close())
+  const h = await harness(t, { stores })
+
+  let res = await exchange(h, HOUSEHOLD, envelope())
+  t.equal(res.statusCode, 200, 'serving')
+
+  hold = true
+  for (const listener of listeners) listener({ kind: 'reload' })
+  await waitFor(5000, () => gates.length, n => n > 0)
+  res = await exchange(h, HOUSEHOLD, envelope())
+  t.equal(res.statusCode, 503)
+  t.match(res.json(), { code: 'GOVEX_ERR_UNAVAILABLE', message: /reloading/ })
+  // and an exchange the stale view would refuse is not decided on it either
+  res = await exchange(h, HOUSEHOLD, envelope({ purpose: 'not-granted' }))
+  t.equal(res.statusCode, 503, 'no 403 from a stale view')
+  const ready = await h.app.inject({ method: 'GET', url: '/readyz' })
+  t.equal(ready.statusCode, 503)
+  t.equal(ready.json().code, 'GOVEX_ERR_UNAVAILABLE')
+
+  hold = false
+  for (const open of gates.splice(0)) open()
+  await waitFor(5000, async () => (await h.app.inject({ method: 'GET', url: '/readyz' })).statusCode, status => status === 200)
+  res = await exchange(h, HOUSEHOLD, envelope())
+  t.equal(res.statusCode, 200, 'serving again once the rebuild is in')
+})
