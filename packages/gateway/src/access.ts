@@ -7,7 +7,7 @@ import { parseResourceId } from '@govex/core'
 import type { FastifyRequest, onRequestHookHandler } from 'fastify'
 import type { Authenticator, Principal } from './auth.js'
 import { httpError } from './errors.js'
-import type { AdminTrail, ExchangeTrail } from './request-state.js'
+import { stateOf, type AdminTrail, type ExchangeTrail } from './request-state.js'
 
 function exchangeTrail (request: FastifyRequest): ExchangeTrail {
   const resourceId = (request.params as { resourceId?: unknown }).resourceId
@@ -33,7 +33,7 @@ function adminTarget (request: FastifyRequest, param: string | undefined): strin
 }
 
 function allowed (principal: Principal, request: FastifyRequest): boolean {
-  const { roles, ownAgencyParam } = request.govex.config
+  const { roles, ownAgencyParam } = stateOf(request).config
   if (roles === undefined) return true
   for (const role of roles) if (principal.roles.has(role)) return true
   if (ownAgencyParam !== undefined && principal.roles.has('agency')) {
@@ -43,9 +43,10 @@ function allowed (principal: Principal, request: FastifyRequest): boolean {
 }
 
 function refusal (principal: Principal, request: FastifyRequest): string {
-  const { roles, ownAgencyParam } = request.govex.config
+  const { config, route: pattern } = stateOf(request)
+  const { roles, ownAgencyParam } = config
   const needed = (roles ?? []).join(' or ')
-  const route = `${request.method} ${request.govex.route}`
+  const route = `${request.method} ${pattern}`
   if (ownAgencyParam !== undefined) {
     return `${principal.id} may not call ${route} for ${String((request.params as Record<string, unknown>)[ownAgencyParam])}: an agency acts only on its own, otherwise the ${needed} role is needed`
   }
@@ -57,14 +58,15 @@ export function memberHook (authenticator: Authenticator): onRequestHookHandler 
   return function requireMember (request, _reply, next) {
     // an exchange holds its refusal until the body shows the envelope id (see RequestState.deferred)
     const done = (err?: Error): void => {
-      if (err !== undefined && request.govex.config.audit === 'exchange') {
-        request.govex.deferred = err
+      const state = stateOf(request)
+      if (err !== undefined && state.config.audit === 'exchange') {
+        state.deferred = err
         next()
       } else if (err !== undefined) next(err)
       else next()
     }
     const settle = (principal: Principal): void => {
-      const state = request.govex
+      const state = stateOf(request)
       state.principal = principal
       const { audit, auditTarget } = state.config
       if (audit === 'exchange') state.trail = exchangeTrail(request)

@@ -25,7 +25,6 @@ import { clientErrors, frameworkErrors, installHooks } from './hooks.js'
 import { runBootstrap } from './bootstrap.js'
 import { httpError } from './errors.js'
 import type { GatewayContext } from './context.js'
-import type { RequestState } from './request-state.js'
 import { exchangeRoutes } from './routes/exchange.js'
 import { discoveryRoutes } from './routes/discovery.js'
 import { registryRoutes } from './routes/registry.js'
@@ -215,7 +214,7 @@ async function assemble (app: FastifyInstance, options: BuildGatewayOptions, sto
           if (odd !== undefined) {
             // a refused exchange body still names its envelope id: the answer and the record carry it
             // (PROTOCOL.md "Errors"); no route matched (404) means no request state
-            const state = request.govex as RequestState | null
+            const state = request.govex
             if (state?.config.audit === 'exchange') {
               const id = typeof value === 'object' && value !== null ? (value as { id?: unknown }).id : undefined
               if (isEnvelopeId(id)) state.requestId = id

@@ -2,7 +2,7 @@
 // id (the envelope id once the body shows one), the caller, and the audit trail
 // it must leave. Typed onto Fastify's request and route config here.
 import type { AdminAction, ErrorCode, ExchangeDigests, PlanRef, Role } from '@govex/core'
-import type { FastifyContextConfig } from 'fastify'
+import type { FastifyContextConfig, FastifyRequest } from 'fastify'
 import type { Principal } from './auth.js'
 // The OpenAPI keywords (summary, tags) that route schemas carry.
 import type {} from '@fastify/swagger'
@@ -53,12 +53,24 @@ export interface RequestState {
   deferred: Error | null
 }
 
+/**
+ * The state of a request that reached a route: set by the route's first hook
+ * (hooks.ts), so present in every route hook and handler. Null only where no
+ * route matched (the 404 handler, a body parsed for an unknown URL): code
+ * that can run there reads `request.govex` and checks.
+ */
+export function stateOf (request: FastifyRequest): RequestState {
+  const state = request.govex
+  if (state === null) throw new Error(`no request state for ${request.method} ${request.url}: the route was registered without the gateway's hooks`)
+  return state
+}
+
 /** Which requests a route audits: every exchange, or an admin action. */
 export type AuditKind = 'exchange' | AdminAction
 
 declare module 'fastify' {
   interface FastifyRequest {
-    govex: RequestState
+    govex: RequestState | null
   }
   interface FastifyContextConfig {
     /** the route needs no token (public portal, operations) */

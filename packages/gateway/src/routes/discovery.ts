@@ -8,6 +8,7 @@ import type { Principal } from '../auth.js'
 import type { RouteOptions } from '../context.js'
 import { httpError } from '../errors.js'
 import { CatalogQuery, ResourceParams, errorResponses } from '../http-schemas.js'
+import { stateOf } from '../request-state.js'
 
 /** A resource as this caller may see it. */
 export function visibleResource (principal: Principal | null, provider: string, resource: Resource): Resource | Omit<Resource, 'endpoint'> {
@@ -25,7 +26,7 @@ export async function discoveryRoutes (app: FastifyInstance, { ctx }: RouteOptio
   app.get<{ Querystring: { provider?: string, q?: string, classification?: string } }>('/v1/catalog', {
     schema: { summary: 'The compiled catalog (public descriptions)', tags: ['discovery'], querystring: CatalogQuery, response: errorResponses(400, 401) }
   }, async request => {
-    const principal = request.govex.principal
+    const principal = stateOf(request).principal
     const entries = runtime.state.catalog.search(request.query)
     return { resources: entries.map(entry => view(principal, entry)) }
   })
@@ -42,13 +43,13 @@ export async function discoveryRoutes (app: FastifyInstance, { ctx }: RouteOptio
   }, async request => {
     const entry = runtime.state.catalog.get(request.params.resourceId)
     if (entry === undefined) throw httpError('GOVEX_ERR_NOT_FOUND', `resource ${request.params.resourceId} is not in the catalog: see GET /v1/catalog`)
-    return view(request.govex.principal, entry)
+    return view(stateOf(request).principal, entry)
   })
 
   app.get('/v1/grants/mine', {
     schema: { summary: 'The caller\'s grants in the active plan, with fields, purposes, conditions, quota and validity', tags: ['discovery'], response: errorResponses(401) }
   }, async (request) => {
-    const principal = request.govex.principal as Principal
+    const principal = stateOf(request).principal as Principal
     const plan = runtime.state.plan
     if (plan === null) return { consumer: principal.id, plan: null, grants: [] }
     const { validFrom, validUntil } = plan.state

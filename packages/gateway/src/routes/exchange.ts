@@ -12,7 +12,7 @@ import { httpError } from '../errors.js'
 import { ResourceParams, errorResponses } from '../http-schemas.js'
 import { minimise, providerData } from '../minimise.js'
 import { PROVIDER_TOKEN_TTL_S } from '../gateway-key.js'
-import type { ExchangeTrail } from '../request-state.js'
+import { stateOf, type ExchangeTrail } from '../request-state.js'
 
 export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOptions): Promise<void> {
   const { config, stores, runtime, forwarder, key, metrics, audit, now } = ctx
@@ -29,17 +29,19 @@ export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOption
     },
     // The envelope id becomes the request id as soon as the body is parsed, valid or not.
     preValidation: (request, _reply, done) => {
+      const state = stateOf(request)
       const id = (request.body as { id?: unknown } | undefined)?.id
-      if (isEnvelopeId(id)) request.govex.requestId = id
-      const deferred = request.govex.deferred
+      if (isEnvelopeId(id)) state.requestId = id
+      const deferred = state.deferred
       if (deferred !== null) done(deferred)
       else done()
     }
   }, async (request, reply) => {
     const envelope = request.body
-    const principal = request.govex.principal
+    const requestState = stateOf(request)
+    const principal = requestState.principal
     if (principal === null) throw httpError('GOVEX_ERR_UNAUTHENTICATED', 'no authenticated caller')
-    const trail = request.govex.trail as ExchangeTrail
+    const trail = requestState.trail as ExchangeTrail
     trail.purpose = envelope.purpose
     trail.userId = envelope.userId ?? null
     trail.caseRef = envelope.caseRef ?? null

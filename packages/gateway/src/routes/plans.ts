@@ -12,7 +12,7 @@ import type { RouteOptions } from '../context.js'
 import { accepted } from '../documents.js'
 import { httpError } from '../errors.js'
 import { PlanParams, VersionQuery, errorResponses } from '../http-schemas.js'
-import type { AdminTrail } from '../request-state.js'
+import { stateOf, type AdminTrail } from '../request-state.js'
 
 /** The first `max` UTF-16 units, never ending on half a surrogate pair (an audit record cannot hold one). */
 function wellFormedSlice (text: string, max: number): string {
@@ -60,7 +60,7 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
 
   /** Records the lifecycle step, makes it live, audits it. */
   async function stepped (request: FastifyRequest, reply: FastifyReply, next: PlanStateType, expected: PlanStatus, status = 200): Promise<Buffer> {
-    const trail = request.govex.trail as AdminTrail
+    const trail = stateOf(request).trail as AdminTrail
     trail.target = `${next.id}@${next.version}`
     await stores.plans.update(next, expected)
     trail.digest = next.digest
@@ -75,7 +75,7 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
     preValidation: (request, _reply, done) => {
       const body = request.body as { id?: unknown, version?: unknown } | undefined
       if (typeof body?.id === 'string') {
-        (request.govex.trail as AdminTrail).target = wellFormedSlice(body.id, 128) + (Number.isSafeInteger(body.version) ? '@' + String(body.version) : '')
+        (stateOf(request).trail as AdminTrail).target = wellFormedSlice(body.id, 128) + (Number.isSafeInteger(body.version) ? '@' + String(body.version) : '')
       }
       done()
     }
@@ -92,7 +92,7 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
     if (large) await nextTurn()
     const draft = await createPlanStateInTurns(plan)
     if (large) await nextTurn()
-    const trail = request.govex.trail as AdminTrail
+    const trail = stateOf(request).trail as AdminTrail
     trail.target = `${draft.id}@${draft.version}`
     await stores.plans.create(draft)
     trail.digest = draft.digest
@@ -131,9 +131,9 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
         throw httpError('GOVEX_ERR_CONFLICT', `plan ${request.params.id} has no draft to approve (latest version ${latest.version} is ${latest.status}); submit a new version as a draft`)
       }
     }
-    const trail = request.govex.trail as AdminTrail
+    const trail = stateOf(request).trail as AdminTrail
     trail.target = `${draft.id}@${draft.version}`
-    const principal = request.govex.principal as Principal
+    const principal = stateOf(request).principal as Principal
     let approved: PlanStateType
     try {
       approved = approvePlan(draft, { approver: principal.member.member, signature: request.body.signature, at: iso() })
@@ -152,19 +152,19 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
   }, async (request, reply) => {
     if (request.query.version !== undefined) {
       const chosen = await planAt(request)
-      ;(request.govex.trail as AdminTrail).target = `${chosen.id}@${chosen.version}`
+      ;(stateOf(request).trail as AdminTrail).target = `${chosen.id}@${chosen.version}`
       // the lifecycle refuses (409) any status but approved, and says why
       return await stepped(request, reply, activatePlan(chosen, iso()), 'approved')
     }
     const approved = await stores.plans.latestWith(request.params.id, 'approved')
     if (approved === undefined) {
       const latest = await latestOf(request.params.id)
-      ;(request.govex.trail as AdminTrail).target = `${latest.id}@${latest.version}`
+      ;(stateOf(request).trail as AdminTrail).target = `${latest.id}@${latest.version}`
       // Let the lifecycle say why the latest version cannot become active.
       activatePlan(latest, iso())
       throw httpError('GOVEX_ERR_CONFLICT', `plan ${request.params.id} has no approved version to activate: approve a draft first (POST /v1/plans/${request.params.id}/approve)`)
     }
-    ;(request.govex.trail as AdminTrail).target = `${approved.id}@${approved.version}`
+    ;(stateOf(request).trail as AdminTrail).target = `${approved.id}@${approved.version}`
     return await stepped(request, reply, activatePlan(approved, iso()), 'approved')
   })
 
@@ -180,7 +180,7 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
       const active = await stores.plans.getActive()
       target = (active?.id === id ? active : undefined) ?? await stores.plans.latestWith(id, 'approved') ?? await latestOf(id)
     }
-    ;(request.govex.trail as AdminTrail).target = `${target.id}@${target.version}`
+    ;(stateOf(request).trail as AdminTrail).target = `${target.id}@${target.version}`
     return await stepped(request, reply, revokePlan(target, iso()), target.status)
   })
 }

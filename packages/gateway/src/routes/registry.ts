@@ -10,7 +10,7 @@ import { acceptedAt, idMismatch } from '../documents.js'
 import type { SubmissionProblem } from '../documents.js'
 import { httpError } from '../errors.js'
 import { AgencyParams, DirectoryReceipt, DisclosureReceipt, MemberParams, errorResponses } from '../http-schemas.js'
-import type { AdminTrail } from '../request-state.js'
+import { stateOf, type AdminTrail } from '../request-state.js'
 import { visibleResource } from './discovery.js'
 
 export async function registryRoutes (app: FastifyInstance, { ctx }: RouteOptions): Promise<void> {
@@ -31,7 +31,7 @@ export async function registryRoutes (app: FastifyInstance, { ctx }: RouteOption
 
   /** After a write: make it live here, record it, then answer. */
   async function committed (request: FastifyRequest, digest: string): Promise<void> {
-    (request.govex.trail as AdminTrail).digest = digest
+    (stateOf(request).trail as AdminTrail).digest = digest
     await runtime.refresh()
     await audit.record(request, 200, null)
   }
@@ -89,7 +89,7 @@ export async function registryRoutes (app: FastifyInstance, { ctx }: RouteOption
   }, async request => {
     const directory = await stores.directories.get(request.params.agencyId)
     if (directory === undefined) throw httpError('GOVEX_ERR_NOT_FOUND', `${request.params.agencyId} has no directory: check the agency id (GET /v1/catalog lists the providers), or the agency submits one (PUT /v1/directories/${request.params.agencyId})`)
-    const principal = request.govex.principal as Principal
+    const principal = stateOf(request).principal as Principal
     return { ...directory, resources: directory.resources.map(resource => visibleResource(principal, directory.agency, resource)) }
   })
 
