@@ -2,10 +2,12 @@
 // the gateway's view may miss changes made elsewhere, so until the full
 // rebuild is in it decides nothing on it — an exchange answers 503 before any
 // check that reads that view (a 403 on a stale plan would be as wrong as a
-// 200) — and readyz answers 503 so a load balancer routes elsewhere (session 6
-// review). Memory stores whose change feed and member list the test drives.
+// 200), nor authenticates or checks roles on it (a 401 or 403 would be as
+// wrong) — and readyz answers 503 so a load balancer routes elsewhere (session
+// 6 reviews). Memory stores whose change feed and member list the test drives.
 import t from 'tap'
-import { openMemoryStores } from '@govex/core'
+import { randomUUID } from 'node:crypto'
+import { generateKeyPair, openMemoryStores, signJwt } from '@govex/core'
 import type { StoreChange, Stores } from '@govex/core'
 import { harness, envelope, exchange } from './helpers/gateway.js'
 import { waitFor } from './helpers/wait.js'
@@ -38,6 +40,16 @@ t.test('from a reload until the rebuild is in: exchanges and readyz answer 503, 
   // and an exchange the stale view would refuse is not decided on it either
   res = await exchange(h, HOUSEHOLD, envelope({ purpose: 'not-granted' }))
   t.equal(res.statusCode, 503, 'no 403 from a stale view')
+  // nor is a caller: a member (or key, or role) added elsewhere may be what the stale view lacks
+  const stranger = generateKeyPair('tj.newcomer-k1')
+  const iat = Math.floor(Date.now() / 1000)
+  const token = signJwt(stranger.privateJwk, { iss: 'tj.newcomer', aud: 'tj.gw.test-1', iat, exp: iat + 60, jti: randomUUID() })
+  res = await exchange(h, HOUSEHOLD, envelope(), { authorization: 'Bearer ' + token })
+  t.equal(res.statusCode, 503, 'no 401 for a member the stale view does not know')
+  res = await exchange(h, HOUSEHOLD, envelope(), h.actors.operator.auth())
+  t.equal(res.statusCode, 503, 'no 403 for roles the stale view holds')
+  res = await h.app.inject({ method: 'GET', url: '/v1/members', headers: h.actors.operator.auth() })
+  t.equal(res.statusCode, 503, 'nor any /v1 call')
   const ready = await h.app.inject({ method: 'GET', url: '/readyz' })
   t.equal(ready.statusCode, 503)
   t.equal(ready.json().code, 'GOVEX_ERR_UNAVAILABLE')
