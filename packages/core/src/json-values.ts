@@ -43,25 +43,33 @@ export interface ValueProblem {
   message: string
 }
 
-function walk (value: unknown, path: string, depth: number): ValueProblem | undefined {
-  if (typeof value === 'string') {
-    return !isWellFormedText(value) ? { path, message: `holds a lone UTF-16 surrogate (${describe(value.slice(0, 40))}), which is not Unicode text; send well-formed text` } : undefined
-  }
-  if (typeof value === 'number') {
-    return Number.isFinite(value) ? undefined : { path, message: 'is a number too large for JSON to carry; send a smaller number or a string' }
-  }
-  if (typeof value !== 'object' || value === null || depth > 64) return undefined
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = walk(value[i], path + '/' + String(i), depth + 1)
-      if (found !== undefined) return found
+type Step = { value: unknown, path: string } | { badKey: string }
+
+/**
+ * The first unrepresentable value in document order, depth-first without
+ * recursion: a body nested as deep as its size allows is walked to the bottom
+ * (a depth cut-off let `[[[…[1e400]…]]]` through to the provider as null).
+ */
+function walk (root: unknown): ValueProblem | undefined {
+  const stack: Step[] = [{ value: root, path: '' }]
+  for (let step = stack.pop(); step !== undefined; step = stack.pop()) {
+    if ('badKey' in step) return { path: step.badKey, message: 'is a key holding a lone UTF-16 surrogate, which is not Unicode text' }
+    const { value, path } = step
+    if (typeof value === 'string') {
+      if (!isWellFormedText(value)) return { path, message: `holds a lone UTF-16 surrogate (${describe(value.slice(0, 40))}), which is not Unicode text; send well-formed text` }
+    } else if (typeof value === 'number') {
+      if (!Number.isFinite(value)) return { path, message: 'is a number too large for JSON to carry; send a smaller number or a string' }
+    } else if (Array.isArray(value)) {
+      // children pushed last first, so they pop in document order
+      for (let k = value.length - 1; k >= 0; k--) stack.push({ value: value[k], path: path + '/' + String(k) })
+    } else if (typeof value === 'object' && value !== null) {
+      const keys = Object.keys(value)
+      for (let k = keys.length - 1; k >= 0; k--) {
+        const key = keys[k] as string
+        stack.push({ value: (value as Record<string, unknown>)[key], path: path + '/' + escapePointer(key) })
+        if (!isWellFormedText(key)) stack.push({ badKey: path + '/' + escapePointer(describe(key)) })
+      }
     }
-    return undefined
-  }
-  for (const key of Object.keys(value)) {
-    if (!isWellFormedText(key)) return { path: path + '/' + escapePointer(describe(key)), message: 'is a key holding a lone UTF-16 surrogate, which is not Unicode text' }
-    const found = walk((value as Record<string, unknown>)[key], path + '/' + escapePointer(key), depth + 1)
-    if (found !== undefined) return found
   }
   return undefined
 }
@@ -69,5 +77,5 @@ function walk (value: unknown, path: string, depth: number): ValueProblem | unde
 /** The first value of a parsed body that JSON text cannot faithfully hold, or undefined. */
 export function unrepresentable (text: string, value: unknown): ValueProblem | undefined {
   if (!SURROGATE_ESCAPE.test(text) && !BIG_EXPONENT.test(text) && (text.length < 210 || !LONG_DIGITS.test(text))) return undefined
-  return walk(value, '', 0)
+  return walk(value)
 }

@@ -41,6 +41,16 @@ t.test('every spelling of a number that parses as Infinity is found', async t =>
   ), { numRuns: 2000 })
 })
 
+t.test('however deep the value is nested (review, session 6: a depth cut-off at 64 let these through)', async t => {
+  const nest = (inner: string, depth: number): string => '['.repeat(depth) + inner + ']'.repeat(depth)
+  t.match(check(nest('1e400', 66)), { path: '/0'.repeat(66) })
+  t.match(check('{"q":' + nest('"\\ud800"', 5000) + '}'), { path: '/q' + '/0'.repeat(5000) })
+  t.equal(check(nest('1e300', 5000)), undefined, 'nothing wrong: nothing found')
+  // document order: the first problem, as the recursive walk found it
+  t.match(check('[[1,[2,"\\udc00"]],1e999]'), { path: '/0/1/1' })
+  t.match(check('{"a\\ud800":1,"b":1e999}'), { path: '/a\\uD800', message: /key holding/ })
+})
+
 t.test('well-formed text helpers', async t => {
   t.equal(isWellFormedText('a\ud83d\ude00'), true)
   t.equal(isWellFormedText('a\ud800'), false)
