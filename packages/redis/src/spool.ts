@@ -70,8 +70,9 @@ export class Spool {
     }
   }
 
+  /** nothing in the file: no record, and no torn bytes a failed write left (they must be cleared before the chain goes on from Redis) */
   get empty (): boolean {
-    return this.size === 0
+    return this.size === 0 && !this.#torn
   }
 
   /** records in the file that Redis has not acknowledged */
