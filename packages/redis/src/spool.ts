@@ -212,9 +212,11 @@ async function * readLines (file: FileHandle, path: string, from: number, to: nu
  */
 function parseLine (line: string, path: string, lineNo: number, offset: number): Sealed | undefined {
   if (line === '') return undefined
+  let whole: unknown
   try {
-    return { record: JSON.parse(line) as AuditRecord, line }
+    whole = JSON.parse(line)
   } catch {}
+  if (isRecord(whole)) return { record: whole, line }
   // only the start of the whole record parses through to the end of the line
   for (let at = line.indexOf('{', 1); at > 0; at = line.indexOf('{', at + 1)) {
     const rest = line.slice(at)

@@ -138,4 +138,11 @@ t.test('a spool an older version tore mid-file still opens: the torn bytes go, t
   const bad = t.testdir()
   await writeFile(join(bad, 'tj.gw.disk.jsonl'), `${(one as Sealed).line}\nnot json\n${(two as Sealed).line}\n`)
   await t.rejects(Spool.open(bad, 'tj.gw.disk'), { code: 'GOVEX_ERR_UNAVAILABLE', message: /tj\.gw\.disk\.jsonl cannot be read: line 2 / })
+
+  // JSON that is no audit record is named the same way, not met later as a TypeError
+  for (const odd of ['{}', 'null', '[1]']) {
+    const other = t.testdir()
+    await writeFile(join(other, 'tj.gw.disk.jsonl'), `${(one as Sealed).line}\n${odd}\n${(two as Sealed).line}\n`)
+    await t.rejects(Spool.open(other, 'tj.gw.disk'), { code: 'GOVEX_ERR_UNAVAILABLE', message: /cannot be read: line 2 / }, odd)
+  }
 })
