@@ -53,8 +53,21 @@ function refusal (principal: Principal, request: FastifyRequest): string {
   return `${route} needs the ${needed} role; ${principal.id} has ${[...principal.roles].join(', ')}`
 }
 
-/** The authentication and role hook of a /v1 route. */
-export function memberHook (authenticator: Authenticator): onRequestHookHandler {
+/** The answer while members, catalog and plans are reloaded after the shared store came back (Runtime.current false). */
+export function reloading (): Error {
+  return httpError('GOVEX_ERR_UNAVAILABLE', 'this gateway is reloading members, catalog and plans after its connection to the shared store came back; retry shortly')
+}
+
+/**
+ * The authentication and role hook of a /v1 route. While the view is being
+ * reloaded (`current` false) every call answers 503 and nothing is decided on
+ * that view — a member, key or role added elsewhere may be what it lacks, so
+ * a token it cannot verify answers 503, not 401. A caller it does know is
+ * still authenticated first, so an exchange's 503 is audited as every
+ * authenticated exchange is (the exchange route checks again before
+ * deciding, for a reload that comes in between).
+ */
+export function memberHook (authenticator: Authenticator, current: () => boolean): onRequestHookHandler {
   return function requireMember (request, _reply, next) {
     // an exchange holds its refusal until the body shows the envelope id (see RequestState.deferred)
     const done = (err?: Error): void => {
@@ -71,20 +84,28 @@ export function memberHook (authenticator: Authenticator): onRequestHookHandler 
       const { audit, auditTarget } = state.config
       if (audit === 'exchange') state.trail = exchangeTrail(request)
       else if (audit !== undefined) state.trail = { kind: 'admin', action: audit, target: adminTarget(request, auditTarget), digest: null } satisfies AdminTrail
+      // authenticated on the stale view, so the 503 is audited like any other answer
+      if (!current()) {
+        done(reloading())
+        return
+      }
       if (!allowed(principal, request)) {
         done(httpError('GOVEX_ERR_FORBIDDEN_ROLE', refusal(principal, request)))
         return
       }
       done()
     }
+    const fail = (err: Error): void => {
+      done((err as { code?: unknown }).code === 'GOVEX_ERR_UNAUTHENTICATED' && !current() ? reloading() : err)
+    }
     let result: Principal | Promise<Principal>
     try {
       result = authenticator.authenticate(request)
     } catch (err) {
-      done(err as Error)
+      fail(err as Error)
       return
     }
-    if (result instanceof Promise) result.then(settle, (err: Error) => { done(err) })
+    if (result instanceof Promise) result.then(settle, fail)
     else settle(result)
   }
 }

@@ -238,7 +238,7 @@ async function assemble (app: FastifyInstance, options: BuildGatewayOptions, sto
     audiences: config.audience === undefined ? [config.gatewayId] : [config.gatewayId, config.audience],
     now
   })
-  installHooks(app, ctx, memberHook(authenticator))
+  installHooks(app, ctx, memberHook(authenticator, () => runtime.current))
 
   await app.register(swagger, {
     openapi: {

@@ -46,13 +46,12 @@ function unauthenticated (message: string): Error {
 }
 
 /**
- * Before the first load (Redis down at start) no caller can be known, and
- * during a reload (the shared store came back) the members may be stale: fail
- * closed, 503, not a 401 or 403 decided on a view that may miss a change.
+ * Before the first load (Redis down at start) no caller can be known: fail
+ * closed, 503, not 401. (During a later reload a caller the stale view knows
+ * is still authenticated, so its refusal is audited; see memberHook.)
  */
 function checkLoaded (runtime: Runtime): void {
   if (!runtime.loaded) throw httpError('GOVEX_ERR_UNAVAILABLE', 'the gateway has not loaded its members, catalog and plan yet: its stores do not answer; retry shortly')
-  if (!runtime.current) throw httpError('GOVEX_ERR_UNAVAILABLE', 'this gateway is reloading members, catalog and plans after its connection to the shared store came back; retry shortly')
 }
 
 const BEARER = /^Bearer +([^\s]+) *$/i

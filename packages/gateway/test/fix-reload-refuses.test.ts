@@ -34,9 +34,12 @@ t.test('from a reload until the rebuild is in: exchanges and readyz answer 503, 
   hold = true
   for (const listener of listeners) listener({ kind: 'reload' })
   await waitFor(5000, () => gates.length, n => n > 0)
-  res = await exchange(h, HOUSEHOLD, envelope())
+  const held = envelope()
+  res = await exchange(h, HOUSEHOLD, held)
   t.equal(res.statusCode, 503)
   t.match(res.json(), { code: 'GOVEX_ERR_UNAVAILABLE', message: /reloading/ })
+  // a caller the stale view knows is authenticated all the same: its exchange is audited, as every authenticated one is
+  t.match((await memory.audit.query({}, 1000)).records.at(-1), { kind: 'exchange', id: held.id, consumer: 'tj.mca', outcome: 'error', status: 503, code: 'GOVEX_ERR_UNAVAILABLE' })
   // and an exchange the stale view would refuse is not decided on it either
   res = await exchange(h, HOUSEHOLD, envelope({ purpose: 'not-granted' }))
   t.equal(res.statusCode, 503, 'no 403 from a stale view')

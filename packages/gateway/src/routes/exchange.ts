@@ -13,6 +13,7 @@ import { ResourceParams, errorResponses } from '../http-schemas.js'
 import { minimise, providerData } from '../minimise.js'
 import { PROVIDER_TOKEN_TTL_S } from '../gateway-key.js'
 import { stateOf, type ExchangeTrail } from '../request-state.js'
+import { reloading } from '../access.js'
 
 export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOptions): Promise<void> {
   const { config, stores, runtime, forwarder, key, metrics, audit, now } = ctx
@@ -50,9 +51,7 @@ export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOption
     // Fail closed on a view that may miss changes (the stores reconnected and the
     // reload is not in yet): no decision on it, a denial no more than an allowance.
     // Checked in the same turn as the state read below.
-    if (!runtime.current) {
-      throw httpError('GOVEX_ERR_UNAVAILABLE', 'this gateway is reloading members, catalog and plans after its connection to the shared store came back; retry shortly')
-    }
+    if (!runtime.current) throw reloading()
     const at = now()
     const state = runtime.state
     const resourceId = request.params.resourceId
