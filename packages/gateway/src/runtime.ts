@@ -239,7 +239,7 @@ export class Runtime {
     if (failure !== null) {
       this.#log.error({ err: failure }, this.current
         ? 'could not rebuild members, catalog and plan from the stores; keeping the previous state and retrying'
-        : 'could not reload members, catalog and plan after the shared store came back; exchanges and readyz answer 503 until a reload succeeds; retrying')
+        : 'could not reload members, catalog and plan after the shared store came back; every /v1 call and readyz answer 503 until a reload succeeds; retrying')
       this.schedule(this.#retryMs)
       throw failure
     }

@@ -4,7 +4,7 @@
 // it is fsync'd to the local spool instead and replayed, in order, as soon as
 // Redis is ready again; the chain goes on in the spool, so it stays valid.
 import type { Redis } from 'ioredis'
-import { checkCheckpointOptions, checkpointAfter, checkVerifyThreads, GovexError, sealLine, ZERO_DIGEST } from '@govex/core'
+import { checkCheckpointOptions, checkpointAfter, checkVerifyThreads, GovexError, isoInstant, sealLine, ZERO_DIGEST } from '@govex/core'
 import type { AuditEntry, AuditFilter, AuditLog, AuditPage, AuditRecord, AuditStats, AuditStatsBy, AuditVerifyOptions, AuditVerifyResult, ChainHead, CheckpointOptions } from '@govex/core'
 import { guarded, toGovexError } from './connection.js'
 import { appendRecords, CHAIN_ERROR, lastRecord, type Sealed } from './audit-append.js'
@@ -329,7 +329,7 @@ export class RedisAuditLog implements AuditLog {
     for (const p of batch) {
       // ts never goes back within a chain, whatever the clock does
       tsMs = Math.max(Date.now(), tsMs)
-      const sealed = sealLine(p.entry, { gatewayId: this.gatewayId, seq: ++seq, ts: new Date(tsMs).toISOString(), prevHash: hash })
+      const sealed = sealLine(p.entry, { gatewayId: this.gatewayId, seq: ++seq, ts: isoInstant(tsMs), prevHash: hash })
       hash = sealed.record.hash
       records.push(sealed)
       results.push(sealed.record)

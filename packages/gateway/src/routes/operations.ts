@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import type { RouteOptions } from '../context.js'
 import { httpError } from '../errors.js'
 import { errorResponses } from '../http-schemas.js'
+import { reloading } from '../access.js'
 
 export const READY_TIMEOUT_MS = 2000
 
@@ -32,7 +33,7 @@ export async function operationRoutes (app: FastifyInstance, { ctx }: RouteOptio
     }
     if (!runtime.loaded) throw httpError('GOVEX_ERR_UNAVAILABLE', 'members, catalog and plan state are not loaded yet; retry shortly')
     // after a reconnect exchanges are refused until the reload is in: so is readiness, so a load balancer routes elsewhere
-    if (!runtime.current) throw httpError('GOVEX_ERR_UNAVAILABLE', 'members, catalog and plan state are being reloaded after the shared store came back; retry shortly')
+    if (!runtime.current) throw reloading()
     const plan = runtime.state.plan
     return { status: 'ready', plan: plan === null ? null : plan.plan }
   })
