@@ -286,7 +286,7 @@ export class RedisAuditLog implements AuditLog {
     }
     if (chunk.length === 0) {
       // counted but not in the file: nothing is left to send
-      await spool.shift(spool.count).catch(err => this.#onError(toGovexError(err, 'clearing the audit spool')))
+      await spool.shift(spool.count).catch(err => this.#onError(toGovexError(err, `clearing the audit spool ${spool.path}`)))
       return true
     }
     try {
@@ -301,7 +301,7 @@ export class RedisAuditLog implements AuditLog {
       await spool.shift(chunk.length)
     } catch (err) {
       // the records are in Redis; a leftover spool is replayed harmlessly (appends are idempotent by seq)
-      this.#onError(toGovexError(err, 'clearing the audit spool'))
+      this.#onError(toGovexError(err, `clearing the audit spool ${spool.path}`))
     }
     return true
   }

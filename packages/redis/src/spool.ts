@@ -228,7 +228,7 @@ function parseLine (line: string, path: string, lineNo: number, offset: number):
     }
     if (isRecord(record)) return { record, line: rest }
   }
-  throw new GovexError('GOVEX_ERR_UNAVAILABLE', `the audit spool ${path} cannot be read: ${lineNo > 0 ? `line ${lineNo}` : `the line at byte ${offset}`} is not an audit record; move the file aside to start (its records are not in Redis)`)
+  throw new GovexError('GOVEX_ERR_UNAVAILABLE', `the audit spool ${path} cannot be read: ${lineNo > 0 ? `line ${lineNo}` : `the line at byte ${offset}`} is not an audit record; repair or remove that line, then start again (every other record in the file is not in Redis yet and is replayed)`)
 }
 
 function isRecord (value: unknown): value is AuditRecord {

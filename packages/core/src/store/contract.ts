@@ -223,6 +223,10 @@ export function storeContract (t: Test, name: string, open: () => Promise<Stores
       t.same(await stores.admit({ id: first, windowS: 60, quota }), { ok: false, reason: 'replay' }, 'a replay')
       t.same(await stores.admit({ id: first.toUpperCase(), windowS: 60, quota }), { ok: false, reason: 'replay' }, 'in any spelling: UUIDs are case-insensitive')
       t.equal(await stores.replay.claim(first, 60), false, 'the id is used for the replay guard too')
+      t.equal(await stores.replay.claim(first.toUpperCase(), 60), false, 'and the guard sees it in any spelling')
+      const claimed = randomUUID()
+      t.equal(await stores.replay.claim(claimed.toUpperCase(), 60), true)
+      t.same(await stores.admit({ id: claimed, windowS: 60 }), { ok: false, reason: 'replay' }, 'admission sees a claim made in another spelling')
       // the replay spent no quota: one request of two is left
       t.same(await stores.admit({ id: randomUUID(), windowS: 60, quota }), { ok: true }, 'the replay counted nothing')
       const refused = randomUUID()
