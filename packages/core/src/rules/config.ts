@@ -32,12 +32,9 @@ export function configProblems (value: unknown): Problem[] {
   const upstream = isPlainObject(value) ? value.upstream : undefined
   const hosts = isPlainObject(upstream) ? upstream.allowHosts : undefined
   if (Array.isArray(hosts)) {
-    hosts.forEach((host, i) => {
-      const path = `/upstream/allowHosts/${i}`
-      // an entry the schema already refuses (not text, too long) is not read as a host
-      if (typeof host !== 'string' || problems.some(p => p.path === path)) return
-      for (const problem of allowHostsProblems([host])) problems.push({ ...problem, path })
-    })
+    // an entry the schema already refuses (not text, too long) is not read as a host as well
+    const refused = new Set(problems.map(p => p.path))
+    problems.push(...allowHostsProblems(hosts.map(String), '/upstream/allowHosts').filter(p => !refused.has(p.path)))
   }
   return problems
 }
