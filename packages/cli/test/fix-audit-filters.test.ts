@@ -46,7 +46,8 @@ t.test('query and export refuse filters that are no ids', async t => {
     [['--consumer', 'CITY.MCA'], /^error: --consumer "CITY\.MCA" is not a member id: write it in lowercase/],
     [['--provider', 'city psb'], /^error: --provider "city psb" is not a member id/],
     [['--resource', 'household-registration'], /^error: --resource "household-registration" is not a resource id: write <provider>:<name>/],
-    [['--gateway', 'GW'], /^error: --gateway "GW" is not a member id/]
+    [['--gateway', 'GW'], /^error: --gateway "GW" is not a member id/],
+    [['--code', 'no-such-code'], /^error: --code "no-such-code" is not a govex error code/]
   ]
   for (const command of ['query', 'export']) {
     for (const [args, message] of cases) {
@@ -60,4 +61,8 @@ t.test('query and export refuse filters that are no ids', async t => {
   const good = await govex(['audit', 'query', '--config', config, '--consumer', 'city.mca', '--resource', 'city.psb:household-registration', '--json'])
   t.equal(good.code, 0)
   t.equal(JSON.parse(good.stdout).records.length, 1, 'well-formed filters find the record')
+  for (const spelling of ['NO_GRANT', 'no-grant', 'GOVEX_ERR_NO_GRANT', 'govex_err_no_grant']) {
+    const byCode = await govex(['audit', 'query', '--config', config, '--code', spelling, '--json'])
+    t.equal(JSON.parse(byCode.stdout).records.length, 1, `--code ${spelling} finds it`)
+  }
 })

@@ -42,5 +42,4 @@ t.test('a store is linted against its own kind, as the gateway checks it at star
   const report = JSON.parse(result.stdout) as { files: Array<{ problems: Array<{ path: string, message: string }> }> }
   const problems = report.files[0]!.problems
   t.same(problems.map(p => [p.path, p.message]), [['/store/dir', 'is required']], 'one problem: the file store lacks dir')
-  t.notMatch(JSON.stringify(problems), /url|redis/, 'not the Redis store\'s problems')
 })

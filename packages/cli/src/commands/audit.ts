@@ -4,7 +4,7 @@ import { createWriteStream } from 'node:fs'
 import type { Command } from 'commander'
 import { Option } from 'commander'
 import { readFile } from 'node:fs/promises'
-import { isMemberId, isResourceId } from '@govex/core'
+import { ERROR_CODES, isMemberId, isResourceId } from '@govex/core'
 import type { AuditFilter, AuditStats, AuditVerifyResult, CheckpointKeys, Member } from '@govex/core'
 import type { Context } from '../context.js'
 import { err, json, out, pathOf } from '../context.js'
@@ -86,9 +86,17 @@ export function filterOf (o: FilterOptions): AuditFilter {
   if (o.userId !== undefined) f.userId = o.userId
   if (o.caseRef !== undefined) f.caseRef = o.caseRef
   if (o.grantId !== undefined) f.grantId = o.grantId
-  if (o.code !== undefined) f.code = o.code.startsWith('GOVEX_ERR_') ? o.code : 'GOVEX_ERR_' + o.code.toUpperCase()
+  if (o.code !== undefined) f.code = errorCodeFilter(o.code)
   if (o.gateway !== undefined) f.gatewayId = memberFilter('--gateway', o.gateway)
   return f
+}
+
+/** `--code`: a PROTOCOL.md code, with or without its GOVEX_ERR_ prefix, in any case; anything else is refused, as no record could match it. */
+function errorCodeFilter (value: string): string {
+  const upper = value.toUpperCase().replaceAll('-', '_')
+  const code = upper.startsWith('GOVEX_ERR_') ? upper : 'GOVEX_ERR_' + upper
+  if (!(code in ERROR_CODES)) throw new CliError(`--code ${JSON.stringify(value)} is not a govex error code; use one of docs/errors.md, e.g. NO_GRANT or GOVEX_ERR_QUOTA`)
+  return code
 }
 
 /**
