@@ -12,20 +12,13 @@ import { optionsError } from './errors.js'
  * { type: 'json' }`, which types `kty` as string): checked to be an Ed25519
  * public key with a `kid` when the verifier is built.
  */
-export interface GatewayPublicJwk {
-  kid: string
-  kty: string
-  crv: string
-  x: string
-  alg?: string
-  use?: string
-}
+export type GatewayPublicJwk = Omit<PublicJwk, 'kty' | 'crv'> & { kty: string, crv: string }
 
 export interface GatewayKey {
   /** the gateway's member id (`iss`) */
   gatewayId: string
   /** its public JWK (with `kid`) */
-  key: PublicJwk | GatewayPublicJwk
+  key: GatewayPublicJwk
 }
 
 export interface VerifyOptions {
