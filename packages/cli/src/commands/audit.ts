@@ -4,7 +4,7 @@ import { createWriteStream } from 'node:fs'
 import type { Command } from 'commander'
 import { Option } from 'commander'
 import { readFile } from 'node:fs/promises'
-import { ERROR_CODES, isMemberId, isResourceId } from '@govex/core'
+import { ERROR_CODES, isMemberId, isResourceId, normalizeFilter } from '@govex/core'
 import type { AuditFilter, AuditStats, AuditVerifyResult, CheckpointKeys, Member } from '@govex/core'
 import type { Context } from '../context.js'
 import { err, json, out, pathOf } from '../context.js'
@@ -48,12 +48,14 @@ function addFilters (cmd: Command): Command {
     .option('--gateway <id>', 'records of this gateway\'s chain')
 }
 
+/** A --from/--to date read as every store and GET /v1/audit read it (core's normalizeFilter): a day, or a time with its zone. */
 function instant (name: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(Date.parse(value))) {
-    throw new CliError(`${name} ${value} is not an ISO 8601 instant; use e.g. 2026-11-27 or 2026-11-27T08:00:00Z`)
+  try {
+    return normalizeFilter({ from: value }).from
+  } catch {
+    throw new CliError(`${name} ${value} is not an ISO 8601 date or date-time with a zone; use e.g. 2026-11-27 or 2026-11-27T08:00:00Z`)
   }
-  return new Date(value).toISOString()
 }
 
 /** --from and --to as instants, refused when from is later (as GET /v1/audit answers 400: an empty answer would read as "nothing happened"). */
