@@ -144,9 +144,10 @@ export class GovexClient<M extends ResourceMap = ResourceMap> {
     const grants = (await this.grantsMine()).filter(g => g.resource === resourceId)
     const listing = grants.filter(g => g.purposes.includes(request.purpose))
     const inForce = listing.filter(g => withinValidity(g, now))
-    // the gateway's order: no grant, or the grant for this purpose outside its validity → NO_GRANT
-    if (grants.length === 0 || (listing.length > 0 && inForce.length === 0)) {
-      return { allowed: false, code: 'GOVEX_ERR_NO_GRANT', message: `${this.memberId} has no active grant for ${resourceId}${listing.length > 0 ? ` for purpose ${request.purpose} now` : ''}` }
+    // the gateway's order: no grant in force for (consumer, resource), or the grant
+    // for this purpose outside its validity → NO_GRANT, before the purpose is looked at
+    if (!grants.some(g => withinValidity(g, now)) || (listing.length > 0 && inForce.length === 0)) {
+      return { allowed: false, code: 'GOVEX_ERR_NO_GRANT', message: `${this.memberId} has no active grant for ${resourceId}${grants.length > 0 ? `${listing.length > 0 ? ` for purpose ${request.purpose}` : ''} now` : ''}` }
     }
     const grant = inForce[0]
     if (grant === undefined) return { allowed: false, code: 'GOVEX_ERR_PURPOSE_NOT_GRANTED', message: `no grant for ${resourceId} lists the purpose ${request.purpose}` }
