@@ -76,6 +76,15 @@ export const ErrorBody = Type.Object({
 }, { description: 'every error: a stable code, a message that says what to do, the request id' })
 
 /**
+ * The OpenAPI `security` of a route that needs no token (the portal,
+ * operations): the document's default asks every route for a Bearer JWT.
+ */
+export const NO_TOKEN: { security: [] } = { security: [] }
+
+/** A 304 answer, documented for routes that honour If-None-Match. */
+export const NotModified = Type.Null({ description: 'Not Modified: the If-None-Match ETag is current; no body' })
+
+/**
  * The error answers a route may give, for its OpenAPI description; every route
  * may also answer 503 GOVEX_ERR_UNAVAILABLE (its stores do not answer, or are not loaded yet).
  */

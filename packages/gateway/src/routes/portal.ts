@@ -5,10 +5,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { RouteOptions } from '../context.js'
 import { httpError } from '../errors.js'
-import { AgencyParams, errorResponses } from '../http-schemas.js'
+import { AgencyParams, NO_TOKEN, NotModified, errorResponses } from '../http-schemas.js'
 import { DisclosurePages, etagMatches } from '../disclosure-page.js'
 import type { Representation } from '../disclosure-page.js'
-import type { DisclosureCatalog } from '@govex/core'
+import { DisclosureCatalog } from '@govex/core'
+import { Type } from '@sinclair/typebox'
+
+/** GET /public/disclosures answers every published catalog. */
+const DisclosureList = Type.Object({ disclosures: Type.Array(DisclosureCatalog) })
 
 const CACHE_CONTROL = 'public, max-age=60, must-revalidate'
 
@@ -71,12 +75,12 @@ export async function portalRoutes (app: FastifyInstance, { ctx }: RouteOptions)
 
   app.get('/public/disclosures', {
     config: { public: true },
-    schema: { summary: 'Every agency\'s disclosure catalog (Art. 14)', tags: ['portal'], response: errorResponses() }
+    schema: { summary: 'Every agency\'s disclosure catalog (Art. 14)', tags: ['portal'], ...NO_TOKEN, response: { 200: DisclosureList, 304: NotModified, ...errorResponses() } }
   }, async (request, reply) => answer(request, reply, current().list()))
 
   app.get<{ Params: { agencyId: string } }>('/public/disclosures/:agencyId', {
     config: { public: true },
-    schema: { summary: 'One agency\'s disclosure catalog: JSON, or a page for Accept: text/html', tags: ['portal'], params: AgencyParams, response: errorResponses(400, 404) }
+    schema: { summary: 'One agency\'s disclosure catalog: JSON, or a page for Accept: text/html', tags: ['portal'], ...NO_TOKEN, params: AgencyParams, response: { 200: DisclosureCatalog, 304: NotModified, ...errorResponses(400, 404) } }
   }, async (request, reply) => {
     const site = current()
     const agency = request.params.agencyId
