@@ -35,8 +35,10 @@ const SYSTEM_MESSAGES: Record<string, string> = {
 export function describeError (err: unknown): { lines: string[], exitCode: number } {
   if (err instanceof CliError) return { lines: [err.message, ...err.details], exitCode: err.exitCode }
   if (isGovexError(err)) {
-    // a message that lists its problems already (the gateway's ConfigError) is printed as is
-    const problems = err.message.includes('\n') ? [] : (err as { problems?: Problem[] }).problems ?? []
+    // a message that lists its problems already (the gateway's ConfigError, its
+    // keyFile check) is printed as is: only problems it does not name are added
+    const listed = err.message.includes('\n') ? [] : (err as { problems?: Problem[] }).problems ?? []
+    const problems = listed.filter(p => !err.message.includes(`${p.path} ${p.message}`))
     return { lines: [err.message, ...problems.map(p => '  ' + formatProblem(p))], exitCode: 1 }
   }
   if (err instanceof Error) {
