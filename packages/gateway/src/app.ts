@@ -4,7 +4,7 @@
 // them current, and wires every route. Decisions are core calls.
 import { randomUUID } from 'node:crypto'
 import Fastify, { LogController } from 'fastify'
-import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { createAjv, isEnvelopeId, unrepresentable } from '@govex/core'
@@ -99,15 +99,31 @@ function loggerOptions (options: BuildGatewayOptions): Pick<FastifyServerOptions
   }
 }
 
-/** Why a body is not JSON, for the 400's problem list (only computed for refused bodies). */
-function jsonProblem (text: string): Error {
-  let reason = 'it contains a __proto__ or constructor.prototype key, which is refused'
+/**
+ * A refused exchange body still names its envelope id when it has one: the
+ * answer and the audit record carry it (PROTOCOL.md "Errors"). No route
+ * matched (404) means no request state.
+ */
+function adoptEnvelopeId (request: FastifyRequest, value: unknown): void {
+  const state = request.govex
+  if (state?.config.audit !== 'exchange') return
+  const id = typeof value === 'object' && value !== null ? (value as { id?: unknown }).id : undefined
+  if (isEnvelopeId(id)) state.requestId = id
+}
+
+/** Why a body is refused by the JSON parser, for the 400's problem list (only computed for refused bodies). */
+function jsonProblem (request: FastifyRequest, text: string): Error {
+  let value: unknown
   try {
-    JSON.parse(text)
+    value = JSON.parse(text)
   } catch (err) {
-    reason = (err as Error).message
+    const reason = (err as Error).message
+    return httpError('GOVEX_ERR_BAD_REQUEST', 'the body is not valid JSON: ' + reason, [{ code: 'json', path: '', message: 'is not valid JSON: ' + reason }])
   }
-  return httpError('GOVEX_ERR_BAD_REQUEST', 'the body is not valid JSON: ' + reason, [{ code: 'json', path: '', message: 'is not valid JSON: ' + reason }])
+  // JSON, refused for prototype poisoning: it may still name its envelope id.
+  adoptEnvelopeId(request, value)
+  const reason = 'it contains a __proto__ or constructor.prototype key, which is refused'
+  return httpError('GOVEX_ERR_BAD_REQUEST', 'the body cannot be used: ' + reason, [{ code: 'json', path: '', message: reason }])
 }
 
 export async function buildGateway (options: BuildGatewayOptions): Promise<FastifyInstance> {
@@ -202,7 +218,7 @@ async function assemble (app: FastifyInstance, options: BuildGatewayOptions, sto
     const large = text.length > LARGE_BODY
     parseJson(request, text, (err, value) => {
       if (err !== null) {
-        done(jsonProblem(text))
+        done(jsonProblem(request, text))
         return
       }
       const check = (): void => {
@@ -212,13 +228,7 @@ async function assemble (app: FastifyInstance, options: BuildGatewayOptions, sto
           // Lone surrogates and overflowing numbers parse, but no digest or audit record can hold them.
           const odd = unrepresentable(text, value)
           if (odd !== undefined) {
-            // a refused exchange body still names its envelope id: the answer and the record carry it
-            // (PROTOCOL.md "Errors"); no route matched (404) means no request state
-            const state = request.govex
-            if (state?.config.audit === 'exchange') {
-              const id = typeof value === 'object' && value !== null ? (value as { id?: unknown }).id : undefined
-              if (isEnvelopeId(id)) state.requestId = id
-            }
+            adoptEnvelopeId(request, value)
             refusal = httpError('GOVEX_ERR_BAD_REQUEST', `the body cannot be used: ${odd.path === '' ? 'it' : odd.path} ${odd.message}`, [{ code: 'unrepresentable', path: odd.path, message: odd.message }])
           }
         } catch (err) {
