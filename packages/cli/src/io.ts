@@ -77,24 +77,50 @@ function closed (out: Output): boolean {
   return out.destroyed === true
 }
 
+/** A stop asked for by a signal: `stopped` resolves with its name; `release` gives the signals back. */
+export interface StopRequest {
+  readonly stopped: Promise<string>
+  release (): void
+}
+
+/**
+ * Listens for the stop of a long-running command from now on: the Io's signal,
+ * or the first SIGINT/SIGTERM of the process. Taken before a slow start, so a
+ * signal during it asks for a clean stop instead of killing the process; a
+ * second signal gets Node's default (the listeners are gone after the first),
+ * so a start that hangs still ends on a second Ctrl-C.
+ */
+export function stopRequest (io: Io): StopRequest {
+  const abort = io.signal
+  if (abort !== undefined) {
+    const stopped = abort.aborted
+      ? Promise.resolve('abort')
+      : new Promise<string>(resolve => { abort.addEventListener('abort', () => { resolve('abort') }, { once: true }) })
+    return { stopped, release: () => {} }
+  }
+  let stop: ((name: NodeJS.Signals) => void) | undefined
+  const release = (): void => {
+    if (stop === undefined) return
+    process.off('SIGINT', stop)
+    process.off('SIGTERM', stop)
+    stop = undefined
+  }
+  const stopped = new Promise<string>(resolve => {
+    stop = (name: NodeJS.Signals): void => {
+      release()
+      resolve(name)
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
+  return { stopped, release }
+}
+
 /**
  * Resolves when the command should stop: the Io's signal, or the first
  * SIGINT/SIGTERM (listeners are registered only while waiting, so short
  * commands keep Node's default Ctrl-C behaviour).
  */
 export function untilStopped (io: Io): Promise<string> {
-  const signal = io.signal
-  if (signal !== undefined) {
-    if (signal.aborted) return Promise.resolve('abort')
-    return new Promise(resolve => { signal.addEventListener('abort', () => { resolve('abort') }, { once: true }) })
-  }
-  return new Promise(resolve => {
-    const stop = (name: NodeJS.Signals): void => {
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
-      resolve(name)
-    }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
-  })
+  return stopRequest(io).stopped
 }

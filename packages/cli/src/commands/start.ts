@@ -2,7 +2,7 @@
 // it cleanly (in-flight requests answered, the audit log flushed).
 import type { Command } from 'commander'
 import type { Context } from '../context.js'
-import { untilStopped } from '../io.js'
+import { stopRequest } from '../io.js'
 import { loadConfigFor } from '../config.js'
 import { gatewayLogger } from '../logging.js'
 import { CliError } from '../errors.js'
@@ -19,22 +19,30 @@ Examples:
 Relative paths in the config resolve against the config file's folder.
 GOVEX_LOG_FORMAT=json keeps JSON logs on a terminal.`)
     .action(async (opts: { config: string }) => {
-      const config = await loadConfigFor(ctx, opts.config)
-      const { startGateway } = await import('@govex/gateway')
-      const logger = gatewayLogger(ctx.io)
+      // from the first moment: a signal while the gateway starts (a second or
+      // more: imports, store, bootstrap) lets the start finish, then stops it
+      const stop = stopRequest(ctx.io)
       let gateway
+      const logger = gatewayLogger(ctx.io)
       try {
-        // our own signal handling: run() returns and the process ends by itself
-        // Fastify takes `stream` among its logger options; pino's LoggerOptions type does not list it
-        gateway = await startGateway(config, { logger: logger.options as StartOptions['logger'], signals: false })
-      } catch (e) {
-        await logger.close()
-        if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-          throw new CliError(`${config.host}:${config.port} is already in use; stop what listens there, or set another port (GOVEX_PORT=8090 or "port" in ${opts.config})`)
+        const config = await loadConfigFor(ctx, opts.config)
+        const { startGateway } = await import('@govex/gateway')
+        try {
+          // our own signal handling: run() returns and the process ends by itself
+          // Fastify takes `stream` among its logger options; pino's LoggerOptions type does not list it
+          gateway = await startGateway(config, { logger: logger.options as StartOptions['logger'], signals: false })
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+            throw new CliError(`${config.host}:${config.port} is already in use; stop what listens there, or set another port (GOVEX_PORT=8090 or "port" in ${opts.config})`)
+          }
+          throw e
         }
+      } catch (e) {
+        stop.release()
+        await logger.close()
         throw e
       }
-      const signal = await untilStopped(ctx.io)
+      const signal = await stop.stopped
       gateway.app.log.info({ signal }, 'stopping: finishing in-flight requests, flushing the audit log')
       await gateway.close()
       gateway.app.log.info('stopped')
