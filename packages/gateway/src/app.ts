@@ -2,6 +2,7 @@
 // call app.inject()). Opens the stores a config names unless given some, runs
 // the bootstrap, loads members, catalog and active plan into memory and keeps
 // them current, and wires every route. Decisions are core calls.
+import { isUtf8 } from 'node:buffer'
 import { randomUUID } from 'node:crypto'
 import Fastify, { LogController } from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify'
@@ -207,12 +208,19 @@ async function assemble (app: FastifyInstance, options: BuildGatewayOptions, sto
   // JSON only: no text/plain parser, so anything but JSON is 415. An empty JSON body reads as no body.
   app.removeAllContentTypeParsers()
   const parseJson = app.getDefaultJsonParser('error', 'error')
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = body as string
-    if (text === '') {
+  // Read as bytes: JSON text is UTF-8 (RFC 8259), and a string decoded by Fastify
+  // would hold U+FFFD where the bytes were not — text nobody sent, forwarded and digested.
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const bytes = body as Buffer
+    if (bytes.length === 0) {
       done(null, undefined)
       return
     }
+    if (!isUtf8(bytes)) {
+      done(httpError('GOVEX_ERR_BAD_REQUEST', 'the body is not valid JSON: it is not UTF-8 text; send JSON encoded as UTF-8', [{ code: 'json', path: '', message: 'is not valid JSON: it is not UTF-8 text' }]))
+      return
+    }
+    const text = bytes.toString('utf8')
     // A large body (a plan of many grants) is parsed, scanned and validated in
     // separate turns of the event loop, so exchanges are served between them.
     const large = text.length > LARGE_BODY

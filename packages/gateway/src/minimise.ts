@@ -2,6 +2,7 @@
 // "Exchange"): 200 with JSON `{ "data": object | array of objects | null }`,
 // anything else a 502 that never repeats the provider's words; then every key
 // outside the granted fields removed, in each record of an array.
+import { isUtf8 } from 'node:buffer'
 import type { ResponseData } from '@govex/core'
 import { httpError } from './errors.js'
 import type { UpstreamAnswer } from './forward.js'
@@ -19,6 +20,8 @@ function refuse (provider: string, why: string): Error {
 /** The `data` of a provider's answer; a coded 502 when the answer is not one. */
 export function providerData (provider: string, answer: UpstreamAnswer): ResponseData {
   if (answer.status !== 200) throw refuse(provider, `HTTP ${answer.status}`)
+  // JSON text is UTF-8 (RFC 8259): decoding other bytes would put U+FFFD in data the provider never sent.
+  if (!isUtf8(answer.body)) throw refuse(provider, 'the body is not UTF-8 text')
   let parsed: unknown
   try {
     parsed = JSON.parse(answer.body.toString('utf8'))
