@@ -5,8 +5,12 @@
 // a file chain as its owner cuts a torn last line, and opening a Redis chain as
 // its owner replays its spool — both writes, which must stay the running
 // gateway's alone. The reader appends nothing; the empty file the file log
-// makes for it is removed on close.
-import { stat, unlink } from 'node:fs/promises'
+// makes for it is removed on close, on SIGINT/SIGTERM (a Ctrl-C during a long
+// export), and, when a reader was killed outright, by the next reader: MODEL.md
+// keeps only the gateways' chains in the audit folder, and a gateway takes
+// every file there for one.
+import { statSync, unlinkSync } from 'node:fs'
+import { readdir, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { FileAuditLog, FileMemberRegistry, verifyFile } from '@govex/core'
 import type { AuditLog, AuditVerifyResult, CheckpointKeys, Member } from '@govex/core'
@@ -32,15 +36,38 @@ export async function openAuditSource (config: ResolvedConfig): Promise<AuditSou
     } catch {
       throw new CliError(`there is no audit log in ${store.dir}: has a gateway run with this config (store.dir)?`)
     }
+    await removeStaleReaders(folder)
     const readerFile = join(folder, readerId + '.jsonl')
-    const audit = await FileAuditLog.open({ dir: store.dir, gatewayId: readerId })
+    const removeOnSignal = (signal: NodeJS.Signals): void => {
+      removeEmpty(readerFile)
+      forget()
+      // then end by the signal, as without this listener
+      process.kill(process.pid, signal)
+    }
+    const forget = (): void => {
+      process.off('SIGINT', removeOnSignal)
+      process.off('SIGTERM', removeOnSignal)
+    }
+    process.on('SIGINT', removeOnSignal)
+    process.on('SIGTERM', removeOnSignal)
+    let audit: AuditLog
+    try {
+      audit = await FileAuditLog.open({ dir: store.dir, gatewayId: readerId })
+    } catch (e) {
+      forget()
+      removeEmpty(readerFile)
+      throw e
+    }
     return {
       audit,
       members: async () => await (await FileMemberRegistry.open({ dir: store.dir })).list(),
       close: async () => {
-        await audit.close()
-        const s = await stat(readerFile).catch(() => undefined)
-        if (s !== undefined && s.size === 0) await unlink(readerFile).catch(() => {})
+        try {
+          await audit.close()
+        } finally {
+          forget()
+          removeEmpty(readerFile)
+        }
       }
     }
   }
@@ -48,6 +75,36 @@ export async function openAuditSource (config: ResolvedConfig): Promise<AuditSou
   const { openRedisStores } = await import('@govex/redis')
   const stores = await openRedisStores({ url: store.url, prefix: store.prefix, gatewayId: readerId })
   return { audit: stores.audit, members: async () => await stores.members.list(), close: async () => { await stores.close() } }
+}
+
+/** Removes a reader's chain file if it holds nothing (a reader appends nothing; a file with records is a chain). */
+function removeEmpty (file: string): void {
+  try {
+    if (statSync(file).size === 0) unlinkSync(file)
+  } catch {}
+}
+
+/** Empty reader files whose process is gone (killed before it could remove its own). */
+async function removeStaleReaders (folder: string): Promise<void> {
+  const names = await readdir(folder).catch(() => [] as string[])
+  for (const name of names) {
+    const match = /^govex-cli\.reader-(\d+)\.jsonl$/.exec(name)
+    if (match === null || isRunning(Number(match[1]))) continue
+    const file = join(folder, name)
+    const s = await stat(file).catch(() => undefined)
+    if (s !== undefined && s.size === 0) await unlink(file).catch(() => {})
+  }
+}
+
+function isRunning (pid: number): boolean {
+  if (pid === process.pid) return true
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    // EPERM: it runs, as another user
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
 }
 
 /** Verifies an exported NDJSON file offline, every gateway chain in it. */
