@@ -36,7 +36,7 @@ export interface CatalogFinding {
 export interface LintReport {
   ok: boolean
   files: FileReport[]
-  /** catalog-wide findings (Art. 9 duplicates, ...): reported, never fatal */
+  /** catalog-wide findings (Art. 9 duplicates, ...): reported, never fixed; they fail the run like any problem */
   catalog: CatalogFinding[]
   /** rules that could not run for want of context, each with what to pass */
   skipped: string[]
