@@ -79,6 +79,24 @@ export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOption
     trail.provider = provider
     trail.fields = fields
 
+    // Built before the admission: a query nested deeper than JSON.stringify can
+    // walk parses, but cannot be forwarded — the caller's 400, spending nothing.
+    let body: Buffer
+    try {
+      body = Buffer.from(JSON.stringify({
+        requestId: envelope.id,
+        consumer: principal.id,
+        resource: resourceId,
+        purpose: envelope.purpose,
+        userId: envelope.userId ?? null,
+        caseRef: envelope.caseRef ?? null,
+        fields,
+        query: envelope.query ?? {}
+      }), 'utf8')
+    } catch {
+      throw httpError('GOVEX_ERR_BAD_REQUEST', 'the envelope\'s query is nested too deeply to be forwarded; send a flatter query', [{ code: 'too-deep', path: '/query', message: 'is nested too deeply to be forwarded' }])
+    }
+
     // The envelope id and the quota are spent together or not at all (Stores.admit),
     // one id in any spelling (UUIDs are case-insensitive).
     const admission = await stores.admit({
@@ -95,16 +113,6 @@ export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOption
       throw err
     }
 
-    const body = Buffer.from(JSON.stringify({
-      requestId: envelope.id,
-      consumer: principal.id,
-      resource: resourceId,
-      purpose: envelope.purpose,
-      userId: envelope.userId ?? null,
-      caseRef: envelope.caseRef ?? null,
-      fields,
-      query: envelope.query ?? {}
-    }), 'utf8')
     const requestDigest = sha256(body)
     const iat = Math.floor(at / 1000)
     const token = key.sign({
@@ -133,17 +141,21 @@ export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOption
     }
     const minimised = minimise(data, fields)
     let responseDigest: string
+    let dataJson: string
     try {
       responseDigest = digestOf(minimised)
+      dataJson = JSON.stringify(minimised)
     } catch {
-      // JSON.parse takes 1e400 (Infinity) and "\ud800"; canonical JSON takes neither: the provider's fault, a 502.
-      throw httpError('GOVEX_ERR_UPSTREAM', `${provider} did not answer as a govex provider (its data holds a number too large for JSON or a lone UTF-16 surrogate); its agency has been told in the gateway log`)
+      // JSON.parse takes 1e400 (Infinity), "\ud800" and any depth; canonical JSON takes neither of the
+      // first two, JSON.stringify not the third: the provider's fault, a 502 — found before the record is sealed.
+      throw httpError('GOVEX_ERR_UPSTREAM', `${provider} did not answer as a govex provider (its data holds a number too large for JSON, a lone UTF-16 surrogate or nesting too deep to pass on); its agency has been told in the gateway log`)
     }
     const digests = { request: requestDigest, response: responseDigest }
     trail.digests = digests
     const record = await audit.record(request, 200, null)
     reply.type('application/json; charset=utf-8')
-    return JSON.stringify({
+    // Nothing that can fail after the record says 200: the data is spliced in as already serialised.
+    const head = JSON.stringify({
       id: randomUUID(),
       requestId: envelope.id,
       resource: resourceId,
@@ -151,10 +163,8 @@ export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOption
       provider,
       plan,
       grantId: grant.id,
-      fields,
-      data: minimised,
-      digests,
-      auditSeq: record?.seq ?? null
+      fields
     })
+    return head.slice(0, -1) + ',"data":' + dataJson + ',"digests":' + JSON.stringify(digests) + ',"auditSeq":' + String(record?.seq ?? null) + '}'
   })
 }
