@@ -34,6 +34,14 @@ export function isEnvelopeId (value: unknown): value is string {
   return typeof value === 'string' && value.length === 36 && envelopeRe.test(value)
 }
 
+/**
+ * The one spelling of an envelope id that replay guards key on: UUIDs are
+ * case-insensitive, so `0193A1C2-…` and `0193a1c2-…` are one envelope.
+ */
+export function envelopeKey (id: string): string {
+  return id.toLowerCase()
+}
+
 export interface ResourceIdParts {
   provider: string
   name: string

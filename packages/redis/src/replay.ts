@@ -3,7 +3,7 @@
 // An exchange's admission checks the id and the grant's quota and spends both
 // in one Lua script: one round trip, and atomic across gateways.
 import type { Redis } from 'ioredis'
-import type { Admission, AdmissionDecision, ReplayGuard } from '@govex/core'
+import { envelopeKey, type Admission, type AdmissionDecision, type ReplayGuard } from '@govex/core'
 import { guarded, LuaScript } from './connection.js'
 import type { KeyLayout } from './keys.js'
 import { QUOTA_REFUSAL_LUA, quotaCommitLua, quotaDecideLua, quotaKeysAndArgs, quotaRefusal } from './quota.js'
@@ -34,7 +34,7 @@ export async function admitInRedis (client: Redis, keys: KeyLayout, admission: A
     ? quotaKeysAndArgs(keys, q.key, q.limits, q.nowMs)
     : { keys: [], args: [0, 0, 0, 0] }
   const answer = await guarded('admitting an exchange in Redis (replay guard and quota)', () =>
-    ADMIT.run(client, [keys.replay(admission.id.toLowerCase()), ...quota.keys], [...quota.args, seconds])) as [number, string?, number?]
+    ADMIT.run(client, [keys.replay(envelopeKey(admission.id)), ...quota.keys], [...quota.args, seconds])) as [number, string?, number?]
   if (answer[0] === 1) return ADMITTED
   if (answer[0] === 2) return REPLAYED
   return { ok: false, reason: 'quota', ...quotaRefusal(answer) }
@@ -46,11 +46,11 @@ export class RedisReplayGuard implements ReplayGuard {
 
   async claim (id: string, windowS: number): Promise<boolean> {
     const seconds = Math.max(1, Math.ceil(windowS))
-    const answer = await guarded('claiming an envelope id in Redis', () => this.client.set(this.keys.replay(id.toLowerCase()), '1', 'EX', seconds, 'NX'))
+    const answer = await guarded('claiming an envelope id in Redis', () => this.client.set(this.keys.replay(envelopeKey(id)), '1', 'EX', seconds, 'NX'))
     return answer === 'OK'
   }
 
   async release (id: string): Promise<void> {
-    await guarded('releasing an envelope id in Redis', () => this.client.del(this.keys.replay(id.toLowerCase())))
+    await guarded('releasing an envelope id in Redis', () => this.client.del(this.keys.replay(envelopeKey(id))))
   }
 }

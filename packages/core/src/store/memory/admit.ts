@@ -4,12 +4,13 @@
 import type { Admission, AdmissionDecision } from '../types.js'
 import type { MemoryReplayGuard } from './replay.js'
 import type { MemoryQuotaCounter } from './quota.js'
+import { envelopeKey } from '../../ids.js'
 
 const ADMITTED: AdmissionDecision = Object.freeze({ ok: true })
 const REPLAYED: AdmissionDecision = Object.freeze({ ok: false, reason: 'replay' })
 
 export function admitInMemory (replay: MemoryReplayGuard, quota: MemoryQuotaCounter, admission: Admission): AdmissionDecision {
-  const id = admission.id.toLowerCase()
+  const id = envelopeKey(admission.id)
   if (replay.isHeld(id)) return REPLAYED
   const q = admission.quota
   if (q !== undefined) {

@@ -3,6 +3,7 @@
 // so memory follows the traffic of one window and never grows without bound.
 import type { ReplayGuard } from '../types.js'
 import { ExpiringIdSet } from './id-set.js'
+import { envelopeKey } from '../../ids.js'
 
 export interface MemoryReplayGuardOptions {
   /** the clock, in ms (tests) */
@@ -23,20 +24,20 @@ export class MemoryReplayGuard implements ReplayGuard {
 
   /** claim(), synchronously: one id in any spelling (UUIDs are case-insensitive) */
   claimNow (id: string, windowS: number): boolean {
-    id = id.toLowerCase()
+    id = envelopeKey(id)
     const now = this.#now()
     if (this.#ids.expiryOf(id, now) !== 0) return false
     this.#ids.hold(id, now + windowS * 1000, now)
     return true
   }
 
-  /** holds `id` (lowercase, as admission passes it) for its window without asking whether it is held (admission has just asked) */
+  /** holds `id` (an envelopeKey(), as admission passes it) for its window without asking whether it is held (admission has just asked) */
   holdNow (id: string, windowS: number): void {
     const now = this.#now()
     this.#ids.hold(id, now + windowS * 1000, now)
   }
 
-  /** whether `id` (lowercase, as admission passes it) is claimed and inside its window */
+  /** whether `id` (an envelopeKey(), as admission passes it) is claimed and inside its window */
   isHeld (id: string): boolean {
     return this.#ids.expiryOf(id, this.#now()) !== 0
   }
@@ -52,7 +53,7 @@ export class MemoryReplayGuard implements ReplayGuard {
   }
 
   async release (id: string): Promise<void> {
-    this.#ids.drop(id.toLowerCase())
+    this.#ids.drop(envelopeKey(id))
   }
 
   /** how many claims are held (expired ones may linger until the next prune) */

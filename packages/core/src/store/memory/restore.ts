@@ -10,6 +10,7 @@ import type { PlanRef } from '../../schemas/envelope.js'
 import type { AuditLog } from '../types.js'
 import type { MemoryReplayGuard } from './replay.js'
 import type { MemoryQuotaCounter } from './quota.js'
+import { envelopeKey } from '../../ids.js'
 
 const DAY_MS = 86_400_000
 
@@ -63,7 +64,7 @@ export async function restoreExchangeGuards (audit: AuditLog, replay: MemoryRepl
     if (!consumedGuards(record)) return
     const at = Date.parse(record.ts)
     if (at + windowMs > now) {
-      replay.seed(record.id.toLowerCase(), at + windowMs)
+      replay.seed(envelopeKey(record.id), at + windowMs)
       ids++
     }
     if (at >= quotaFrom) {
