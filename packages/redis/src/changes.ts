@@ -13,17 +13,17 @@
 // FRESH_MS ago, and the stores refuse admissions (and ping) when it is not,
 // rather than let a gateway go on deciding on a view that may miss a change.
 import type { Redis } from 'ioredis'
-import type { StoreChange } from '@govex/core'
+import { CHANGE_REACH_MS, type StoreChange } from '@govex/core'
 
 export const HEARTBEAT_MS = 200
 /**
  * How old the last answered heartbeat may be (from when it was sent): what a
- * silent feed may miss is at most this old, which leaves the rest of the
+ * silent feed may miss is at most this old, which leaves one heartbeat of the
  * protocol's 1 s to apply a change once heard. Several heartbeats, so a
  * busy event loop does not make a healthy feed look stale; one blocked for
  * more than ~600 ms does, and heals at the next answered heartbeat.
  */
-export const FRESH_MS = 800
+export const FRESH_MS = CHANGE_REACH_MS - HEARTBEAT_MS
 
 const KINDS: ReadonlySet<string> = new Set(['member', 'directory', 'disclosure', 'plan', 'reload'])
 

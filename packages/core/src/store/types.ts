@@ -152,6 +152,9 @@ export interface AuditVerifyOptions {
   onProgress?: ((checked: number) => void) | undefined
 }
 
+/** PROTOCOL.md: every change to members, directories or plans reaches every gateway sharing the store within 1 s */
+export const CHANGE_REACH_MS = 1000
+
 export const AUDIT_STATS_BY = ['consumer', 'provider', 'resource', 'outcome'] as const
 export type AuditStatsBy = typeof AUDIT_STATS_BY[number]
 
@@ -229,7 +232,7 @@ export interface Stores {
   admit (admission: Admission): Promise<AdmissionDecision>
   /**
    * Change notification: called for every change made through any gateway
-   * sharing the store (within 1 s), and with `reload` after a reconnect.
+   * sharing the store (within CHANGE_REACH_MS), and with `reload` after a reconnect.
    * Returns an unsubscribe function.
    */
   subscribe (listener: (change: StoreChange) => void): () => void
