@@ -1,7 +1,8 @@
 // Reading and writing the JSON files the commands take and produce, with
 // errors that name the file and say what is wrong with it.
-import { readFile, writeFile, mkdir, chmod } from 'node:fs/promises'
+import { readFile, writeFile, chmod } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
+import { ensureFolder, folderProblem } from '@govex/core'
 import { CliError } from './errors.js'
 
 export async function readText (file: string, what: string): Promise<string> {
@@ -30,40 +31,13 @@ export interface WriteOptions {
   mode?: number
 }
 
-/**
- * `mkdir -p` that always ends. Node's own recursive mkdir spins forever when a
- * folder exists but cannot hold the one asked for (under /proc every mkdir
- * answers ENOENT while its parent answers EEXIST): here an ENOENT once the
- * parent exists is final.
- */
-async function makeFolder (dir: string): Promise<void> {
-  try {
-    await mkdir(dir)
-    return
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    // a file in the way shows when the file inside it is written (ENOTDIR)
-    if (code === 'EEXIST') return
-    const parent = dirname(dir)
-    if (code !== 'ENOENT' || parent === dir) throw err
-    await makeFolder(parent)
-  }
-  try {
-    await mkdir(dir)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-  }
-}
-
 /** Writes pretty JSON, refusing to overwrite unless `force`, creating the folder. */
 export async function writeJson (file: string, value: unknown, options: WriteOptions = {}): Promise<void> {
   const folder = dirname(resolve(file))
   try {
-    await makeFolder(folder)
+    await ensureFolder(folder)
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    const why = code === 'ENOENT' ? 'this place cannot hold a folder' : code === 'EACCES' ? 'permission denied' : (err as Error).message
-    throw new CliError(`cannot create folder ${folder}: ${why}; choose another place to write to`, { cause: err })
+    throw new CliError(`cannot create folder ${folder}: ${folderProblem(err)}; choose another place to write to`, { cause: err })
   }
   const mode = options.mode ?? 0o644
   try {

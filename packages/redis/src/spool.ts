@@ -8,9 +8,9 @@
 // The file is a queue read in order: memory holds the count, the last record
 // (the chain goes on from it) and at most one batch read ahead for replay,
 // however long the outage; open streams the file rather than reading it whole.
-import { mkdir, open, type FileHandle } from 'node:fs/promises'
+import { open, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
-import { GovexError, type AuditRecord } from '@govex/core'
+import { ensureFolder, folderProblem, GovexError, readLines, type AuditRecord } from '@govex/core'
 import type { Sealed } from './audit-append.js'
 
 /** How the spool opens its file; tests pass one that fails on purpose. */
@@ -23,8 +23,6 @@ interface Read {
   /** number of the line after it */
   next: number
 }
-
-const BLOCK = 64 * 1024
 
 export class Spool {
   /** the file may hold bytes past `size` (a failed write not yet cut back): no append before they are gone */
@@ -45,7 +43,11 @@ export class Spool {
 
   /** Opens (or creates) `<dir>/<gatewayId>.jsonl`, checking every line it holds without keeping them. */
   static async open (dir: string, gatewayId: string, openFile: OpenFile = open): Promise<Spool> {
-    await mkdir(dir, { recursive: true })
+    try {
+      await ensureFolder(dir)
+    } catch (err) {
+      throw new GovexError('GOVEX_ERR_BAD_REQUEST', `the audit spool folder ${dir} cannot be created (${folderProblem(err)}); set store.spoolDir to a folder this process can write`, { cause: err })
+    }
     const path = join(dir, `${gatewayId}.jsonl`)
     const file = await openFile(path, 'a+')
     try {
@@ -53,7 +55,7 @@ export class Spool {
       let count = 0
       let tail: AuditRecord | undefined
       let end = 0
-      for await (const read of readLines(file, path, 0, size, 1)) {
+      for await (const read of readRecords(file, path, 0, size, 1)) {
         count++
         tail = read.sealed.record
         end = read.end
@@ -114,7 +116,7 @@ export class Spool {
   /** The oldest `n` unacknowledged records, in file order (read from the file as needed). */
   async peek (n: number): Promise<Sealed[]> {
     if (this.#window.length < n && this.#readAt < this.size) {
-      for await (const read of readLines(this.file, this.path, this.#readAt, this.size, this.#readLine)) {
+      for await (const read of readRecords(this.file, this.path, this.#readAt, this.size, this.#readLine)) {
         this.#window.push(read)
         this.#readAt = read.end
         this.#readLine = read.next
@@ -178,30 +180,17 @@ export class Spool {
 }
 
 /**
- * The whole lines of `file` between byte `from` and `to`, parsed, read a block
- * at a time; a line cut off by `to` is not yielded (the caller knows from the
- * last `end` where whole lines stop).
+ * The records on whole lines of `file` between byte `from` and `to`; a line
+ * cut off by `to` is not yielded (the caller knows from the last `end` where
+ * whole lines stop).
  */
-async function * readLines (file: FileHandle, path: string, from: number, to: number, firstLine: number): AsyncGenerator<Read> {
+async function * readRecords (file: FileHandle, path: string, from: number, to: number, firstLine: number): AsyncGenerator<Read> {
   let lineNo = firstLine
-  let carry = Buffer.alloc(0)
-  let at = from
-  while (at < to) {
-    const block = Buffer.allocUnsafe(Math.min(BLOCK, to - at))
-    const { bytesRead } = await file.read(block, 0, block.length, at)
-    if (bytesRead === 0) return
-    const bytes = carry.length > 0 ? Buffer.concat([carry, block.subarray(0, bytesRead)]) : block.subarray(0, bytesRead)
-    const base = at - carry.length
-    at += bytesRead
-    let start = 0
-    for (let nl = bytes.indexOf(10); nl >= 0; nl = bytes.indexOf(10, start)) {
-      const sealed = parseLine(bytes.toString('utf8', start, nl), path, lineNo, base + start)
-      if (lineNo > 0) lineNo++
-      start = nl + 1
-      if (sealed !== undefined) yield { sealed, end: base + start, next: lineNo }
-    }
-    // copied: the block is not kept alive by a small remainder
-    carry = Buffer.from(bytes.subarray(start))
+  for await (const line of readLines(file, from, to)) {
+    if (!line.complete) return
+    const sealed = parseLine(line.text, path, lineNo, line.offset)
+    if (lineNo > 0) lineNo++
+    if (sealed !== undefined) yield { sealed, end: line.offset + line.bytes + 1, next: lineNo }
   }
 }
 

@@ -20,7 +20,7 @@ import { FileDirectoryStore } from './file/directories.js'
 import { FileDisclosureStore } from './file/disclosures.js'
 import { FilePlanStore } from './file/plans.js'
 import { FileAuditLog } from './file/audit-log.js'
-import { ensureFolder } from './file/atomic.js'
+import { ensureFolder, folderProblem } from './file/atomic.js'
 import type { CheckpointOptions } from '../audit/checkpoint.js'
 
 /** PROTOCOL.md: an envelope id is refused as a replay within 24 h unless configured otherwise. */
@@ -67,7 +67,11 @@ export async function openFileStores (options: FileStoresOptions): Promise<Store
   checkGatewayId(options.gatewayId)
   const { dir } = options
   if (typeof dir !== 'string' || dir === '') throw new GovexError('GOVEX_ERR_BAD_REQUEST', 'store.dir is missing; set it to the data folder')
-  await ensureFolder(dir)
+  try {
+    await ensureFolder(dir)
+  } catch (err) {
+    throw new GovexError('GOVEX_ERR_BAD_REQUEST', `store.dir ${dir} cannot be created (${folderProblem(err)}); set store.dir to a folder this process can write`, { cause: err })
+  }
   const changes = new Changes()
   const onChange = changes.emit
   const documents = {

@@ -3,7 +3,7 @@
 // either the old document or the new one, never a torn one.
 import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
-import { basename, dirname, join } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 
 const TEMP_SUFFIX = '.tmp'
 
@@ -29,14 +29,51 @@ export async function writeFileAtomic (path: string, text: string | Uint8Array):
   await syncFolder(folder)
 }
 
-/** Creates `folder` (and parents); makes each new folder's entry durable in its parent. */
+/**
+ * Creates `folder` and its missing parents (`mkdir -p`), and makes each new
+ * folder's entry durable in its parent. Rejects with the errno error of the
+ * folder that could not be made.
+ */
 export async function ensureFolder (folder: string): Promise<void> {
-  const created = await mkdir(folder, { recursive: true })
-  if (created === undefined) return
-  for (let level = folder; ; level = dirname(level)) {
-    await syncFolder(dirname(level))
-    if (level === created) break
+  const created: string[] = []
+  await makeFolder(resolve(folder), created)
+  for (const made of created) await syncFolder(dirname(made))
+}
+
+/**
+ * `mkdir -p` that always ends, pushing each folder it made (outermost first).
+ * Node's own recursive mkdir spins forever where a folder exists but cannot
+ * hold the one asked for (under /proc every mkdir answers ENOENT while its
+ * parent answers EEXIST): here an ENOENT once the parent exists is final.
+ * A file in the way shows when something inside it is opened (ENOTDIR).
+ */
+async function makeFolder (folder: string, created: string[]): Promise<void> {
+  try {
+    await mkdir(folder)
+    created.push(folder)
+    return
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EEXIST') return
+    const parent = dirname(folder)
+    if (code !== 'ENOENT' || parent === folder) throw err
+    await makeFolder(parent, created)
   }
+  try {
+    await mkdir(folder)
+    created.push(folder)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+  }
+}
+
+/** Why ensureFolder() failed, in words for an error message that names the folder. */
+export function folderProblem (err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code
+  if (code === 'ENOENT') return 'this place cannot hold a folder'
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied'
+  if (code === 'ENOTDIR') return 'a file is in the way'
+  return (err as Error).message
 }
 
 export async function syncFolder (folder: string): Promise<void> {

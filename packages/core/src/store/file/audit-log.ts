@@ -15,7 +15,7 @@
 // before: on macOS libuv's fdatasync is F_FULLFSYNC, which flushes the drive's
 // cache and an O_DSYNC write does not.
 import { close as closeFd, constants as fsConstants, open as openFd, write as writeFd } from 'node:fs'
-import { mkdir, open, readdir, type FileHandle } from 'node:fs/promises'
+import { open, readdir, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ZERO_DIGEST } from '../../canonical.js'
 import { GovexError } from '../../codes.js'
@@ -33,6 +33,7 @@ import { queryIndex, scanIndex } from '../../audit/paging.js'
 import { compareRecords, matchesFilter, normalizeFilter } from '../../audit/query.js'
 import { readLineBatches, readLineChunks, Spares } from '../../audit/lines.js'
 import { checkVerifyThreads } from '../../audit/verify-pool.js'
+import { ensureFolder } from './atomic.js'
 import { statsFilter, statsOf } from '../../audit/stats.js'
 
 export interface FileAuditLogOptions {
@@ -346,7 +347,7 @@ export class FileAuditLog implements AuditLog {
     const folder = join(options.dir, 'audit')
     const opened: FileHandle[] = []
     try {
-      await mkdir(folder, { recursive: true })
+      await ensureFolder(folder)
       const names = new Set((await readdir(folder)).filter(n => n.endsWith('.jsonl')).map(n => n.slice(0, -6)).filter(isMemberId))
       names.add(options.gatewayId)
       const files: ChainFile[] = []
