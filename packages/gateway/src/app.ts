@@ -175,7 +175,14 @@ async function assemble (app: FastifyInstance, options: BuildGatewayOptions, sto
     if (ownStores) await stores.close()
   })
 
+  let catalog = runtime.state.catalog
   runtime.onRebuild = state => {
+    if (state.catalog !== catalog) {
+      catalog = state.catalog
+      const urls = new Set<string>()
+      for (const entry of catalog.resources.values()) urls.add(entry.resource.endpoint.url)
+      forwarder.retain(urls)
+    }
     metrics.activePlanVersion.reset()
     if (state.plan !== null) metrics.activePlanVersion.set({ plan: state.plan.plan.id }, state.plan.plan.version)
   }

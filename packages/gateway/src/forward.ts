@@ -134,7 +134,7 @@ export class Forwarder {
       this.#pools.set(parsed.origin, pool)
     }
     target = { pool, path: parsed.pathname + parsed.search }
-    // Endpoint URLs come from validated directories, so this map stays as small as the catalog.
+    // Endpoint URLs come from validated directories, and retain() drops those no longer in the catalog.
     this.#targets.set(url, target)
     return target
   }
@@ -162,6 +162,23 @@ export class Forwarder {
         bodyTimeout: timeoutMs
       }, call)
     })
+  }
+
+  /**
+   * Forgets every endpoint URL not in `urls` (those of the catalog just
+   * compiled) and closes the pools no endpoint uses any more, letting their
+   * calls in flight finish: directory updates that move endpoints elsewhere
+   * leave no pool or socket behind.
+   */
+  retain (urls: ReadonlySet<string>): void {
+    for (const url of this.#targets.keys()) if (!urls.has(url)) this.#targets.delete(url)
+    const used = new Set<Pool>()
+    for (const target of this.#targets.values()) used.add(target.pool)
+    for (const [origin, pool] of this.#pools) {
+      if (used.has(pool)) continue
+      this.#pools.delete(origin)
+      pool.close().catch(() => {})
+    }
   }
 
   async close (): Promise<void> {
