@@ -1,7 +1,7 @@
 // Durable document files: each write goes to a temp file in the same folder,
 // is fsync'd, renamed over the target and the folder fsync'd, so a crash leaves
 // either the old document or the new one, never a torn one.
-import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises'
+import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { basename, dirname, join, resolve } from 'node:path'
 
@@ -37,6 +37,9 @@ export async function writeFileAtomic (path: string, text: string | Uint8Array):
 export async function ensureFolder (folder: string): Promise<void> {
   const created: string[] = []
   await makeFolder(resolve(folder), created)
+  if (created.length === 0 && !(await stat(folder)).isDirectory()) {
+    throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${folder}'`), { code: 'ENOTDIR', path: folder })
+  }
   for (const made of created) await syncFolder(dirname(made))
 }
 
