@@ -24,6 +24,9 @@ interface Read {
   next: number
 }
 
+/** read ahead for one replay batch (maxBatch records of a few hundred bytes), not the file log's 1 MiB */
+const BLOCK = 64 * 1024
+
 export class Spool {
   /** the file may hold bytes past `size` (a failed write not yet cut back): no append before they are gone */
   #torn = false
@@ -186,7 +189,7 @@ export class Spool {
  */
 async function * readRecords (file: FileHandle, path: string, from: number, to: number, firstLine: number): AsyncGenerator<Read> {
   let lineNo = firstLine
-  for await (const line of readLines(file, from, to)) {
+  for await (const line of readLines(file, from, to, BLOCK)) {
     if (!line.complete) return
     const sealed = parseLine(line.text, path, lineNo, line.offset)
     if (lineNo > 0) lineNo++

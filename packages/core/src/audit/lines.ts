@@ -16,19 +16,23 @@ export interface FileLine {
 
 const CHUNK = 1 << 20
 
-/** Lines of `fh` from byte `start` up to byte `end` (default: its size when called). */
-export async function * readLines (fh: FileHandle, start = 0, end?: number): AsyncGenerator<FileLine> {
+/**
+ * Lines of `fh` from byte `start` up to byte `end` (default: its size when
+ * called), read `chunk` bytes at a time (a reader that stops early, as the
+ * spool's does after one batch, passes a smaller one so little is read for nothing).
+ */
+export async function * readLines (fh: FileHandle, start = 0, end?: number, chunk = CHUNK): AsyncGenerator<FileLine> {
   const stop = end ?? (await fh.stat()).size
   let carry: Buffer = Buffer.alloc(0)
   /** file offset of carry[0] */
   let base = start
   let position = start
   while (position < stop) {
-    const chunk = Buffer.allocUnsafe(Math.min(CHUNK, stop - position))
-    const { bytesRead } = await fh.read(chunk, 0, chunk.length, position)
+    const block = Buffer.allocUnsafe(Math.min(chunk, stop - position))
+    const { bytesRead } = await fh.read(block, 0, block.length, position)
     if (bytesRead === 0) break
     position += bytesRead
-    const buf = carry.length === 0 ? chunk.subarray(0, bytesRead) : Buffer.concat([carry, chunk.subarray(0, bytesRead)])
+    const buf = carry.length === 0 ? block.subarray(0, bytesRead) : Buffer.concat([carry, block.subarray(0, bytesRead)])
     let from = 0
     for (let nl = buf.indexOf(10); nl !== -1; nl = buf.indexOf(10, from)) {
       yield { text: buf.toString('utf8', from, nl), offset: base + from, bytes: nl - from, complete: true }
