@@ -124,7 +124,7 @@ function jsonProblem (request: FastifyRequest, text: string): Error {
   // JSON, refused for prototype poisoning: it may still name its envelope id.
   adoptEnvelopeId(request, value)
   const reason = 'it contains a __proto__ or constructor.prototype key, which is refused'
-  return httpError('GOVEX_ERR_BAD_REQUEST', 'the body cannot be used: ' + reason, [{ code: 'json', path: '', message: reason }])
+  return httpError('GOVEX_ERR_BAD_REQUEST', `the body cannot be used: ${reason}; remove or rename that key and send again`, [{ code: 'json', path: '', message: reason }])
 }
 
 export async function buildGateway (options: BuildGatewayOptions): Promise<FastifyInstance> {
