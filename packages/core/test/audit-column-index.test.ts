@@ -147,7 +147,9 @@ t.test('every page and every stats walk equals AuditIndex\'s', async t => {
     return true
   }), { numRuns: 400 })
   t.ok(pages > 400, `${pages} pages compared`)
-  t.ok(found > 1000, `${found} rows found by the filters`)
+  // that the filters match rows at all (not a test passing on empty pages): ~1,150 on average
+  // over the random runs, 939 seen at the least; 1000 failed about one run in ten
+  t.ok(found > 500, `${found} rows found by the filters`)
 })
 
 t.test('large: columns grow, ids past 65535 take four bytes, appends out of order land in place', async t => {
