@@ -8,7 +8,7 @@ import Fastify, { LogController } from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import { createAjv, isEnvelopeId, unrepresentable } from '@govex/core'
+import { createAjv, unrepresentable } from '@govex/core'
 import type { Stores } from '@govex/core'
 import type { LoggerOptions } from 'pino'
 import type { ResolvedConfig } from './config.js'
@@ -33,6 +33,7 @@ import { planRoutes } from './routes/plans.js'
 import { auditRoutes } from './routes/audit.js'
 import { portalRoutes } from './routes/portal.js'
 import { operationRoutes } from './routes/operations.js'
+import { adoptEnvelopeId } from './request-state.js'
 
 /** Bodies longer than this (in UTF-16 units) are parsed and checked over several turns of the event loop. */
 const LARGE_BODY = 1024 * 1024
@@ -100,18 +101,6 @@ function loggerOptions (options: BuildGatewayOptions): Pick<FastifyServerOptions
   }
 }
 
-/**
- * A refused exchange body still names its envelope id when it has one: the
- * answer and the audit record carry it (PROTOCOL.md "Errors"). No route
- * matched (404) means no request state.
- */
-function adoptEnvelopeId (request: FastifyRequest, value: unknown): void {
-  const state = request.govex
-  if (state?.config.audit !== 'exchange') return
-  const id = typeof value === 'object' && value !== null ? (value as { id?: unknown }).id : undefined
-  if (isEnvelopeId(id)) state.requestId = id
-}
-
 /** Why a body is refused by the JSON parser, for the 400's problem list (only computed for refused bodies). */
 function jsonProblem (request: FastifyRequest, text: string): Error {
   let value: unknown
@@ -122,7 +111,7 @@ function jsonProblem (request: FastifyRequest, text: string): Error {
     return httpError('GOVEX_ERR_BAD_REQUEST', 'the body is not valid JSON: ' + reason, [{ code: 'json', path: '', message: 'is not valid JSON: ' + reason }])
   }
   // JSON, refused for prototype poisoning: it may still name its envelope id.
-  adoptEnvelopeId(request, value)
+  adoptEnvelopeId(request.govex, value)
   const reason = 'it contains a __proto__ or constructor.prototype key, which is refused'
   return httpError('GOVEX_ERR_BAD_REQUEST', `the body cannot be used: ${reason}; remove or rename that key and send again`, [{ code: 'json', path: '', message: reason }])
 }
@@ -243,7 +232,7 @@ async function assemble (app: FastifyInstance, options: BuildGatewayOptions, sto
           // Lone surrogates and overflowing numbers parse, but no digest or audit record can hold them.
           const odd = unrepresentable(text, value)
           if (odd !== undefined) {
-            adoptEnvelopeId(request, value)
+            adoptEnvelopeId(request.govex, value)
             refusal = httpError('GOVEX_ERR_BAD_REQUEST', `the body cannot be used: ${odd.path === '' ? 'it' : odd.path} ${odd.message}`, [{ code: 'unrepresentable', path: odd.path, message: odd.message }])
           }
         } catch (err) {

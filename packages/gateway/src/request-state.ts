@@ -1,7 +1,7 @@
 // What the gateway knows about one request as it goes through the hooks: its
 // id (the envelope id once the body shows one), the caller, and the audit trail
 // it must leave. Typed onto Fastify's request and route config here.
-import type { AdminAction, ErrorCode, ExchangeDigests, PlanRef, Role } from '@govex/core'
+import { isEnvelopeId, type AdminAction, type ErrorCode, type ExchangeDigests, type PlanRef, type Role } from '@govex/core'
 import type { FastifyContextConfig, FastifyRequest } from 'fastify'
 import type { Principal } from './auth.js'
 // The OpenAPI keywords (summary, tags) that route schemas carry.
@@ -63,6 +63,18 @@ export function stateOf (request: FastifyRequest): RequestState {
   const state = request.govex
   if (state === null) throw new Error(`no request state for ${request.method} ${request.url}: the route was registered without the gateway's hooks`)
   return state
+}
+
+/**
+ * An exchange body's envelope id becomes the request id as soon as the body is
+ * parsed, valid or refused: the answer, x-request-id and the audit record
+ * carry it (PROTOCOL.md "Errors"). No state (no route matched) or another
+ * route: nothing to adopt.
+ */
+export function adoptEnvelopeId (state: RequestState | null, body: unknown): void {
+  if (state?.config.audit !== 'exchange') return
+  const id = typeof body === 'object' && body !== null ? (body as { id?: unknown }).id : undefined
+  if (isEnvelopeId(id)) state.requestId = id
 }
 
 /** Which requests a route audits: every exchange, or an admin action. */

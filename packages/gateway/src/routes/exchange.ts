@@ -4,7 +4,7 @@
 // Only a request that passes every check before the forward consumes its
 // envelope id and its quota.
 import { randomUUID } from 'node:crypto'
-import { RequestEnvelope, ResponseEnvelope, authorize, digestOf, isEnvelopeId, quotaKey, sha256 } from '@govex/core'
+import { RequestEnvelope, ResponseEnvelope, authorize, digestOf, quotaKey, sha256 } from '@govex/core'
 import type { ErrorCode } from '@govex/core'
 import type { FastifyInstance } from 'fastify'
 import type { RouteOptions } from '../context.js'
@@ -12,7 +12,7 @@ import { httpError } from '../errors.js'
 import { ResourceParams, errorResponses } from '../http-schemas.js'
 import { minimise, providerData } from '../minimise.js'
 import { PROVIDER_TOKEN_TTL_S } from '../gateway-key.js'
-import { stateOf, type ExchangeTrail } from '../request-state.js'
+import { adoptEnvelopeId, stateOf, type ExchangeTrail } from '../request-state.js'
 import { reloading } from '../access.js'
 
 export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOptions): Promise<void> {
@@ -31,8 +31,7 @@ export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOption
     // The envelope id becomes the request id as soon as the body is parsed, valid or not.
     preValidation: (request, _reply, done) => {
       const state = stateOf(request)
-      const id = (request.body as { id?: unknown } | undefined)?.id
-      if (isEnvelopeId(id)) state.requestId = id
+      adoptEnvelopeId(state, request.body)
       const deferred = state.deferred
       if (deferred !== null) done(deferred)
       else done()
