@@ -10,7 +10,7 @@
 // keeps only the gateways' chains in the audit folder, and a gateway takes
 // every file there for one.
 import { statSync, unlinkSync } from 'node:fs'
-import { readdir, stat, unlink } from 'node:fs/promises'
+import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { FileAuditLog, FileMemberRegistry, verifyFile } from '@govex/core'
 import type { AuditLog, AuditVerifyResult, CheckpointKeys, Member } from '@govex/core'
@@ -88,11 +88,10 @@ function removeEmpty (file: string): void {
 async function removeStaleReaders (folder: string): Promise<void> {
   const names = await readdir(folder).catch(() => [] as string[])
   for (const name of names) {
-    const match = /^govex-cli\.reader-(\d+)\.jsonl$/.exec(name)
-    if (match === null || isRunning(Number(match[1]))) continue
-    const file = join(folder, name)
-    const s = await stat(file).catch(() => undefined)
-    if (s !== undefined && s.size === 0) await unlink(file).catch(() => {})
+    if (!name.startsWith(READER_ID_PREFIX) || !name.endsWith('.jsonl')) continue
+    const pid = name.slice(READER_ID_PREFIX.length, -'.jsonl'.length)
+    if (!/^\d+$/.test(pid) || isRunning(Number(pid))) continue
+    removeEmpty(join(folder, name))
   }
 }
 
