@@ -9,6 +9,7 @@ import { connect as netConnect, type Socket } from 'node:net'
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls'
 import type { Redis } from 'ioredis'
 import { GovexError, Spares } from '@govex/core'
+import { redisAdvice } from './connection.js'
 
 /** Stream entries read as one block of lines. */
 export interface StreamBlock {
@@ -53,8 +54,9 @@ function command (...args: string[]): Buffer {
   return Buffer.from(text)
 }
 
-function unavailable (message: string, cause?: unknown): GovexError {
-  return new GovexError('GOVEX_ERR_UNAVAILABLE', `${message}; check that Redis is running and reachable, then retry`, { cause })
+/** `reply`: the error Redis answered, when it did (its advice differs: a refused user is not an outage to wait out) */
+function unavailable (message: string, cause?: unknown, reply = ''): GovexError {
+  return new GovexError('GOVEX_ERR_UNAVAILABLE', `${message}; ${redisAdvice(reply)}`, { cause })
 }
 
 /** A RESP2 connection that only reads streams (and authenticates). Requests are answered in order. */
@@ -242,7 +244,7 @@ export class StreamReader {
       const text = acc.toString('utf8', line + 1, cr)
       this.#pos = cr + 2
       if (type === 45) { // -
-        this.#done(request, unavailable(`Redis refused a read of the audit log: ${text}`))
+        this.#done(request, unavailable(`Redis refused a read of the audit log: ${text}`, undefined, text))
         return true
       }
       if (request.kind === 'status') {

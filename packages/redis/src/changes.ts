@@ -14,6 +14,7 @@
 // rather than let a gateway go on deciding on a view that may miss a change.
 import type { Redis } from 'ioredis'
 import { CHANGE_REACH_MS, type StoreChange } from '@govex/core'
+import { toGovexError } from './connection.js'
 
 export const HEARTBEAT_MS = 200
 /**
@@ -24,6 +25,8 @@ export const HEARTBEAT_MS = 200
  * more than ~600 ms does, and heals at the next answered heartbeat.
  */
 export const FRESH_MS = CHANGE_REACH_MS - HEARTBEAT_MS
+
+const SUBSCRIBING = 'subscribing to store changes in Redis'
 
 const KINDS: ReadonlySet<string> = new Set(['member', 'directory', 'disclosure', 'plan', 'reload'])
 
@@ -41,6 +44,8 @@ export class ChangeFeed {
   /** the connection whose SUBSCRIBE was answered, and the one with a SUBSCRIBE in flight (-1: none) */
   #subscribedOn = -1
   #subscribingOn = -1
+  /** the message of the last SUBSCRIBE failure told to onError, until one succeeds: a refusal for good is told once, not every beat */
+  #told: string | null = null
 
   /** `subscribed` false: the subscriber is not connected yet; it subscribes (and listeners get `reload`) once it is. */
   constructor (sub: Redis, channel: string, onError: (err: Error) => void, subscribed = true) {
@@ -64,7 +69,7 @@ export class ChangeFeed {
       // ioredis resubscribes on its own; ours is queued behind it, so once it
       // answers no change can slip between the reload and the subscription
       this.#subscribe(true).catch((err: unknown) => {
-        this.#onError(err instanceof Error ? err : new Error(String(err)))
+        this.#failed(err)
         // a reload now beats none: the gateway still catches up with what is
         // stored (and the heartbeat subscribes again, with another reload)
         this.#emit({ kind: 'reload' })
@@ -80,14 +85,22 @@ export class ChangeFeed {
    */
   async start (): Promise<void> {
     this.#heartbeat ??= setInterval(() => { this.#beat() }, HEARTBEAT_MS).unref()
-    if (this.#connected) await this.#subscribe(false)
+    if (!this.#connected) return
+    try {
+      await this.#subscribe(false)
+    } catch (err) {
+      // the caller is told by the rejection; the heartbeat's retries tell only a different failure
+      const error = toGovexError(err, SUBSCRIBING)
+      this.#told = error.message
+      throw error
+    }
   }
 
   #beat (): void {
     if (this.#sub.status !== 'ready' || !this.#connected) return
     if (this.#subscribedOn !== this.#connection) {
       // what was published before this subscription may be missing: reload once it holds
-      if (this.#subscribingOn !== this.#connection) this.#subscribe(true).catch(() => {})
+      if (this.#subscribingOn !== this.#connection) this.#subscribe(true).catch((err: unknown) => { this.#failed(err) })
       return
     }
     // a ping that gets no answer has the connection replaced; one that does keeps the feed fresh
@@ -107,8 +120,22 @@ export class ChangeFeed {
     }
     if (connection !== this.#connection) return
     this.#subscribedOn = connection
+    this.#told = null
     answered()
     if (reload) this.#emit({ kind: 'reload' })
+  }
+
+  /**
+   * A SUBSCRIBE failed: the feed stays unfresh (exchanges 503, readyz 503)
+   * until one succeeds, so the reason must reach the operator — once, since
+   * the heartbeat retries every HEARTBEAT_MS (a user refused the channel by
+   * an ACL fails the same way each time).
+   */
+  #failed (err: unknown): void {
+    const error = toGovexError(err, SUBSCRIBING)
+    if (error.message === this.#told) return
+    this.#told = error.message
+    this.#onError(error)
   }
 
   /** Call before sending a command on the subscriber; call what it returns once the command is answered. */
@@ -123,6 +150,11 @@ export class ChangeFeed {
   /** false while the subscriber is away or not subscribed yet: changes published now may be missed (a reload follows) */
   get subscribed (): boolean {
     return this.#connected && this.#sub.status === 'ready' && this.#subscribedOn === this.#connection
+  }
+
+  /** why the last SUBSCRIBE failed, with what to do, until one succeeds (null: none failed) */
+  get failure (): string | null {
+    return this.#told
   }
 
   /** ms since the newest answered ping was sent (Infinity when none on this connection) */

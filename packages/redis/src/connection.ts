@@ -106,6 +106,10 @@ export function createClient (options: ConnectionOptions, extra: Partial<RedisOp
 /** Waits for the client's first `ready`, within `ms`; on failure it stops trying unless `keepTrying`. */
 export async function connect (client: Redis, ms: number, url: string, { keepTrying = false } = {}): Promise<void> {
   let timer: NodeJS.Timeout | undefined
+  // a refused AUTH reaches only the 'error' event; connect() then rejects with "Connection is closed."
+  let refused: Error | undefined
+  const onError = (err: Error): void => { if (REFUSALS.has(firstWord(err.message))) refused = err }
+  client.on('error', onError)
   try {
     const connecting = client.connect()
     // a first attempt that fails after the race is decided is not a rejection anyone awaits
@@ -118,9 +122,10 @@ export async function connect (client: Redis, ms: number, url: string, { keepTry
     ])
   } catch (err) {
     if (!keepTrying) client.disconnect()
-    throw unavailable(err, `cannot connect to Redis at ${redactUrl(url)}`)
+    throw unavailable(refused ?? err, `cannot connect to Redis at ${redactUrl(url)}`)
   } finally {
     clearTimeout(timer)
+    client.off('error', onError)
   }
 }
 
@@ -148,9 +153,29 @@ const SCRIPT_CODES: ReadonlyMap<string, ErrorCode> = new Map([
   ['GOVEX_ERR_NOT_FOUND', 'GOVEX_ERR_NOT_FOUND']
 ])
 
+/**
+ * What to do about a Redis error reply that no retry mends: the server
+ * answers, but refuses this user (docs/operator-guide.md, "A Redis user for govex").
+ */
+const REFUSALS: ReadonlyMap<string, string> = new Map([
+  ['NOPERM', 'the Redis user in store.url lacks a permission govex needs (its commands, the keys under store.prefix, the channel <prefix>changes); grant them with ACL SETUSER as docs/operator-guide.md shows'],
+  ['WRONGPASS', 'Redis refused the user or password in store.url; correct them'],
+  ['NOAUTH', 'Redis requires a password: put the user and password in store.url (redis://user:password@host:port/db)']
+])
+
+/** What an operator should do about a failed Redis call, from its error (reply) text. */
+export function redisAdvice (reason: string): string {
+  return REFUSALS.get(firstWord(reason)) ?? 'check that Redis is running and reachable, then retry'
+}
+
+/** An error reply's code: its first word (NOPERM, WRONGPASS, ...) */
+function firstWord (reason: string): string {
+  return reason.split(' ', 1)[0] ?? ''
+}
+
 export function unavailable (err: unknown, what: string): GovexError {
   const reason = err instanceof Error ? err.message : String(err)
-  return new GovexError('GOVEX_ERR_UNAVAILABLE', `${what}: ${reason}; check that Redis is running and reachable, then retry`, { cause: err })
+  return new GovexError('GOVEX_ERR_UNAVAILABLE', `${what}: ${reason}; ${redisAdvice(reason)}`, { cause: err })
 }
 
 /** Maps any failure of a Redis call to a GovexError. */

@@ -89,7 +89,10 @@ export class RedisStores implements Stores {
   }
 
   #stale (): GovexError {
-    if (!this.#feed.subscribed) return new GovexError('GOVEX_ERR_UNAVAILABLE', 'not subscribed to store changes in Redis (yet): changes made through other gateways would be missed; check that Redis is reachable')
+    if (!this.#feed.subscribed) {
+      const failure = this.#feed.failure
+      return new GovexError('GOVEX_ERR_UNAVAILABLE', `not subscribed to store changes in Redis (yet): changes made through other gateways would be missed; ${failure ?? 'check that Redis is reachable'}`)
+    }
     return new GovexError('GOVEX_ERR_UNAVAILABLE', `the store change feed from Redis has not answered for ${Math.round(this.#feed.staleMs)} ms: changes made through other gateways may be missing here, so nothing is decided on them; retry shortly (operators: check that Redis is reachable and that the gateway's event loop is not blocked)`)
   }
 

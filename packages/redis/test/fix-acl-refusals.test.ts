@@ -1,0 +1,60 @@
+// fix-acl-refusals: a Redis that answers but refuses govex's user (an ACL
+// without the change channel, a wrong password) is not an outage to wait out.
+// Before the fix its error said "check that Redis is running and reachable,
+// then retry", a wrong password surfaced as "Connection is closed.", and a
+// gateway (it opens with waitForRedis) whose SUBSCRIBE was refused answered
+// /readyz 503 "check that Redis is reachable" while Redis was reachable, its
+// heartbeat retrying every 200 ms and dropping each failure unseen. Now the
+// error names the setting to change, the heartbeat tells onError of a failure
+// it has not told yet (once, not once a beat), readiness says why, and
+// granting the channel heals the gateway with no restart. Real ACL users on
+// the test Redis, deleted afterwards.
+import t from 'tap'
+import { randomBytes } from 'node:crypto'
+import { needRedis, rawClient, scope, REDIS_URL } from './helpers/redis.js'
+import { eventually, sleep } from './helpers/fixtures.js'
+import { HEARTBEAT_MS } from '../src/changes.js'
+
+function userUrl (user: string, password: string): string {
+  const url = new URL(REDIS_URL)
+  url.username = user
+  url.password = password
+  return url.toString()
+}
+
+if (await needRedis(t)) {
+  const admin = await rawClient(t)
+  const user = `govex-test-acl-${randomBytes(4).toString('hex')}`
+  const password = randomBytes(12).toString('hex')
+  t.teardown(async () => { await admin.call('ACL', 'DELUSER', user) })
+  // every key and command, but no channel
+  await admin.call('ACL', 'SETUSER', user, 'on', `>${password}`, '~*', '+@all', 'resetchannels')
+
+  t.test('a user refused the change channel: the error says to grant it, not to wait', async t => {
+    const s = scope(t, userUrl(user, password))
+    await t.rejects(s.open(), {
+      code: 'GOVEX_ERR_UNAVAILABLE',
+      message: /^subscribing to store changes in Redis: NOPERM .*lacks a permission govex needs .*ACL SETUSER/
+    })
+  })
+
+  t.test('with waitForRedis the refusal is told once, readiness says why, and a grant heals it', async t => {
+    const s = scope(t, userUrl(user, password))
+    const errors: Error[] = []
+    const stores = await s.open({ waitForRedis: true, onError: err => { errors.push(err) }, onWarning: () => {} })
+    await sleep(6 * HEARTBEAT_MS)
+    const refusals = errors.filter(e => /NOPERM/.test(e.message))
+    t.equal(refusals.length, 1, `one report over ${6} heartbeats (${errors.map(e => e.message).join(' | ')})`)
+    t.match(refusals[0]?.message, /ACL SETUSER/, 'it says what to do')
+    await t.rejects(stores.ping(), { code: 'GOVEX_ERR_UNAVAILABLE', message: /not subscribed to store changes .*NOPERM.*ACL SETUSER/ }, 'readiness names the refusal')
+
+    await admin.call('ACL', 'SETUSER', user, `&${s.prefix}*`)
+    await eventually(2000, async () => await stores.ping().then(() => true, () => false), ok => ok)
+    t.pass('granted the channel, the stores are ready with no restart')
+  })
+
+  t.test('a wrong password: the error says to correct store.url', async t => {
+    const s = scope(t, userUrl(user, 'not-the-password'))
+    await t.rejects(s.open(), { code: 'GOVEX_ERR_UNAVAILABLE', message: /WRONGPASS.*correct them/ })
+  })
+}
