@@ -5,6 +5,8 @@
 //   (e) govex full pipeline, file store      (f) govex full pipeline, Redis store
 // and a baseline that splits govex's cost (not in the goals):
 //   (g) a Fastify JSON route + undici: parse, schema, re-serialise, parse the answer
+//   (i) the protocol's floor: (g) plus every step PROTOCOL.md requires of any
+//       implementation, each done the leanest way (bench/gateway/floor.js)
 // (bench/gateway/profile.js splits the rest, step by step, under perf.)
 // Two measures per target: the most it answers (autocannon -c 50, closed loop),
 // and latency at a fixed rate of half the direct maximum (autocannon overallRate).
@@ -146,6 +148,7 @@ try {
   }
   if (want('bare')) targets.push(await nodeTarget('bare', '(b) Fastify 5 + undici 7 Pool.dispatch (bare forwarder)', 'bare.js', [upstreamUrl]))
   if (want('bare-json')) targets.push(await nodeTarget('bare-json', '(g) Fastify JSON route + undici: envelope parsed and schema-checked, re-serialised, answer parsed (no govex steps)', 'bare-json.js', [upstreamUrl]))
+  if (want('floor')) targets.push({ tokens: true, ...await nodeTarget('floor', '(i) the protocol\'s floor: (g) + cached token check, Ed25519-signed provider JWT with the body digest, answer minimised and digested, audit record hashed and made durable (no govex code)', 'floor.js', [upstreamUrl]) })
   if (want('http-proxy')) targets.push(await nodeTarget('http-proxy', '(c) @fastify/http-proxy 11', 'http-proxy.js', [upstreamUrl]))
   if (want('nginx')) {
     const t = await nginxTarget(upstream.port)
@@ -167,9 +170,10 @@ try {
   }
 
   // A govex token carries the same header bytes to every target; each govex checks its own.
-  const anyGovex = targets.find(t => t.govex)
+  // (i) issues tokens of the same shape and length when no govex runs
+  const anyGovex = targets.find(t => t.govex) ?? targets.find(t => t.tokens)
   async function tokenFor (target) {
-    if (target.govex) return await ask(target.child, 'token', 'token')
+    if (target.govex || target.tokens) return await ask(target.child, 'token', 'token')
     if (anyGovex !== undefined) return await ask(anyGovex.child, 'token', 'token')
     return 'Bearer ' + 'x'.repeat(298)
   }

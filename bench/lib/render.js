@@ -2,18 +2,21 @@
 // a bar chart of the exchange suite as a hand-written SVG.
 const fmt = n => Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–'
 const fix = (n, d = 2) => Number.isFinite(n) ? n.toFixed(d) : '–'
-const verdict = ok => ok === null ? 'not measured' : ok ? '**met**' : '**missed**'
+const verdict = ok => typeof ok === 'string' ? ok : ok === null ? 'not measured' : ok ? '**met**' : '**missed**'
 
 export function goals (out) {
   const ex = out.suites.exchange?.targets
   const govex = ex?.find(t => t.id === 'govex-file')
   const bare = ex?.find(t => t.id === 'bare')
+  const floor = ex?.find(t => t.id === 'floor')
   const auth = out.suites.authorize?.plans?.find(p => p.grants >= 100_000)
   const act = out.suites.scale?.activation
   const rss = out.suites.scale?.rss
   const decisions = auth?.decisionsPerSecond?.['same traffic, allowed']
   return [
     { goal: 'govex full pipeline ≥ 0.6× the bare forwarder\'s req/s', value: govex && bare ? `${fix(govex.rps / bare.rps)}×` : '–', ok: govex && bare ? govex.rps / bare.rps >= 0.6 : null },
+    { goal: 'for reference: the protocol\'s floor (i) ≥ 0.6× the bare forwarder\'s req/s (in brackets: by CPU µs/req)', value: floor && bare ? `${fix(floor.rps / bare.rps)}× (${fix(bare.cpuPerReq / floor.cpuPerReq)}×)` : '–', ok: floor && bare ? floor.rps / bare.rps >= 0.6 : null },
+    { goal: 'for reference: govex\'s req/s next to the floor\'s (in brackets: by CPU µs/req)', value: govex && floor ? `${fix(govex.rps / floor.rps)}× (${fix(floor.cpuPerReq / govex.cpuPerReq)}×)` : '–', ok: govex && floor ? 'what govex adds to the floor' : null },
     { goal: 'govex p99 ≤ bare p99 + 1 ms at the fixed rate', value: govex && bare ? `${govex.fixedP99} vs ${bare.fixedP99} ms` : '–', ok: govex && bare ? govex.fixedP99 <= bare.fixedP99 + 1 : null },
     { goal: 'authorize() ≥ 1,000,000 decisions/s at 100,000 grants', value: decisions ? `${fmt(decisions)}/s` : '–', ok: decisions ? decisions >= 1e6 : null },
     { goal: 'activation of 100,000 grants < 1 s', value: act ? `${fmt(act.steps.activate?.ms)} ms (${fmt(act.grants)} grants)` : '–', ok: act && act.grants >= 100_000 ? act.steps.activate.ms < 1000 : null },
