@@ -260,7 +260,10 @@ async function assemble (app: FastifyInstance, options: BuildGatewayOptions, sto
       info: { title: 'govex gateway', version: '1', description: 'The govex protocol v1: information sharing between government agencies under an approved sharing plan.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (EdDSA, signed by the member key)' } } },
       security: [{ bearer: [] }]
-    }
+    },
+    // A schema with an $id (a core document: Member, PlanState, AuditRecord, ...)
+    // is one named component, referenced wherever an answer holds it.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => typeof json.$id === 'string' ? json.$id : `def-${i}` }
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
 

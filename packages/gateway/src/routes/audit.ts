@@ -9,7 +9,7 @@ import type { AuditFilter, AuditRecord, AuditStatsBy, CheckpointKeys } from '@go
 import type { FastifyInstance } from 'fastify'
 import type { RouteOptions } from '../context.js'
 import { httpError } from '../errors.js'
-import { AuditExportQuery, AuditQuery, AuditStatsQuery, AuditVerifyQuery, errorResponses } from '../http-schemas.js'
+import { AuditExportAnswer, AuditExportQuery, AuditPageAnswer, AuditQuery, AuditStatsAnswer, AuditStatsQuery, AuditVerifyAnswer, AuditVerifyQuery, errorResponses } from '../http-schemas.js'
 
 export const DEFAULT_AUDIT_LIMIT = 100
 export const MAX_AUDIT_LIMIT = 1000
@@ -59,7 +59,7 @@ export async function auditRoutes (app: FastifyInstance, { ctx }: RouteOptions):
 
   app.get<{ Querystring: AuditQueryString }>('/v1/audit', {
     config: { roles: ['auditor'] },
-    schema: { summary: 'Audit records by filter, oldest first, a page at a time', tags: ['audit'], querystring: AuditQuery, response: errorResponses(400, 401, 403) }
+    schema: { summary: 'Audit records by filter, oldest first, a page at a time', tags: ['audit'], querystring: AuditQuery, response: { 200: AuditPageAnswer, ...errorResponses(400, 401, 403) } }
   }, async request => {
     const filter = filterOf(request.query)
     const limit = limitOf(request.query.limit)
@@ -79,7 +79,7 @@ export async function auditRoutes (app: FastifyInstance, { ctx }: RouteOptions):
       summary: 'Walk every gateway\'s hash chain (from the last checkpoint before `from`, up to `to`), check checkpoint signatures, and name the first bad record',
       tags: ['audit'],
       querystring: AuditVerifyQuery,
-      response: errorResponses(400, 401, 403)
+      response: { 200: AuditVerifyAnswer, ...errorResponses(400, 401, 403) }
     }
   }, async request => {
     const { from, to } = filterOf(request.query)
@@ -92,7 +92,7 @@ export async function auditRoutes (app: FastifyInstance, { ctx }: RouteOptions):
       summary: 'Exchange records per consumer, provider, resource or outcome: counts and latency percentiles (p50, p95, p99)',
       tags: ['audit'],
       querystring: AuditStatsQuery,
-      response: errorResponses(400, 401, 403)
+      response: { 200: AuditStatsAnswer, ...errorResponses(400, 401, 403) }
     }
   }, async request => {
     const { by, ...range } = request.query
@@ -101,7 +101,7 @@ export async function auditRoutes (app: FastifyInstance, { ctx }: RouteOptions):
 
   app.get<{ Querystring: AuditQueryString }>('/v1/audit/export', {
     config: { roles: ['auditor'] },
-    schema: { summary: 'Every matching record as NDJSON, one record a line', tags: ['audit'], querystring: AuditExportQuery, response: errorResponses(400, 401, 403) }
+    schema: { summary: 'Every matching record as NDJSON, one record a line', tags: ['audit'], querystring: AuditExportQuery, response: { 200: AuditExportAnswer, ...errorResponses(400, 401, 403) } }
   }, async (request, reply) => {
     const filter = filterOf(request.query)
     reply.type('application/x-ndjson; charset=utf-8')

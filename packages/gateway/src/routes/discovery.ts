@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Principal } from '../auth.js'
 import type { RouteOptions } from '../context.js'
 import { httpError } from '../errors.js'
-import { CatalogQuery, ResourceParams, errorResponses } from '../http-schemas.js'
+import { CatalogAnswer, CatalogQuery, GrantsAnswer, LintAnswer, ResourceParams, VisibleResource, errorResponses, shared } from '../http-schemas.js'
 import { stateOf } from '../request-state.js'
 
 /** A resource as this caller may see it. */
@@ -24,7 +24,7 @@ export async function discoveryRoutes (app: FastifyInstance, { ctx }: RouteOptio
   const { runtime } = ctx
 
   app.get<{ Querystring: { provider?: string, q?: string, classification?: string } }>('/v1/catalog', {
-    schema: { summary: 'The compiled catalog (public descriptions)', tags: ['discovery'], querystring: CatalogQuery, response: errorResponses(400, 401) }
+    schema: { summary: 'The compiled catalog (public descriptions)', tags: ['discovery'], querystring: CatalogQuery, response: { 200: CatalogAnswer, ...errorResponses(400, 401) } }
   }, async request => {
     const principal = stateOf(request).principal
     const entries = runtime.state.catalog.search(request.query)
@@ -33,13 +33,13 @@ export async function discoveryRoutes (app: FastifyInstance, { ctx }: RouteOptio
 
   app.get('/v1/catalog/lint', {
     config: { roles: ['operator'] },
-    schema: { summary: 'Catalog problems: duplicate data items across agencies (Art. 9), conditional sharing without conditions, ...', tags: ['discovery'], response: errorResponses(401, 403) }
+    schema: { summary: 'Catalog problems: duplicate data items across agencies (Art. 9), conditional sharing without conditions, ...', tags: ['discovery'], response: { 200: LintAnswer, ...errorResponses(401, 403) } }
   }, async () => {
     return { findings: lintCatalog(runtime.state.catalog) }
   })
 
   app.get<{ Params: { resourceId: string } }>('/v1/catalog/:resourceId', {
-    schema: { summary: 'One resource of the catalog', tags: ['discovery'], params: ResourceParams, response: errorResponses(400, 401, 404) }
+    schema: { summary: 'One resource of the catalog', tags: ['discovery'], params: ResourceParams, response: { 200: shared(VisibleResource, 'the resource (its endpoint only for operators and its provider)'), ...errorResponses(400, 401, 404) } }
   }, async request => {
     const entry = runtime.state.catalog.get(request.params.resourceId)
     if (entry === undefined) throw httpError('GOVEX_ERR_NOT_FOUND', `resource ${request.params.resourceId} is not in the catalog: see GET /v1/catalog`)
@@ -47,7 +47,7 @@ export async function discoveryRoutes (app: FastifyInstance, { ctx }: RouteOptio
   })
 
   app.get('/v1/grants/mine', {
-    schema: { summary: 'The caller\'s grants in the active plan, with fields, purposes, conditions, quota and validity', tags: ['discovery'], response: errorResponses(401) }
+    schema: { summary: 'The caller\'s grants in the active plan, with fields, purposes, conditions, quota and validity', tags: ['discovery'], response: { 200: GrantsAnswer, ...errorResponses(401) } }
   }, async (request) => {
     const principal = stateOf(request).principal as Principal
     const plan = runtime.state.plan

@@ -5,13 +5,18 @@ import { PlanRef } from '@govex/core'
 import type { FastifyInstance } from 'fastify'
 import type { RouteOptions } from '../context.js'
 import { httpError } from '../errors.js'
-import { NO_TOKEN, errorResponses } from '../http-schemas.js'
+import { NO_TOKEN, answerIn, errorResponses } from '../http-schemas.js'
 import { reloading } from '../access.js'
 
 export const READY_TIMEOUT_MS = 2000
 
 /** GET /readyz: ready, with the active plan (null when none is active: still ready). */
-const Ready = Type.Object({ status: Type.Literal('ready'), plan: Type.Union([PlanRef, Type.Null()]) })
+const Ready = Type.Object({ status: Type.Literal('ready'), plan: Type.Union([PlanRef, Type.Null()]) }, { description: 'ready, with the active plan (null when none is)' })
+
+const Alive = Type.Object({ status: Type.Literal('ok') }, { description: 'the process is up' })
+
+/** Prometheus text exposition format. */
+const Metrics = answerIn('Prometheus metrics (text exposition format 0.0.4)', { 'text/plain': Type.String() })
 
 async function within<T> (promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined
@@ -28,7 +33,7 @@ async function within<T> (promise: Promise<T>, ms: number): Promise<T> {
 export async function operationRoutes (app: FastifyInstance, { ctx }: RouteOptions): Promise<void> {
   const { stores, runtime, metrics } = ctx
 
-  app.get('/healthz', { config: { public: true }, schema: { summary: 'The process is up', tags: ['operations'], ...NO_TOKEN } }, async () => ({ status: 'ok' }))
+  app.get('/healthz', { config: { public: true }, schema: { summary: 'The process is up', tags: ['operations'], ...NO_TOKEN, response: { 200: Alive } } }, async () => ({ status: 'ok' }))
 
   app.get('/readyz', { config: { public: true }, schema: { summary: 'The stores answer and the plan state is loaded (else 503)', tags: ['operations'], ...NO_TOKEN, response: { 200: Ready, ...errorResponses() } } }, async () => {
     try {
@@ -43,7 +48,7 @@ export async function operationRoutes (app: FastifyInstance, { ctx }: RouteOptio
     return { status: 'ready', plan: plan === null ? null : plan.plan }
   })
 
-  app.get('/metrics', { config: { public: true }, schema: { summary: 'Prometheus metrics', tags: ['operations'], ...NO_TOKEN } }, async (_request, reply) => {
+  app.get('/metrics', { config: { public: true }, schema: { summary: 'Prometheus metrics', tags: ['operations'], ...NO_TOKEN, response: { 200: Metrics } } }, async (_request, reply) => {
     reply.type(metrics.registry.contentType)
     return await metrics.registry.metrics()
   })

@@ -3,7 +3,7 @@
 // approve (approver; the latest draft), activate (operator; the latest approved
 // version, superseding the active plan atomically), revoke (operator). Every
 // step is a core lifecycle function; the store applies it compare-and-set.
-import { ApproveBody, Plan, PlanState, activatePlan, approvePlan, checkPlanRules, createPlanStateInTurns, planStateJson, revokePlan } from '@govex/core'
+import { ApproveBody, Plan, activatePlan, approvePlan, checkPlanRules, createPlanStateInTurns, planStateJson, revokePlan } from '@govex/core'
 import type { PlanState as PlanStateType, PlanStatus } from '@govex/core'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -11,7 +11,7 @@ import type { Principal } from '../auth.js'
 import type { RouteOptions } from '../context.js'
 import { accepted } from '../documents.js'
 import { httpError } from '../errors.js'
-import { PlanParams, VersionQuery, errorResponses } from '../http-schemas.js'
+import { DigestAnswer, PlanAnswer, PlanList, PlanParams, VersionQuery, errorResponses, shared } from '../http-schemas.js'
 import { stateOf, type AdminTrail } from '../request-state.js'
 
 /** The first `max` UTF-16 units, never ending on half a surrogate pair (an audit record cannot hold one). */
@@ -23,6 +23,8 @@ function wellFormedSlice (text: string, max: number): string {
 
 /** grants above which creating a plan lets other requests run between its steps */
 const LARGE_PLAN = 1000
+
+const PLAN = shared(PlanAnswer, 'the plan version: the document plus status, digest, approvals, activatedAt')
 
 type PlanRequest = FastifyRequest<{ Params: { id: string }, Querystring: { version?: string } }>
 
@@ -71,7 +73,7 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
 
   app.post<{ Body: Plan }>('/v1/plans', {
     config: { roles: ['operator'], audit: 'plan.create' },
-    schema: { summary: 'Create a draft plan (Art. 12)', tags: ['plans'], body: Plan, response: { 201: PlanState, ...errorResponses(400, 401, 403, 409, 413, 415, 422) } },
+    schema: { summary: 'Create a draft plan (Art. 12)', tags: ['plans'], body: Plan, response: { 201: shared(PlanAnswer, 'the draft as stored: the document plus status, digest, approvals, activatedAt'), ...errorResponses(400, 401, 403, 409, 413, 415, 422) } },
     preValidation: (request, _reply, done) => {
       const body = request.body as { id?: unknown, version?: unknown } | undefined
       if (typeof body?.id === 'string') {
@@ -103,22 +105,22 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
 
   app.get('/v1/plans', {
     config: { roles: readers },
-    schema: { summary: 'Every version of every plan, with status and approvals', tags: ['plans'], response: errorResponses(401, 403) }
+    schema: { summary: 'Every version of every plan, with status and approvals', tags: ['plans'], response: { 200: PlanList, ...errorResponses(401, 403) } }
   }, async () => ({ plans: await stores.plans.list() }))
 
   app.get<{ Params: { id: string }, Querystring: { version?: string } }>('/v1/plans/:id', {
     config: { roles: readers },
-    schema: { summary: 'A plan\'s latest version, or ?version=N', tags: ['plans'], params: PlanParams, querystring: VersionQuery, response: { 200: PlanState, ...errorResponses(400, 401, 403, 404) } }
+    schema: { summary: 'A plan\'s latest version, or ?version=N', tags: ['plans'], params: PlanParams, querystring: VersionQuery, response: { 200: PLAN, ...errorResponses(400, 401, 403, 404) } }
   }, async (request, reply) => answer(reply, await planAt(request)))
 
   app.get<{ Params: { id: string }, Querystring: { version?: string } }>('/v1/plans/:id/digest', {
     config: { roles: ['operator', 'approver'] },
-    schema: { summary: 'The sha256 of the plan\'s canonical JSON (RFC 8785): what an approver signs', tags: ['plans'], params: PlanParams, querystring: VersionQuery, response: errorResponses(400, 401, 403, 404) }
+    schema: { summary: 'The sha256 of the plan\'s canonical JSON (RFC 8785): what an approver signs', tags: ['plans'], params: PlanParams, querystring: VersionQuery, response: { 200: DigestAnswer, ...errorResponses(400, 401, 403, 404) } }
   }, async request => ({ digest: (await planAt(request)).digest }))
 
   app.post<{ Params: { id: string }, Querystring: { version?: string }, Body: ApproveBody }>('/v1/plans/:id/approve', {
     config: { roles: ['approver'], audit: 'plan.approve', auditTarget: 'id' },
-    schema: { summary: 'Approve the latest draft (or ?version=N, which must be a draft): body { signature } = detached JWS over the digest', tags: ['plans'], params: PlanParams, querystring: VersionQuery, body: ApproveBody, response: { 200: PlanState, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 422) } }
+    schema: { summary: 'Approve the latest draft (or ?version=N, which must be a draft): body { signature } = detached JWS over the digest', tags: ['plans'], params: PlanParams, querystring: VersionQuery, body: ApproveBody, response: { 200: PLAN, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 422) } }
   }, async (request, reply) => {
     let draft: PlanStateType | undefined
     if (request.query.version !== undefined) {
@@ -148,7 +150,7 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
 
   app.post<{ Params: { id: string }, Querystring: { version?: string } }>('/v1/plans/:id/activate', {
     config: { roles: ['operator'], audit: 'plan.activate', auditTarget: 'id' },
-    schema: { summary: 'Activate the latest approved version (or ?version=N, which must be approved); the active plan becomes superseded', tags: ['plans'], params: PlanParams, querystring: VersionQuery, response: { 200: PlanState, ...errorResponses(400, 401, 403, 404, 409) } }
+    schema: { summary: 'Activate the latest approved version (or ?version=N, which must be approved); the active plan becomes superseded', tags: ['plans'], params: PlanParams, querystring: VersionQuery, response: { 200: PLAN, ...errorResponses(400, 401, 403, 404, 409) } }
   }, async (request, reply) => {
     if (request.query.version !== undefined) {
       const chosen = await planAt(request)
@@ -170,7 +172,7 @@ export async function planRoutes (app: FastifyInstance, { ctx }: RouteOptions): 
 
   app.post<{ Params: { id: string }, Querystring: { version?: string } }>('/v1/plans/:id/revoke', {
     config: { roles: ['operator'], audit: 'plan.revoke', auditTarget: 'id' },
-    schema: { summary: 'Revoke the plan (?version=N, else its active or latest approved version): exchanges under it stop at once', tags: ['plans'], params: PlanParams, querystring: VersionQuery, response: { 200: PlanState, ...errorResponses(400, 401, 403, 404, 409) } }
+    schema: { summary: 'Revoke the plan (?version=N, else its active or latest approved version): exchanges under it stop at once', tags: ['plans'], params: PlanParams, querystring: VersionQuery, response: { 200: PLAN, ...errorResponses(400, 401, 403, 404, 409) } }
   }, async (request, reply) => {
     let target: PlanStateType
     if (request.query.version !== undefined) {

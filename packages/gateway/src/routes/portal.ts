@@ -5,14 +5,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { RouteOptions } from '../context.js'
 import { httpError } from '../errors.js'
-import { AgencyParams, NO_TOKEN, NotModified, errorResponses } from '../http-schemas.js'
+import { AgencyParams, DisclosureList, HtmlPage, NO_TOKEN, NotModified, answerIn, errorResponses } from '../http-schemas.js'
 import { DisclosurePages, etagMatches } from '../disclosure-page.js'
 import type { Representation } from '../disclosure-page.js'
 import { DisclosureCatalog } from '@govex/core'
-import { Type } from '@sinclair/typebox'
 
-/** GET /public/disclosures answers every published catalog. */
-const DisclosureList = Type.Object({ disclosures: Type.Array(DisclosureCatalog) })
+/** One catalog: JSON by default, the readable page when the Accept header prefers text/html. */
+const CatalogOrPage = answerIn('the agency\'s disclosure catalog: JSON, or a readable page when the Accept header prefers text/html', {
+  'application/json': DisclosureCatalog,
+  'text/html': HtmlPage
+})
 
 const CACHE_CONTROL = 'public, max-age=60, must-revalidate'
 
@@ -80,7 +82,7 @@ export async function portalRoutes (app: FastifyInstance, { ctx }: RouteOptions)
 
   app.get<{ Params: { agencyId: string } }>('/public/disclosures/:agencyId', {
     config: { public: true },
-    schema: { summary: 'One agency\'s disclosure catalog: JSON, or a page for Accept: text/html', tags: ['portal'], ...NO_TOKEN, params: AgencyParams, response: { 200: DisclosureCatalog, 304: NotModified, ...errorResponses(400, 404) } }
+    schema: { summary: 'One agency\'s disclosure catalog: JSON, or a page for Accept: text/html', tags: ['portal'], ...NO_TOKEN, params: AgencyParams, response: { 200: CatalogOrPage, 304: NotModified, ...errorResponses(400, 404) } }
   }, async (request, reply) => {
     const site = current()
     const agency = request.params.agencyId

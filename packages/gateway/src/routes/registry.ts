@@ -9,7 +9,7 @@ import type { RouteOptions } from '../context.js'
 import { acceptedAt, idMismatch } from '../documents.js'
 import type { SubmissionProblem } from '../documents.js'
 import { httpError } from '../errors.js'
-import { AgencyParams, DirectoryReceipt, DisclosureReceipt, MemberParams, errorResponses } from '../http-schemas.js'
+import { AgencyParams, DirectoryAnswer, DirectoryReceipt, DisclosureReceipt, MemberList, MemberParams, errorResponses, shared } from '../http-schemas.js'
 import { stateOf, type AdminTrail } from '../request-state.js'
 import { visibleResource } from './discovery.js'
 
@@ -40,12 +40,12 @@ export async function registryRoutes (app: FastifyInstance, { ctx }: RouteOption
 
   app.get('/v1/members', {
     config: { roles: ['operator'] },
-    schema: { summary: 'The member registry', tags: ['members'], response: errorResponses(401, 403) }
+    schema: { summary: 'The member registry', tags: ['members'], response: { 200: MemberList, ...errorResponses(401, 403) } }
   }, async () => ({ members: await stores.members.list() }))
 
   app.get<{ Params: { id: string } }>('/v1/members/:id', {
     config: { roles: ['operator'] },
-    schema: { summary: 'One member', tags: ['members'], params: MemberParams, response: { 200: Member, ...errorResponses(400, 401, 403, 404) } }
+    schema: { summary: 'One member', tags: ['members'], params: MemberParams, response: { 200: shared(Member, 'the member'), ...errorResponses(400, 401, 403, 404) } }
   }, async request => {
     const member = await stores.members.get(request.params.id)
     if (member === undefined) throw httpError('GOVEX_ERR_NOT_FOUND', `no member ${request.params.id}: see GET /v1/members`)
@@ -54,7 +54,7 @@ export async function registryRoutes (app: FastifyInstance, { ctx }: RouteOption
 
   app.put<{ Params: { id: string }, Body: Member }>('/v1/members/:id', {
     config: { roles: ['operator'], audit: 'member.put', auditTarget: 'id' },
-    schema: { summary: 'Create or replace a member (public keys, roles)', tags: ['members'], params: MemberParams, body: Member, response: { 200: Member, ...errorResponses(400, 401, 403, 413, 415, 422) } }
+    schema: { summary: 'Create or replace a member (public keys, roles)', tags: ['members'], params: MemberParams, body: Member, response: { 200: shared(Member, 'the member as stored'), ...errorResponses(400, 401, 403, 413, 415, 422) } }
   }, async request => {
     const id = (request.body as { id: string }).id
     const member = acceptedAt('member', validateMember(request.body), [id === request.params.id ? undefined : idMismatch('member', '/id', id, request.params.id)])
@@ -85,7 +85,7 @@ export async function registryRoutes (app: FastifyInstance, { ctx }: RouteOption
   })
 
   app.get<{ Params: { agencyId: string } }>('/v1/directories/:agencyId', {
-    schema: { summary: 'An agency\'s current directory (endpoints only for operators and that agency)', tags: ['directories'], params: AgencyParams, response: errorResponses(400, 401, 404) }
+    schema: { summary: 'An agency\'s current directory (endpoints only for operators and that agency)', tags: ['directories'], params: AgencyParams, response: { 200: DirectoryAnswer, ...errorResponses(400, 401, 404) } }
   }, async request => {
     const directory = await stores.directories.get(request.params.agencyId)
     if (directory === undefined) throw httpError('GOVEX_ERR_NOT_FOUND', `${request.params.agencyId} has no directory: check the agency id (GET /v1/catalog lists the providers), or the agency submits one (PUT /v1/directories/${request.params.agencyId})`)
