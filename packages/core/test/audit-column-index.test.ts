@@ -195,7 +195,7 @@ t.test('the file log lists lines not in the written form as the parser reads the
     JSON.stringify(c.record).replace('{', '{ ')
   ]
   await writeFile(join(root, 'audit', 'tj.gw.x-1.jsonl'), lines.join('\n') + '\n')
-  const log = await FileAuditLog.open({ dir: root, gatewayId: 'govex-cli.reader-1' })
+  const log = await FileAuditLog.openReadOnly({ dir: root })
   t.teardown(async () => { await log.close() })
   const page = await log.query({}, 10)
   t.same(page.records.map(r => [r.seq, r.kind]), [[1, 'exchange'], [2, 'exchange'], [3, 'checkpoint']])

@@ -26,7 +26,7 @@ t.test('a streamed scan and an indexed one give the same records, over several c
     await log.close()
   }
   await appendFile(join(dir, 'audit', 'tj.gw.b.jsonl'), '\n[1]\nnot json\n')
-  const reader = await FileAuditLog.open({ dir, gatewayId: 'govex-cli.reader-1' })
+  const reader = await FileAuditLog.openReadOnly({ dir })
   t.teardown(async () => { await reader.close() })
   const filters = [{}, { consumer: 'tj.mca' }, { kind: 'admin' as const }, { gatewayId: 'tj.gw.b' }]
   const streamed = []
@@ -78,7 +78,7 @@ t.test('a scan from an instant starts at its first line (binary search), whateve
     await log.close()
   }
   await appendFile(join(dir, 'audit', 'tj.gw.b.jsonl'), 'not json\n')
-  const reader = await FileAuditLog.open({ dir, gatewayId: 'govex-cli.reader-2' })
+  const reader = await FileAuditLog.openReadOnly({ dir })
   t.teardown(async () => { await reader.close() })
   const all = await collect(reader.scan({}))
   t.equal(all.length, 240)

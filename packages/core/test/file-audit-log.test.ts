@@ -140,7 +140,7 @@ for (const durability of ['dsync', 'fdatasync'] as const) {
     const log = await openIn(newDir(), undefined, { durability })
     t.teardown(async () => { await log.close() })
     const a = await log.append(exchangeEntry())
-    const file = (log as unknown as { durableFile: { write: (buf: Buffer, offset: number, length: number) => Promise<number> } }).durableFile
+    const file = (log as unknown as { writer: { durableFile: { write: (buf: Buffer, offset: number, length: number) => Promise<number> } } }).writer.durableFile
     const write = file.write.bind(file)
     let fail = true
     file.write = async (buf, offset, length) => {
@@ -167,7 +167,7 @@ for (const durability of ['dsync', 'fdatasync'] as const) {
     t.teardown(async () => { await log.close() })
     await log.append(exchangeEntry())
     const fh = (log as unknown as { own: { fh: Record<string, unknown> } }).own.fh
-    const file = (log as unknown as { durableFile: Record<string, unknown> }).durableFile
+    const file = (log as unknown as { writer: { durableFile: Record<string, unknown> } }).writer.durableFile
     file.write = async () => { throw new Error('EIO: i/o error') }
     fh.truncate = async () => { throw new Error('EIO: i/o error') }
     const first = log.append(exchangeEntry())

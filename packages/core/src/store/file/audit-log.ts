@@ -14,6 +14,10 @@
 // against 18.1 on the bench VM. Elsewhere a write then fdatasync, as
 // before: on macOS libuv's fdatasync is F_FULLFSYNC, which flushes the drive's
 // cache and an O_DSYNC write does not.
+//
+// openReadOnly() is the auditor's view (`govex audit` beside running
+// gateways): every chain read where it stands, nothing created, cut or
+// opened for writing, appends refused.
 import { close as closeFd, constants as fsConstants, open as openFd, write as writeFd } from 'node:fs'
 import { open, readdir, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -59,6 +63,14 @@ export interface FileAuditLogOptions {
   durability?: 'dsync' | 'fdatasync' | undefined
 }
 
+/** The read-only log: every chain in `<dir>/audit`, read as it is. */
+export interface FileAuditReadOptions {
+  /** the store's data folder; the log is its `audit` folder, which must exist */
+  dir: string
+  /** as for FileAuditLogOptions */
+  verifyThreads?: number | undefined
+}
+
 /** Where a checkpoint's line is: range verification starts there. */
 interface CheckpointMark {
   ts: string
@@ -71,6 +83,14 @@ interface ChainFile {
   fh: FileHandle
   /** in file order (so by ts: ts never goes back within a chain) */
   checkpoints: CheckpointMark[]
+}
+
+/** What only a writable log has: its own chain and where its batches go. */
+interface Writer {
+  own: ChainFile
+  /** the own file's place in `files` (its number in the index); files never change after open */
+  ownNumber: number
+  durableFile: DurableFile
 }
 
 /** A record made durable, for the index: its fields and where its line is. */
@@ -114,6 +134,13 @@ function checkOptions (options: FileAuditLogOptions): number {
   }
   checkVerifyThreads(options.verifyThreads)
   return maxBatch
+}
+
+function checkReadOptions (options: FileAuditReadOptions): void {
+  if (typeof options.dir !== 'string' || options.dir === '') {
+    throw new GovexError('GOVEX_ERR_BAD_REQUEST', 'file audit log needs `dir`, the store\'s data folder')
+  }
+  checkVerifyThreads(options.verifyThreads)
 }
 
 function unavailable (message: string, cause?: unknown): GovexError {
@@ -277,18 +304,28 @@ async function chainTail (file: ChainFile): Promise<{ head: ChainHead, lastTs: s
   }
 }
 
+/** A record this log made durable, into the index built from the files. */
+function addWritten (writer: Writer, index: ColumnIndex, written: Written): void {
+  index.addFields(written.fields, writer.ownNumber, written.offset, written.bytes)
+  if (written.fields.kind === 'checkpoint') writer.own.checkpoints.push({ ts: written.fields.ts, offset: written.offset })
+}
+
 export class FileAuditLog implements AuditLog {
+  /** this gateway's id; '' for a read-only log, which has no chain of its own */
   readonly gatewayId: string
-  /** this gateway's chain file */
+  /** this gateway's chain file; the audit folder for a read-only log */
   readonly path: string
+  /** opened with openReadOnly(): reads only, appends refused */
+  readonly readOnly: boolean
   readonly stats: FileAuditLogStats = { records: 0, batches: 0 }
   private readonly maxBatch: number
   private readonly now: () => number
   private readonly checkpoint: CheckpointOptions | undefined
   private readonly verifyThreads: number | undefined
-  private readonly own: ChainFile
-  /** the own file's place in `files` (its number in the index); files never change after open */
-  private readonly ownNumber: number
+  /** this gateway's chain file (null when read-only: every file is another's) */
+  private readonly own: ChainFile | null
+  /** null when read-only */
+  private readonly writer: Writer | null
   /** every chain in the folder, by gatewayId */
   private readonly files: ChainFile[]
   /** null until the first query needs it */
@@ -311,28 +348,26 @@ export class FileAuditLog implements AuditLog {
   private closing: Promise<void> | null = null
   /** set when the file can no longer be put right (a failed write that could not be undone) */
   private broken: GovexError | null = null
-  /** where batches are written, durably */
-  private readonly durableFile: DurableFile
 
   private constructor (init: {
-    gatewayId: string, maxBatch: number, now: () => number, checkpoint: CheckpointOptions | undefined, verifyThreads: number | undefined, own: ChainFile, files: ChainFile[],
-    head: ChainHead, lastTs: string | undefined, size: number, durableFile: DurableFile
+    gatewayId: string, path: string, maxBatch: number, now: () => number, checkpoint: CheckpointOptions | undefined, verifyThreads: number | undefined, files: ChainFile[],
+    writer: Writer | null, head: ChainHead, lastTs: string | undefined, size: number
   }) {
     this.gatewayId = init.gatewayId
-    this.path = init.own.path
+    this.path = init.path
+    this.readOnly = init.writer === null
     this.maxBatch = init.maxBatch
     this.now = init.now
     this.checkpoint = init.checkpoint
     this.verifyThreads = init.verifyThreads
-    this.own = init.own
-    this.ownNumber = init.files.indexOf(init.own)
+    this.writer = init.writer
+    this.own = init.writer?.own ?? null
     this.files = init.files
     this.assigned = init.head
     this.durable = init.head
     this.assignedTs = init.lastTs
     this.durableTs = init.lastTs
     this.durableSize = init.size
-    this.durableFile = init.durableFile
   }
 
   /**
@@ -363,7 +398,8 @@ export class FileAuditLog implements AuditLog {
       // opened after chainTail, which may cut a torn last line off
       const durable = await durableFile(own.path, own.fh, options.durability ?? (process.platform === 'linux' ? 'dsync' : 'fdatasync'))
       const now = options.now ?? Date.now
-      return new FileAuditLog({ gatewayId: options.gatewayId, maxBatch, now, checkpoint, verifyThreads: options.verifyThreads, own, files, head, lastTs, size, durableFile: durable })
+      const writer = { own, ownNumber: files.indexOf(own), durableFile: durable }
+      return new FileAuditLog({ gatewayId: options.gatewayId, path: own.path, maxBatch, now, checkpoint, verifyThreads: options.verifyThreads, files, writer, head, lastTs, size })
     } catch (err) {
       await Promise.allSettled(opened.map(async fh => { await fh.close() }))
       if (err instanceof GovexError) throw err
@@ -371,6 +407,44 @@ export class FileAuditLog implements AuditLog {
     }
   }
 
+  /**
+   * Opens every chain in `<dir>/audit` for reading only, as an auditor beside
+   * running gateways must: no chain of its own, no file created, cut or
+   * opened for writing, and no folder made (GOVEX_ERR_NOT_FOUND when there is
+   * none). Queries, scans, verify and statistics read every chain as any
+   * gateway reads the others'; append rejects with GOVEX_ERR_UNAVAILABLE.
+   * The chains are those present now: one a new gateway starts later is seen
+   * by the next open.
+   */
+  static async openReadOnly (options: FileAuditReadOptions): Promise<FileAuditLog> {
+    checkReadOptions(options)
+    const folder = join(options.dir, 'audit')
+    const opened: FileHandle[] = []
+    try {
+      let entries: string[]
+      try {
+        entries = await readdir(folder)
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code
+        if (code === 'ENOENT' || code === 'ENOTDIR') throw new GovexError('GOVEX_ERR_NOT_FOUND', `there is no audit log in ${folder}: no gateway has written one with this store.dir`, { cause: err })
+        throw err
+      }
+      const files: ChainFile[] = []
+      for (const gatewayId of entries.filter(n => n.endsWith('.jsonl')).map(n => n.slice(0, -6)).filter(isMemberId).sort()) {
+        const path = join(folder, gatewayId + '.jsonl')
+        const fh = await open(path, 'r')
+        opened.push(fh)
+        files.push({ gatewayId, path, fh, checkpoints: [] })
+      }
+      return new FileAuditLog({ gatewayId: '', path: folder, maxBatch: DEFAULT_MAX_BATCH, now: Date.now, checkpoint: undefined, verifyThreads: options.verifyThreads, files, writer: null, head: { seq: 0, hash: ZERO_DIGEST }, lastTs: undefined, size: 0 })
+    } catch (err) {
+      await Promise.allSettled(opened.map(async fh => { await fh.close() }))
+      if (err instanceof GovexError) throw err
+      throw unavailable(`cannot read the audit log in ${folder}: ${(err as Error).message}; check that this user may read the folder and its files`, err)
+    }
+  }
+
+  /** this gateway's chain head; seq 0 and the zero digest for a read-only log (it has no chain) */
   head (): ChainHead {
     return { seq: this.assigned.seq, hash: this.assigned.hash }
   }
@@ -380,6 +454,8 @@ export class FileAuditLog implements AuditLog {
    * and resolves once its line is written and fsync'd.
    */
   append (entry: AuditEntry): Promise<AuditRecord> {
+    const writer = this.writer
+    if (writer === null) return Promise.reject(unavailable(`the audit log in ${this.path} was opened read-only (an auditor's view); records are appended by a gateway, through its own log`))
     if (this.broken !== null) return Promise.reject(this.broken)
     if (this.closed) return Promise.reject(unavailable(`the audit log ${this.path} is closed; open the store again`))
     let sealed: SealedRecord
@@ -401,7 +477,7 @@ export class FileAuditLog implements AuditLog {
       if (checkpoint !== undefined) this.enqueue(checkpoint.record, checkpoint.line, () => {}, reject)
       // The first write waits one microtask, so appends made in the same tick
       // share it; later ones gather while it is in flight.
-      this.writing ??= Promise.resolve().then(async () => { await this.drain() })
+      this.writing ??= Promise.resolve().then(async () => { await this.drain(writer) })
     })
   }
 
@@ -409,13 +485,13 @@ export class FileAuditLog implements AuditLog {
     this.queue.push({ record, line, resolve, reject })
   }
 
-  private async drain (): Promise<void> {
+  private async drain (writer: Writer): Promise<void> {
     while (this.queue.length > 0) {
       let size = this.maxBatch
       // never split a record from its checkpoint: the caller's record is durable only with it
       if (this.queue[size]?.record.kind === 'checkpoint') size++
       const batch = this.queue.splice(0, size)
-      await this.write(batch)
+      await this.write(writer, batch)
       if (this.broken !== null) {
         for (const p of this.queue.splice(0)) p.reject(this.broken)
       }
@@ -423,15 +499,15 @@ export class FileAuditLog implements AuditLog {
     this.writing = null
   }
 
-  private async write (batch: Pending[]): Promise<void> {
+  private async write (writer: Writer, batch: Pending[]): Promise<void> {
     let text = ''
     for (const p of batch) text += p.line + '\n'
     const buf = Buffer.from(text)
     try {
       let done = 0
-      while (done < buf.length) done += await this.durableFile.write(buf, done, buf.length - done)
+      while (done < buf.length) done += await writer.durableFile.write(buf, done, buf.length - done)
     } catch (err) {
-      await this.undo(batch, err)
+      await this.undo(writer, batch, err)
       return
     }
     let offset = this.durableSize
@@ -442,7 +518,7 @@ export class FileAuditLog implements AuditLog {
       if (indexed) {
         const written = { fields: rowFieldsOf(p.record as unknown as Record<string, unknown>) as RowFields, offset, bytes }
         // before the index is built, the build reads these lines from the file
-        if (this.index !== null) this.addWritten(this.index, written)
+        if (this.index !== null) addWritten(writer, this.index, written)
         else this.pendingWrites?.push(written)
       }
       offset += bytes + 1
@@ -461,23 +537,18 @@ export class FileAuditLog implements AuditLog {
    * it, which chain onto them. The chain steps back to the last durable record
    * and the file is cut back to it, so the next append links correctly.
    */
-  private async undo (batch: Pending[], cause: unknown): Promise<void> {
+  private async undo (writer: Writer, batch: Pending[], cause: unknown): Promise<void> {
     const error = unavailable(`could not write the audit log ${this.path}: ${(cause as Error).message}; check free disk space and permissions — no exchange is answered until its record is written`, cause)
     const refused = batch.concat(this.queue.splice(0))
     this.assigned = this.durable
     this.assignedTs = this.durableTs
     for (const p of refused) p.reject(error)
     try {
-      await this.own.fh.truncate(this.durableSize)
-      await this.own.fh.datasync()
+      await writer.own.fh.truncate(this.durableSize)
+      await writer.own.fh.datasync()
     } catch (err) {
       this.broken = unavailable(`the audit log ${this.path} could not be written nor cut back to its last whole record (${(err as Error).message}); fix the disk, then restart the gateway`, err)
     }
-  }
-
-  private addWritten (index: ColumnIndex, written: Written): void {
-    index.addFields(written.fields, this.ownNumber, written.offset, written.bytes)
-    if (written.fields.kind === 'checkpoint') this.own.checkpoints.push({ ts: written.fields.ts, offset: written.offset })
   }
 
 
@@ -536,7 +607,8 @@ export class FileAuditLog implements AuditLog {
         if (file === this.own && base < ownEnd) throw unavailable(`the audit log ${file.path} is shorter than its index; it was changed while the gateway ran — run \`govex audit verify\``)
       }
       index.finish()
-      for (const written of this.pendingWrites) this.addWritten(index, written)
+      // none unless this log writes
+      if (this.writer !== null) for (const written of this.pendingWrites) addWritten(this.writer, index, written)
       this.index = index
       this.indexBuildMs = Date.now() - started
       return index
@@ -709,7 +781,7 @@ export class FileAuditLog implements AuditLog {
     this.closing ??= (async () => {
       await this.flush()
       await Promise.allSettled(this.files.map(async f => { await f.fh.close() }))
-      await this.durableFile.close()
+      await this.writer?.durableFile.close()
     })()
     await this.closing
   }
