@@ -80,47 +80,64 @@ function closed (out: Output): boolean {
 /** A stop asked for by a signal: `stopped` resolves with its name; `release` gives the signals back. */
 export interface StopRequest {
   readonly stopped: Promise<string>
+  /** true once a stop was asked for */
+  readonly requested: boolean
+  /** the start is over: a signal from now on stops at once, without the "while starting" line */
+  started (): void
   release (): void
 }
 
 /**
  * Listens for the stop of a long-running command from now on: the Io's signal,
  * or the first SIGINT/SIGTERM of the process. Taken before a slow start, so a
- * signal during it asks for a clean stop instead of killing the process; a
- * second signal gets Node's default (the listeners are gone after the first),
- * so a start that hangs still ends on a second Ctrl-C.
+ * signal during it asks for a clean stop instead of killing the process (a
+ * start half done could leave a store half written): one line on stderr says
+ * so at once, naming `what` stops once the start is done. A second signal,
+ * during the start or the stop, ends the process at once as Node's default
+ * would, by that signal (exit 130 for SIGINT, 143 for SIGTERM), after a line
+ * saying it does — so a start or a stop that hangs still ends on a second
+ * Ctrl-C.
  */
-export function stopRequest (io: Io): StopRequest {
+export function stopRequest (io: Io, what = 'the gateway'): StopRequest {
   const abort = io.signal
+  let requested = false
+  let starting = true
   if (abort !== undefined) {
     const stopped = abort.aborted
       ? Promise.resolve('abort')
       : new Promise<string>(resolve => { abort.addEventListener('abort', () => { resolve('abort') }, { once: true }) })
-    return { stopped, release: () => {} }
+    return { stopped, get requested () { return abort.aborted }, started: () => {}, release: () => {} }
   }
-  let stop: ((name: NodeJS.Signals) => void) | undefined
-  const release = (): void => {
-    if (stop === undefined) return
-    process.off('SIGINT', stop)
-    process.off('SIGTERM', stop)
-    stop = undefined
+  let listening: ((name: NodeJS.Signals) => void) | undefined
+  const listen = (listener: ((name: NodeJS.Signals) => void) | undefined): void => {
+    if (listening !== undefined) {
+      process.off('SIGINT', listening)
+      process.off('SIGTERM', listening)
+    }
+    listening = listener
+    if (listener !== undefined) {
+      process.on('SIGINT', listener)
+      process.on('SIGTERM', listener)
+    }
+  }
+  const again = (name: NodeJS.Signals): void => {
+    listen(undefined)
+    io.stderr.write(`${name} again: exiting at once, without a clean stop\n`)
+    // Node's default for the signal: the process ends by it
+    process.kill(process.pid, name)
   }
   const stopped = new Promise<string>(resolve => {
-    stop = (name: NodeJS.Signals): void => {
-      release()
+    listen(name => {
+      requested = true
+      listen(again)
+      if (starting) io.stderr.write(`${name} while ${what} is starting: it stops as soon as the start is done (${name} again exits at once)\n`)
       resolve(name)
-    }
-    process.on('SIGINT', stop)
-    process.on('SIGTERM', stop)
+    })
   })
-  return { stopped, release }
-}
-
-/**
- * Resolves when the command should stop: the Io's signal, or the first
- * SIGINT/SIGTERM (listeners are registered only while waiting, so short
- * commands keep Node's default Ctrl-C behaviour).
- */
-export function untilStopped (io: Io): Promise<string> {
-  return stopRequest(io).stopped
+  return {
+    stopped,
+    get requested () { return requested },
+    started: () => { starting = false },
+    release: () => { listen(undefined) }
+  }
 }

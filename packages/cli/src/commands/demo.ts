@@ -15,8 +15,10 @@ import { gatewayLogger } from '../logging.js'
 import type { Context } from '../context.js'
 import { displayPath, out, pathOf } from '../context.js'
 import { CliError } from '../errors.js'
-import { untilStopped } from '../io.js'
+import { stopRequest } from '../io.js'
+import type { StopRequest } from '../io.js'
 import { loadConfigFor } from '../config.js'
+import type { ResolvedConfig } from '../config.js'
 import { readPrivateJwk } from '../keyfiles.js'
 import { isPortFree, parsePort } from '../ports.js'
 import { Actor, errorOf } from '../http.js'
@@ -71,6 +73,18 @@ function preview (value: unknown, max = 110): string {
 }
 
 export async function runDemo (ctx: Context, opts: DemoOptions): Promise<void> {
+  // from the first moment, as `govex start`: a signal while the demo starts
+  // (keys, data folder, providers, gateway, walkthrough) lets what is under
+  // way finish, so nothing is left half written, then stops it cleanly
+  const stop = stopRequest(ctx.io, 'the demo')
+  try {
+    await demo(ctx, opts, stop)
+  } finally {
+    stop.release()
+  }
+}
+
+async function demo (ctx: Context, opts: DemoOptions, stop: StopRequest): Promise<void> {
   const say = (line = ''): void => { out(ctx, line) }
   const rel = (p: string): string => displayPath(ctx, p)
   const dir = pathOf(ctx, opts.example)
@@ -103,6 +117,10 @@ export async function runDemo (ctx: Context, opts: DemoOptions): Promise<void> {
     await rm(dataDir, { recursive: true, force: true })
   }
 
+  if (stop.requested) {
+    say('stopped.')
+    return
+  }
   const providerLog = opts.verbose === true ? (line: string) => { say('  [provider] ' + line) } : () => {}
   // the example's providers verify every gateway call with @govex/sdk, as real ones would
   const verifierFor = providersModule.gatewayVerifiers?.(createGatewayVerifier, dir)
@@ -111,65 +129,85 @@ export async function runDemo (ctx: Context, opts: DemoOptions): Promise<void> {
   try {
     say(`  providers  ${Object.entries(providers.ports).map(([agency, p]) => `${agency} :${p}`).join(', ')}`)
     const { startGateway: start } = await import('@govex/gateway')
-    // quiet unless --verbose: the walkthrough is the output; signals are ours (untilStopped)
+    // quiet unless --verbose: the walkthrough is the output; signals are ours (stopRequest)
     const logger = opts.verbose === true ? gatewayLogger(ctx.io).options as StartOptions['logger'] : false
     gateway = await start(config, { logger, signals: false })
     const url = gateway.url.replace(/\/$/, '')
     say(`  gateway    ${config.gatewayId} at ${url} (zone ${config.zone}, ${config.store.kind === 'file' ? `${opts.keep === true ? 'kept' : 'fresh'} data folder ${rel(config.store.dir)}` : 'redis store'})`)
 
-    const keyOf = async (id: string): Promise<PrivateJwk> => await readPrivateJwk(join(keysDir, `${id}.key.json`))
-    const actor = async (id: string): Promise<Actor> => new Actor(id, await keyOf(id), url, config.audience ?? config.gatewayId)
-    const operator = await actor(firstWithRole(members, 'operator').id)
-    const approver = await actor(firstWithRole(members, 'approver').id)
-    const auditor = await actor(firstWithRole(members, 'auditor').id)
-    let unexpected = 0
-
-    say()
-    say(`The sharing plan (Art. 12): ${operator.member} drafts it, ${approver.member} signs its digest, ${operator.member} activates it`)
-    const plan = await readPlan(planFile)
-    await walkPlan(ctx, plan, operator, approver, await keyOf(approver.member))
-
-    say()
-    say('Exchanges: every check of PROTOCOL.md, in order; each request leaves one audit record')
-    const sent: Array<Record<string, unknown>> = []
-    for (const step of TIANJIN_EXCHANGES) {
-      const consumer = await actor(step.consumer)
-      const body = 'replayOf' in step.envelope
-        ? sent[step.envelope.replayOf as number] ?? {}
-        : { id: randomUUID(), ...step.envelope }
-      sent.push(body)
-      const answer = await consumer.call('POST', `/v1/exchange/${step.resource}`, body)
-      const ok = answer.status === step.expect.status && (step.expect.code === undefined || errorOf(answer.body)?.code === step.expect.code)
-      if (!ok) unexpected++
-      printExchange(ctx, step.title, consumer.member, step.resource, answer, ok ? undefined : `${step.expect.status} ${step.expect.code ?? ''}`.trim())
-    }
-
-    say()
-    const verify = await auditor.call('GET', '/v1/audit/verify')
-    const v = verify.body as { ok?: boolean, checked?: number, firstBad?: { gatewayId: string, seq: number, reason: string } }
-    if (verify.status === 200 && v.ok === true) {
-      say(`Audit: ✔ hash chain intact, ${v.checked ?? '?'} records checked (GET /v1/audit/verify as ${auditor.member})`)
-    } else {
-      unexpected++
-      say(`Audit: ✘ ${verify.status} ${preview(verify.body)}`)
-    }
-
-    printTryIt(ctx, url, await actor(TRY_IT_EXCHANGE.consumer), dir, config.audience ?? config.gatewayId, configFile)
-    if (unexpected > 0) {
-      ctx.exitCode = 1
+    // a stop asked for while starting: no walkthrough, stop now
+    if (!stop.requested) {
+      await walkthrough(ctx, { url, config, members, keysDir, dir, configFile, planFile })
+      stop.started()
+      if (opts.once === true) return
       say()
-      say(`! ${unexpected} step${unexpected === 1 ? '' : 's'} did not answer as expected (marked !): the gateway or the example changed`)
+      say(`The gateway runs at ${url}; Ctrl-C to stop.`)
     }
-    if (opts.once === true) return
-    say()
-    say(`The gateway runs at ${url}; Ctrl-C to stop.`)
-    await untilStopped(ctx.io)
+    await stop.stopped
     say('stopping: flushing the audit log…')
   } finally {
     await gateway?.close()
     await providers.close()
   }
   say('stopped.')
+}
+
+interface Walkthrough {
+  url: string
+  config: ResolvedConfig
+  members: Member[]
+  keysDir: string
+  dir: string
+  configFile: string
+  planFile: string
+}
+
+/** The plan lifecycle, the exchanges and the audit check, printed step by step; a surprise sets exit code 1. */
+async function walkthrough (ctx: Context, { url, config, members, keysDir, dir, configFile, planFile }: Walkthrough): Promise<void> {
+  const say = (line = ''): void => { out(ctx, line) }
+  const keyOf = async (id: string): Promise<PrivateJwk> => await readPrivateJwk(join(keysDir, `${id}.key.json`))
+  const actor = async (id: string): Promise<Actor> => new Actor(id, await keyOf(id), url, config.audience ?? config.gatewayId)
+  const operator = await actor(firstWithRole(members, 'operator').id)
+  const approver = await actor(firstWithRole(members, 'approver').id)
+  const auditor = await actor(firstWithRole(members, 'auditor').id)
+  let unexpected = 0
+
+  say()
+  say(`The sharing plan (Art. 12): ${operator.member} drafts it, ${approver.member} signs its digest, ${operator.member} activates it`)
+  const plan = await readPlan(planFile)
+  await walkPlan(ctx, plan, operator, approver, await keyOf(approver.member))
+
+  say()
+  say('Exchanges: every check of PROTOCOL.md, in order; each request leaves one audit record')
+  const sent: Array<Record<string, unknown>> = []
+  for (const step of TIANJIN_EXCHANGES) {
+    const consumer = await actor(step.consumer)
+    const body = 'replayOf' in step.envelope
+      ? sent[step.envelope.replayOf as number] ?? {}
+      : { id: randomUUID(), ...step.envelope }
+    sent.push(body)
+    const answer = await consumer.call('POST', `/v1/exchange/${step.resource}`, body)
+    const ok = answer.status === step.expect.status && (step.expect.code === undefined || errorOf(answer.body)?.code === step.expect.code)
+    if (!ok) unexpected++
+    printExchange(ctx, step.title, consumer.member, step.resource, answer, ok ? undefined : `${step.expect.status} ${step.expect.code ?? ''}`.trim())
+  }
+
+  say()
+  const verify = await auditor.call('GET', '/v1/audit/verify')
+  const v = verify.body as { ok?: boolean, checked?: number, firstBad?: { gatewayId: string, seq: number, reason: string } }
+  if (verify.status === 200 && v.ok === true) {
+    say(`Audit: ✔ hash chain intact, ${v.checked ?? '?'} records checked (GET /v1/audit/verify as ${auditor.member})`)
+  } else {
+    unexpected++
+    say(`Audit: ✘ ${verify.status} ${preview(verify.body)}`)
+  }
+
+  printTryIt(ctx, url, await actor(TRY_IT_EXCHANGE.consumer), dir, config.audience ?? config.gatewayId, configFile)
+  if (unexpected > 0) {
+    ctx.exitCode = 1
+    say()
+    say(`! ${unexpected} step${unexpected === 1 ? '' : 's'} did not answer as expected (marked !): the gateway or the example changed`)
+  }
 }
 
 async function walkPlan (ctx: Context, plan: Plan, operator: Actor, approver: Actor, approverKey: PrivateJwk): Promise<void> {

@@ -20,8 +20,9 @@ Relative paths in the config resolve against the config file's folder.
 GOVEX_LOG_FORMAT=json keeps JSON logs on a terminal.`)
     .action(async (opts: { config: string }) => {
       // from the first moment: a signal while the gateway starts (a second or
-      // more: imports, store, bootstrap) lets the start finish, then stops it
-      const stop = stopRequest(ctx.io)
+      // more: imports, store, bootstrap) lets the start finish, then stops it;
+      // stderr says so at once, and a second signal exits at once (io.ts)
+      const stop = stopRequest(ctx.io, 'the gateway')
       let gateway
       const logger = gatewayLogger(ctx.io)
       try {
@@ -42,10 +43,15 @@ GOVEX_LOG_FORMAT=json keeps JSON logs on a terminal.`)
         await logger.close()
         throw e
       }
+      stop.started()
       const signal = await stop.stopped
-      gateway.app.log.info({ signal }, 'stopping: finishing in-flight requests, flushing the audit log')
-      await gateway.close()
-      gateway.app.log.info('stopped')
-      await logger.close()
+      try {
+        gateway.app.log.info({ signal }, 'stopping: finishing in-flight requests, flushing the audit log')
+        await gateway.close()
+        gateway.app.log.info('stopped')
+        await logger.close()
+      } finally {
+        stop.release()
+      }
     })
 }
