@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { Pool, type Dispatcher } from 'undici'
-import { signJwt, validateSchema, PrivateJwk, type Grant, type Problem, type Resource } from '@govex/core'
+import { chooseGrant, isGrantRefusal, resourceGrantsOf, signJwt, validateSchema, PrivateJwk, type Grant, type GrantRefusalCode, type Problem, type Resource } from '@govex/core'
 import { GovexRequestError, optionsError, SDK_ERROR_CODES, type SdkErrorCode } from './errors.js'
 import { watchSending, wasSent } from './sent.js'
 import type { ResourceMap, FieldOf, ItemsOf, Selected, ExchangeRequest, ExchangeResponse } from './types.js'
@@ -40,12 +40,18 @@ export interface CatalogQuery {
 
 export type CatalogResource = Omit<Resource, 'endpoint'> & { endpoint?: Resource['endpoint'] }
 
+/** What a dry run reads of an exchange request: an ExchangeRequest will do. */
+export type CanRequest = Pick<ExchangeRequest, 'purpose' | 'fields' | 'userId' | 'caseRef'>
+
 export interface CanResult {
   allowed: boolean
-  /** why not, as the gateway would answer */
-  code?: 'GOVEX_ERR_NO_GRANT' | 'GOVEX_ERR_PURPOSE_NOT_GRANTED' | 'GOVEX_ERR_FIELDS_NOT_GRANTED'
+  /** why not, as the gateway would answer (the same code and message) */
+  code?: GrantRefusalCode
   message?: string
+  /** the grant the exchange would use, or the one a refusal is about */
   grant?: Grant
+  /** when allowed: the fields the exchange would get (the requested ones, or every field the grant allows) */
+  fields?: string[]
 }
 
 interface CachedToken { token: string, issuedAt: number, refreshAt: number }
@@ -139,21 +145,26 @@ export class GovexClient<M extends ResourceMap = ResourceMap> {
     return Array.isArray(answer) ? answer : (answer.grants ?? [])
   }
 
-  /** A dry run: would an exchange with this purpose and these fields be granted? Calls no provider. */
-  async can (resourceId: string, request: { purpose: string, fields?: readonly string[] }, now = Date.now()): Promise<CanResult> {
-    const grants = (await this.grantsMine()).filter(g => g.resource === resourceId)
-    const listing = grants.filter(g => g.purposes.includes(request.purpose))
-    const inForce = listing.filter(g => withinValidity(g, now))
-    // the gateway's order: no grant in force for (consumer, resource), or the grant
-    // for this purpose outside its validity → NO_GRANT, before the purpose is looked at
-    if (!grants.some(g => withinValidity(g, now)) || (listing.length > 0 && inForce.length === 0)) {
-      return { allowed: false, code: 'GOVEX_ERR_NO_GRANT', message: `${this.memberId} has no active grant for ${resourceId}${grants.length > 0 ? `${listing.length > 0 ? ` for purpose ${request.purpose}` : ''} now` : ''}` }
+  /**
+   * A dry run: would an exchange with this purpose, these fields, userId and
+   * caseRef be granted now? Decides from GET /v1/grants/mine with core's
+   * chooseGrant(), the gateway's own choice of grant and refusal (validity →
+   * purpose → fields → conditions). Calls no provider; it does not check the
+   * catalog, the zone, required query parameters or the quota.
+   */
+  async can (resourceId: string, request: CanRequest, now = Date.now()): Promise<CanResult> {
+    if (typeof request !== 'object' || request === null || typeof request.purpose !== 'string') {
+      throw optionsError('can(resourceId, { purpose, ... }): purpose is required')
     }
-    const grant = inForce[0]
-    if (grant === undefined) return { allowed: false, code: 'GOVEX_ERR_PURPOSE_NOT_GRANTED', message: `no grant for ${resourceId} lists the purpose ${request.purpose}` }
-    const outside = (request.fields ?? []).filter(f => !grant.fields.includes(f))
-    if (outside.length > 0) return { allowed: false, code: 'GOVEX_ERR_FIELDS_NOT_GRANTED', message: `fields not granted: ${outside.join(', ')}`, grant }
-    return { allowed: true, grant }
+    const grants = (await this.grantsMine()).filter(g => g.resource === resourceId)
+    const choice = chooseGrant(resourceGrantsOf(grants), {
+      consumer: this.memberId, resourceId, purpose: request.purpose, fields: request.fields, userId: request.userId, caseRef: request.caseRef, now
+    })
+    if (isGrantRefusal(choice)) {
+      const { code, message, grant } = choice
+      return grant === undefined ? { allowed: false, code, message } : { allowed: false, code, message, grant }
+    }
+    return { allowed: true, grant: choice.grant, fields: (request.fields ?? choice.fields).slice() }
   }
 
   /** A bearer token for this member (cached; signed again shortly before it expires). */
@@ -232,12 +243,6 @@ async function readAnswer (res: Dispatcher.ResponseData, signal: AbortSignal | u
     problems: Array.isArray(e.problems) ? e.problems as Problem[] : undefined,
     retryAfterS: Number.isFinite(retryAfter) ? retryAfter : undefined
   })
-}
-
-function withinValidity (grant: Grant, now: number): boolean {
-  const from = grant.validFrom === undefined ? -Infinity : Date.parse(grant.validFrom)
-  const until = grant.validUntil === undefined ? Infinity : Date.parse(grant.validUntil)
-  return now >= from && now <= until
 }
 
 /**

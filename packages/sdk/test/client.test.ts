@@ -344,11 +344,38 @@ t.test('discovery: catalog, resource, grants and the dry run', async t => {
   t.ok(catalog.every(r => r.endpoint === undefined), 'no endpoints for a consumer')
   t.equal((await client.resource('tj.psb:household-registration')).id, 'tj.psb:household-registration')
   t.ok((await client.grantsMine()).some(g => g.id === 'mca-household'))
-  t.same(await client.can('tj.psb:household-registration', { purpose: PURPOSE, fields: ['name'] }).then(r => r.allowed), true)
+  t.match(await client.can('tj.psb:household-registration', { purpose: PURPOSE, fields: ['name'], caseRef: 'c' }), { allowed: true, grant: { id: 'mca-household' }, fields: ['name'] })
+  t.same((await client.can('tj.psb:household-registration', { purpose: PURPOSE, caseRef: 'c' })).fields, ['name', 'householdAddress'], 'the grant\'s fields by default')
   t.equal((await client.can('tj.psb:household-registration', { purpose: PURPOSE, fields: ['idNumber'] })).code, 'GOVEX_ERR_FIELDS_NOT_GRANTED')
+  t.equal((await client.can('tj.psb:household-registration', { purpose: PURPOSE, fields: ['name'] })).code, 'GOVEX_ERR_CONDITION_UNMET', 'the grant requires a caseRef')
   t.equal((await client.can('tj.psb:household-registration', { purpose: 'x' })).code, 'GOVEX_ERR_PURPOSE_NOT_GRANTED')
   t.equal((await client.can('tj.hrss:nothing', { purpose: PURPOSE })).code, 'GOVEX_ERR_NO_GRANT')
   t.equal((await client.can('tj.psb:household-registration', { purpose: 'old-review' })).code, 'GOVEX_ERR_NO_GRANT', 'a grant for the purpose outside its validity')
+})
+
+t.test('can() answers what the gateway answers the same request: outcome, code and message', async t => {
+  const { h, clientOf } = await setup(t)
+  h.psb.behave(answerData({ name: 'Zhang San', householdAddress: 'Heping District', idNumber: '120101199001011234', birthDate: '1990-01-01' }))
+  const client = clientOf(h.actors.mca)
+  const cases: Array<[string, { purpose: string, fields?: Array<'name' | 'householdAddress' | 'idNumber'>, caseRef?: string, userId?: string }]> = [
+    ['tj.psb:household-registration', { purpose: PURPOSE, caseRef: 'c' }],
+    ['tj.psb:household-registration', { purpose: PURPOSE, fields: ['name'], caseRef: 'c', userId: 'u' }],
+    ['tj.psb:household-registration', { purpose: PURPOSE }],
+    ['tj.psb:household-registration', { purpose: PURPOSE, fields: ['idNumber'] }],
+    ['tj.psb:household-registration', { purpose: 'x', caseRef: 'c' }],
+    ['tj.psb:household-registration', { purpose: 'old-review', fields: ['idNumber'] }],
+    ['tj.psb:residents-by-street', { purpose: PURPOSE }]
+  ]
+  for (const [resourceId, request] of cases) {
+    const dry = await client.can(resourceId, request)
+    const sent = await client.request(resourceId, { ...request, query: QUERY }).then(() => null, (err: unknown) => err as GovexRequestError)
+    const label = `${resourceId} ${JSON.stringify(request)}`
+    if (sent === null) {
+      t.equal(dry.allowed, true, `${label}: allowed by both`)
+    } else {
+      t.match({ allowed: dry.allowed, code: dry.code, message: dry.message }, { allowed: false, code: sent.code, message: sent.message }, `${label}: ${sent.code}`)
+    }
+  }
 })
 
 t.test('options are checked at construction with a coded error', async t => {
