@@ -74,6 +74,62 @@ function walk (root: unknown): ValueProblem | undefined {
   return undefined
 }
 
+/**
+ * How many levels of objects and arrays a JSON body may nest, the body itself
+ * being the first: a request body the gateway takes, and a provider's answer
+ * `{ "data": … }` (so `data` may nest one level less). JSON.parse takes any
+ * depth, JSON.stringify only as deep as the stack lets it (about 3,000 to
+ * 4,000 levels, depending on the stack in use): a fixed limit far below that,
+ * and far above any document's schema, makes the refusal the same everywhere.
+ * It also keeps what the gateway passes on within it: the forwarded body and
+ * the 200 envelope hold `query` and `data` at the second level, as they came.
+ */
+export const MAX_JSON_DEPTH = 64
+
+/** Whether `value` nests more levels of objects and arrays than `room`. Allocates nothing. */
+function deeper (value: unknown, room: number): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  if (room === 0) return true
+  const below = room - 1
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (deeper(value[i], below)) return true
+    return false
+  }
+  const object = value as Record<string, unknown>
+  for (const key in object) if (deeper(object[key], below)) return true
+  return false
+}
+
+/** The path of the first object or array (document order) beyond `room` levels; only called once one is known to be there. */
+function pathBeyond (value: unknown, room: number, path: string): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  if (room === 0) return path
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = pathBeyond(value[i], room - 1, path + '/' + String(i))
+      if (found !== undefined) return found
+    }
+    return undefined
+  }
+  const object = value as Record<string, unknown>
+  for (const key in object) {
+    const found = pathBeyond(object[key], room - 1, path + '/' + escapePointer(describe(key)))
+    if (found !== undefined) return found
+  }
+  return undefined
+}
+
+/**
+ * The first object or array of a parsed JSON value that opens a level beyond
+ * `maxDepth` (the value itself is level 1), or undefined. Recursion never
+ * goes deeper than `maxDepth`, and nothing is allocated unless one is found:
+ * bodies on the exchange path pay a few type checks per value.
+ */
+export function nestedBeyond (value: unknown, maxDepth: number = MAX_JSON_DEPTH): ValueProblem | undefined {
+  if (!deeper(value, maxDepth)) return undefined
+  return { path: pathBeyond(value, maxDepth, '') ?? '', message: `opens level ${maxDepth + 1} of nested objects and arrays, beyond the limit of ${maxDepth}` }
+}
+
 /** The first value of a parsed body that JSON text cannot faithfully hold, or undefined. */
 export function unrepresentable (text: string, value: unknown): ValueProblem | undefined {
   if (!SURROGATE_ESCAPE.test(text) && !BIG_EXPONENT.test(text) && (text.length < 210 || !LONG_DIGITS.test(text))) return undefined

@@ -3,7 +3,7 @@
 // double — found with a JSON Pointer to where it is.
 import t from 'tap'
 import fc from 'fast-check'
-import { canonicalJson, isWellFormedText, toWellFormedText, unrepresentable } from '../src/index.js'
+import { MAX_JSON_DEPTH, canonicalJson, isWellFormedText, nestedBeyond, toWellFormedText, unrepresentable } from '../src/index.js'
 
 const check = (text: string): ReturnType<typeof unrepresentable> => unrepresentable(text, JSON.parse(text))
 
@@ -55,4 +55,43 @@ t.test('well-formed text helpers', async t => {
   t.equal(isWellFormedText('a\ud83d\ude00'), true)
   t.equal(isWellFormedText('a\ud800'), false)
   t.equal(toWellFormedText('a\ud800b'), 'a\ufffdb')
+})
+
+// nestedBeyond(): the fixed nesting limit (MAX_JSON_DEPTH) every body and provider answer is held to.
+const nest = (levels: number, inner: string = ''): string => '{"a":['.repeat(levels / 2) + inner + ']}'.repeat(levels / 2)
+const depthOf = (value: unknown): number => typeof value !== 'object' || value === null
+  ? 0
+  : 1 + Math.max(0, ...Object.values(value as Record<string, unknown>).map(depthOf))
+
+t.test('nestedBeyond: exactly MAX_JSON_DEPTH levels pass, one more is named by its path', async t => {
+  t.equal(MAX_JSON_DEPTH, 64)
+  t.equal(nestedBeyond(JSON.parse(nest(64))), undefined, '64 levels')
+  t.equal(nestedBeyond(JSON.parse(nest(64, '1,"x",null'))), undefined, 'scalars at the bottom are no level')
+  const over = nestedBeyond(JSON.parse(nest(64, '{}')))
+  t.same(over, { path: '/a/0'.repeat(32), message: 'opens level 65 of nested objects and arrays, beyond the limit of 64' })
+  t.equal(nestedBeyond({}), undefined)
+  t.equal(nestedBeyond('text'), undefined)
+  t.equal(nestedBeyond(null), undefined)
+  t.same(nestedBeyond([[]], 1), { path: '/0', message: 'opens level 2 of nested objects and arrays, beyond the limit of 1' })
+  t.equal(nestedBeyond([[]], 2), undefined)
+})
+
+t.test('nestedBeyond: the first container past the limit in document order, keys escaped as JSON Pointer', async t => {
+  const value = JSON.parse('{"flat":1,"a/b":{"c~d":[[{"x":1}],[[["first"]]]],"later":[[[[]]]]}}')
+  t.same(nestedBeyond(value, 4)?.path, '/a~1b/c~0d/0/0')
+  t.same(nestedBeyond(value, 5)?.path, '/a~1b/c~0d/1/0/0')
+  t.same(nestedBeyond(JSON.parse('{"\\ud800":[[]]}'), 2)?.path, '/\\uD800/0', 'a lone surrogate in a key is shown escaped')
+})
+
+t.test('nestedBeyond: any depth JSON.parse takes is measured without a stack overflow', async t => {
+  const text = '['.repeat(200_000) + ']'.repeat(200_000)
+  t.throws(() => JSON.stringify(JSON.parse(text)), RangeError, 'deeper than JSON.stringify can walk')
+  t.same(nestedBeyond(JSON.parse(text))?.path, '/0'.repeat(64))
+})
+
+t.test('nestedBeyond agrees with the depth of the value', async t => {
+  fc.assert(fc.property(fc.jsonValue({ maxDepth: 8 }), fc.integer({ min: 1, max: 9 }), (value, limit) => {
+    const found = nestedBeyond(value, limit)
+    return depthOf(value) > limit ? found !== undefined && found.message.includes(`level ${limit + 1}`) : found === undefined
+  }), { numRuns: 2000 })
 })

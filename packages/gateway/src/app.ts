@@ -8,7 +8,7 @@ import Fastify, { LogController } from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import { createAjv, unrepresentable } from '@govex/core'
+import { MAX_JSON_DEPTH, createAjv, nestedBeyond, unrepresentable } from '@govex/core'
 import type { Stores } from '@govex/core'
 import type { LoggerOptions } from 'pino'
 import type { ResolvedConfig } from './config.js'
@@ -229,9 +229,15 @@ async function assemble (app: FastifyInstance, options: BuildGatewayOptions, sto
         // Nothing thrown here may escape: in its own turn (a large body) it would end the process.
         let refusal: Error | undefined
         try {
+          // Any depth parses; a fixed limit refuses the same body on every stack, before
+          // any route holds it (an exchange: before its envelope id and quota are spent).
+          const deep = nestedBeyond(value, MAX_JSON_DEPTH)
           // Lone surrogates and overflowing numbers parse, but no digest or audit record can hold them.
-          const odd = unrepresentable(text, value)
-          if (odd !== undefined) {
+          const odd = deep === undefined ? unrepresentable(text, value) : undefined
+          if (deep !== undefined) {
+            adoptEnvelopeId(request.govex, value)
+            refusal = httpError('GOVEX_ERR_BAD_REQUEST', `the body cannot be used: ${deep.path} ${deep.message} (the body itself is level 1); send it less deeply nested`, [{ code: 'too-deep', path: deep.path, message: deep.message }])
+          } else if (odd !== undefined) {
             adoptEnvelopeId(request.govex, value)
             refusal = httpError('GOVEX_ERR_BAD_REQUEST', `the body cannot be used: ${odd.path === '' ? 'it' : odd.path} ${odd.message}`, [{ code: 'unrepresentable', path: odd.path, message: odd.message }])
           }

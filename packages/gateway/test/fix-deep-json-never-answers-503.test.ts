@@ -3,7 +3,8 @@
 // audited as an allowed 200 and then answered 503 (the response failed to
 // serialise after the record was sealed); it is now a 502 recorded as one. A
 // consumer `query` like that answered 503 after spending the envelope id and
-// the quota; it is now a 400 that spends neither.
+// the quota; it is now a 400 that spends neither. (The depth is now a fixed
+// limit: fix-fixed-nesting-limit.test.ts.)
 import t from 'tap'
 import { harness, envelope, exchange, auditRecords } from './helpers/gateway.js'
 import { answerData } from './helpers/provider.js'
@@ -28,11 +29,11 @@ t.test('a provider answer nested too deeply is a 502, audited as one', async t =
   t.equal(res.json().code, 'GOVEX_ERR_UPSTREAM')
   t.match((await auditRecords(h)).filter(r => r.id === body.id), [{ outcome: 'error', code: 'GOVEX_ERR_UPSTREAM', status: 502, digests: null }], 'one record, saying what was answered')
 
-  // nesting that does serialise still passes, minimised as always
-  h.psb.behave(answerData({ name: JSON.parse(nested(100)), idNumber: 'x' }))
+  // nesting within the limit (fix-fixed-nesting-limit) still passes, minimised as always
+  h.psb.behave(answerData({ name: JSON.parse(nested(50)), idNumber: 'x' }))
   const ok = await exchange(h, HOUSEHOLD, envelope())
   t.equal(ok.statusCode, 200, ok.body.slice(0, 300))
-  t.same(ok.json().data, { name: JSON.parse(nested(100)) })
+  t.same(ok.json().data, { name: JSON.parse(nested(50)) })
 })
 
 t.test('a query nested too deeply is a 400 that spends neither the envelope id nor the quota', async t => {

@@ -4,7 +4,7 @@
 // Only a request that passes every check before the forward consumes its
 // envelope id and its quota.
 import { randomUUID } from 'node:crypto'
-import { RequestEnvelope, ResponseEnvelope, authorize, digestOf, quotaKey, sha256 } from '@govex/core'
+import { MAX_JSON_DEPTH, RequestEnvelope, ResponseEnvelope, authorize, digestOf, nestedBeyond, quotaKey, sha256 } from '@govex/core'
 import type { ErrorCode } from '@govex/core'
 import type { FastifyInstance } from 'fastify'
 import type { RouteOptions } from '../context.js'
@@ -78,23 +78,19 @@ export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOption
     trail.provider = provider
     trail.fields = fields
 
-    // Built before the admission: a query nested deeper than JSON.stringify can
-    // walk parses, but cannot be forwarded — the caller's 400, spending nothing.
-    let body: Buffer
-    try {
-      body = Buffer.from(JSON.stringify({
-        requestId: envelope.id,
-        consumer: principal.id,
-        resource: resourceId,
-        purpose: envelope.purpose,
-        userId: envelope.userId ?? null,
-        caseRef: envelope.caseRef ?? null,
-        fields,
-        query: envelope.query ?? {}
-      }), 'utf8')
-    } catch {
-      throw httpError('GOVEX_ERR_BAD_REQUEST', 'the envelope\'s query is nested too deeply to be forwarded; send a flatter query', [{ code: 'too-deep', path: '/query', message: 'is nested too deeply to be forwarded' }])
-    }
+    // Built before the admission. It cannot throw: the body parser refused any body
+    // nested beyond MAX_JSON_DEPTH (far within JSON.stringify's reach) or holding a
+    // value JSON cannot carry, and parsed JSON has no cycle, BigInt or toJSON function.
+    const body = Buffer.from(JSON.stringify({
+      requestId: envelope.id,
+      consumer: principal.id,
+      resource: resourceId,
+      purpose: envelope.purpose,
+      userId: envelope.userId ?? null,
+      caseRef: envelope.caseRef ?? null,
+      fields,
+      query: envelope.query ?? {}
+    }), 'utf8')
 
     // The envelope id and the quota are spent together or not at all (Stores.admit),
     // one id in any spelling (UUIDs are case-insensitive).
@@ -139,15 +135,18 @@ export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOption
       metrics.upstream.observe({ provider, outcome: upstreamOutcome === 'ok' ? 'ok' : upstreamOutcome === 'GOVEX_ERR_UPSTREAM_TIMEOUT' ? 'timeout' : 'error' }, (performance.now() - started) / 1000)
     }
     const minimised = minimise(data, fields)
+    // The answer `{ "data": … }` is level 1, as a request body is: the 200 envelope holds data at the same level.
+    if (nestedBeyond(minimised, MAX_JSON_DEPTH - 1) !== undefined) {
+      throw httpError('GOVEX_ERR_UPSTREAM', `${provider} did not answer as a govex provider (its data nests deeper than ${MAX_JSON_DEPTH} levels of objects and arrays, its answer being the first); its agency has been told in the gateway log`)
+    }
     let responseDigest: string
     let dataJson: string
     try {
       responseDigest = digestOf(minimised)
       dataJson = JSON.stringify(minimised)
     } catch {
-      // JSON.parse takes 1e400 (Infinity), "\ud800" and any depth; canonical JSON takes neither of the
-      // first two, JSON.stringify not the third: the provider's fault, a 502 — found before the record is sealed.
-      throw httpError('GOVEX_ERR_UPSTREAM', `${provider} did not answer as a govex provider (its data holds a number too large for JSON, a lone UTF-16 surrogate or nesting too deep to pass on); its agency has been told in the gateway log`)
+      // JSON.parse takes 1e400 (Infinity) and "\ud800", canonical JSON neither: the provider's fault, a 502 — found before the record is sealed.
+      throw httpError('GOVEX_ERR_UPSTREAM', `${provider} did not answer as a govex provider (its data holds a number too large for JSON or a lone UTF-16 surrogate); its agency has been told in the gateway log`)
     }
     const digests = { request: requestDigest, response: responseDigest }
     trail.digests = digests
