@@ -7,8 +7,7 @@
 // cannot answer differently. Hot path: an allowed choice returns the indexed
 // grant itself and allocates nothing; messages are built only for refusals.
 import type { Grant } from './schemas/plan.js'
-import type { QuotaLimits } from './store/types.js'
-import type { IndexedGrant, ResourceGrants } from './plan/plan-index.js'
+import { GrantIndexer, epochMs, type IndexedGrant, type ResourceGrants } from './plan/plan-index.js'
 
 /** The refusals a choice among a (consumer, resource)'s grants can give. */
 export type GrantRefusalCode =
@@ -130,33 +129,8 @@ export interface GrantWindow {
  * plan index does; an instant that does not parse closes the window.
  */
 export function resourceGrantsOf (grants: readonly Grant[], plan: GrantWindow = {}): ResourceGrants {
-  const planFrom = epochMs(plan.validFrom, -Infinity)
-  const planUntil = epochMs(plan.validUntil, Infinity)
-  const any = grants.map((grant): IndexedGrant => {
-    const fields = Object.freeze(grant.fields.slice()) as string[]
-    return Object.freeze({
-      grant,
-      purposes: new Set(grant.purposes),
-      fieldSet: new Set(fields),
-      fields,
-      validFrom: Math.max(epochMs(grant.validFrom, planFrom), planFrom),
-      validUntil: Math.min(epochMs(grant.validUntil, planUntil), planUntil),
-      requireCaseRef: grant.conditions?.requireCaseRef === true,
-      requireUserId: grant.conditions?.requireUserId === true,
-      quota: quotaOf(grant)
-    })
-  })
-  return Object.freeze({ any: Object.freeze(any), byPurpose: null })
-}
-
-function quotaOf (grant: Grant): QuotaLimits | null {
-  const quota = grant.quota
-  if (quota === undefined || (quota.perMinute === undefined && quota.perDay === undefined)) return null
-  return Object.freeze({ perMinute: quota.perMinute, perDay: quota.perDay })
-}
-
-function epochMs (instant: string | undefined, fallback: number): number {
-  return instant === undefined ? fallback : Date.parse(instant)
+  const indexer = new GrantIndexer(epochMs(plan.validFrom, -Infinity), epochMs(plan.validUntil, Infinity))
+  return Object.freeze({ any: Object.freeze(grants.map(grant => indexer.index(grant))), byPurpose: null })
 }
 
 function refusal (code: GrantRefusalCode, message: string, grant?: Grant): GrantRefusal {

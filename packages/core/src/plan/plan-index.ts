@@ -74,7 +74,7 @@ export function grantsForPurpose (grants: ResourceGrants, purpose: string): read
 const NO_GRANTS: readonly Grant[] = Object.freeze([])
 const NO_INDEXED: readonly IndexedGrant[] = Object.freeze([])
 
-function epochMs (instant: string | undefined, fallback: number): number {
+export function epochMs (instant: string | undefined, fallback: number): number {
   // An unparsable instant gives NaN, and every comparison with NaN is false: the window closes.
   return instant === undefined ? fallback : Date.parse(instant)
 }
@@ -139,6 +139,45 @@ class QuotaInterner {
   }
 }
 
+/**
+ * Turns grant documents into what authorize() reads: each grant's validity
+ * kept within the plan's window (epoch ms), its purposes, fields and quota
+ * shared with the grants that repeat them. The plan index builds with one;
+ * so does core's resourceGrantsOf() for the SDK's dry run, so both read a
+ * grant the same way.
+ */
+export class GrantIndexer {
+  readonly #fields = new ListInterner()
+  readonly #purposes = new ListInterner()
+  readonly #quotas = new QuotaInterner()
+  readonly #planFrom: number
+  readonly #planUntil: number
+
+  /** the plan's window in epoch ms (NaN closes it) */
+  constructor (planFrom: number, planUntil: number) {
+    this.#planFrom = planFrom
+    this.#planUntil = planUntil
+  }
+
+  index (grant: Grant): IndexedGrant {
+    const planFrom = this.#planFrom
+    const planUntil = this.#planUntil
+    const fields = this.#fields.get(grant.fields)
+    const conditions = grant.conditions
+    return Object.freeze({
+      grant,
+      purposes: this.#purposes.get(grant.purposes).set,
+      fieldSet: fields.set,
+      fields: fields.list,
+      validFrom: Math.max(epochMs(grant.validFrom, planFrom), planFrom),
+      validUntil: Math.min(epochMs(grant.validUntil, planUntil), planUntil),
+      requireCaseRef: conditions?.requireCaseRef === true,
+      requireUserId: conditions?.requireUserId === true,
+      quota: this.#quotas.get(grant)
+    })
+  }
+}
+
 interface Slot {
   any: IndexedGrant[]
   byPurpose: Map<string, IndexedGrant[]> | null
@@ -151,14 +190,10 @@ interface Slot {
 class IndexBuilder {
   readonly #state: PlanState
   readonly #catalog: Catalog
-  readonly #planFrom: number
-  readonly #planUntil: number
   readonly #byConsumer = new Map<string, Map<string, Slot>>()
   readonly #grantsByConsumer = new Map<string, Grant[]>()
   readonly #skipped: SkippedGrant[] = []
-  readonly #fields = new ListInterner()
-  readonly #purposes = new ListInterner()
-  readonly #quotas = new QuotaInterner()
+  readonly #indexer: GrantIndexer
   readonly #crowded: Slot[] = []
   #size = 0
   // Plans usually list a consumer's grants together: the consumer's maps are looked up once per run.
@@ -169,16 +204,13 @@ class IndexBuilder {
   constructor (state: PlanState, catalog: Catalog) {
     this.#state = state
     this.#catalog = catalog
-    this.#planFrom = epochMs(state.validFrom, NaN)
-    this.#planUntil = epochMs(state.validUntil, NaN)
+    this.#indexer = new GrantIndexer(epochMs(state.validFrom, NaN), epochMs(state.validUntil, NaN))
   }
 
   /** Indexes grants [from, to) of the plan. */
   add (from: number, to: number): void {
     const grants = this.#state.grants
     const catalog = this.#catalog
-    const planFrom = this.#planFrom
-    const planUntil = this.#planUntil
     for (let i = from; i < to; i++) {
       const grant = grants[i] as Grant
       if (grant.consumer !== this.#consumer) this.#switchConsumer(grant.consumer)
@@ -195,19 +227,7 @@ class IndexBuilder {
         continue
       }
 
-      const fields = this.#fields.get(grant.fields)
-      const conditions = grant.conditions
-      const indexed: IndexedGrant = Object.freeze({
-        grant,
-        purposes: this.#purposes.get(grant.purposes).set,
-        fieldSet: fields.set,
-        fields: fields.list,
-        validFrom: Math.max(epochMs(grant.validFrom, planFrom), planFrom),
-        validUntil: Math.min(epochMs(grant.validUntil, planUntil), planUntil),
-        requireCaseRef: conditions?.requireCaseRef === true,
-        requireUserId: conditions?.requireUserId === true,
-        quota: this.#quotas.get(grant)
-      })
+      const indexed = this.#indexer.index(grant)
       const slot = this.#resources.get(grant.resource)
       if (slot === undefined) {
         this.#resources.set(grant.resource, { any: [indexed], byPurpose: null })
