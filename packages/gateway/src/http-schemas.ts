@@ -50,7 +50,7 @@ export const AuditVerifyQuery = Type.Object({
 }, { additionalProperties: false })
 
 export const AuditStatsQuery = Type.Object({
-  by: Type.Union([Type.Literal('consumer'), Type.Literal('provider'), Type.Literal('resource'), Type.Literal('outcome')], { description: 'what to group exchange records by' }),
+  by: Type.Optional(Type.Union([Type.Literal('consumer'), Type.Literal('provider'), Type.Literal('resource'), Type.Literal('outcome')], { description: 'what to group exchange records by (default consumer, as `govex audit stats`)' })),
   from: AuditFilterProperties.from,
   to: AuditFilterProperties.to
 }, { additionalProperties: false })

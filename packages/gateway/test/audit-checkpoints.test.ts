@@ -39,9 +39,10 @@ t.test('checkpoints, range verify, stats, bad input', async t => {
   t.type(stats.groups[0]?.latencyMs.p99, 'number')
   t.match(await get('/v1/audit/stats?by=outcome&from=2000-01-01', h.actors.operator.auth()), { by: 'outcome', total: 7 }, 'operators read stats too')
   t.match(await get('/v1/audit/stats?by=provider&from=2999-01-01T00:00:00Z'), { total: 0, groups: [] })
+  t.same(await get('/v1/audit/stats'), stats, 'by defaults to consumer, as in govex audit stats')
 
   const bad = [
-    '/v1/audit/stats', '/v1/audit/stats?by=userId', '/v1/audit/stats?by=consumer&from=yesterday',
+    '/v1/audit/stats?by=', '/v1/audit/stats?by=userId', '/v1/audit/stats?by=consumer&from=yesterday',
     '/v1/audit/stats?by=consumer&from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z', '/v1/audit/stats?by=consumer&colour=red',
     '/v1/audit/verify?from=soon', '/v1/audit/verify?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z', '/v1/audit/verify?colour=red',
     '/v1/audit?kind=checkpoints', '/v1/audit?limit=99999999'

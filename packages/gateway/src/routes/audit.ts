@@ -86,7 +86,7 @@ export async function auditRoutes (app: FastifyInstance, { ctx }: RouteOptions):
     return await stores.audit.verify({ from, to, keys: checkpointKeys() })
   })
 
-  app.get<{ Querystring: { by: AuditStatsBy, from?: string, to?: string } }>('/v1/audit/stats', {
+  app.get<{ Querystring: { by?: AuditStatsBy, from?: string, to?: string } }>('/v1/audit/stats', {
     config: { roles: ['auditor', 'operator'] },
     schema: {
       summary: 'Exchange records per consumer, provider, resource or outcome: counts and latency percentiles (p50, p95, p99)',
@@ -95,7 +95,7 @@ export async function auditRoutes (app: FastifyInstance, { ctx }: RouteOptions):
       response: { 200: AuditStatsAnswer, ...errorResponses(400, 401, 403) }
     }
   }, async request => {
-    const { by, ...range } = request.query
+    const { by = 'consumer', ...range } = request.query
     return await stores.audit.statistics(by, filterOf(range))
   })
 

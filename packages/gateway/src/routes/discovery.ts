@@ -47,14 +47,18 @@ export async function discoveryRoutes (app: FastifyInstance, { ctx }: RouteOptio
   })
 
   app.get('/v1/grants/mine', {
-    schema: { summary: 'The caller\'s grants in the active plan, with fields, purposes, conditions, quota and validity', tags: ['discovery'], response: { 200: GrantsAnswer, ...errorResponses(401) } }
+    schema: { summary: 'The caller\'s grants in the active plan, with fields, purposes, conditions, quota and validity; a grant whose resource has left the catalog or is now listed sharing none is left out (the gateway refuses it)', tags: ['discovery'], response: { 200: GrantsAnswer, ...errorResponses(401) } }
   }, async (request) => {
     const principal = stateOf(request).principal as Principal
     const plan = runtime.state.plan
     if (plan === null) return { consumer: principal.id, plan: null, grants: [] }
     const { validFrom, validUntil } = plan.state
-    // Validity as in force: a grant without its own window has the plan's.
-    const grants = plan.grantsFor(principal.id).map((grant: Grant) => ({ ...grant, validFrom: grant.validFrom ?? validFrom, validUntil: grant.validUntil ?? validUntil }))
+    // Only what authorize() honours: a grant whose resource has left the catalog or is
+    // now listed `sharing: none` was skipped by the plan index (per resource, so the
+    // lookup tells). Validity as in force: a grant without its own window has the plan's.
+    const grants = plan.grantsFor(principal.id)
+      .filter((grant: Grant) => plan.lookup(principal.id, grant.resource) !== undefined)
+      .map((grant: Grant) => ({ ...grant, validFrom: grant.validFrom ?? validFrom, validUntil: grant.validUntil ?? validUntil }))
     return { consumer: principal.id, plan: plan.plan, grants }
   })
 }
