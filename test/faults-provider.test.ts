@@ -2,6 +2,7 @@
 // resetting, answering garbage, or streaming a body without end. Each answer is
 // a coded 502/504 within the deadline, each is audited as an error, a huge body
 // is cut at limits.upstreamBodyBytes, and the gateway serves normally after.
+// Each error record carries the digest of the body the provider was sent.
 import t from 'tap'
 import type { ServerResponse } from 'node:http'
 import { harness, envelope, exchange, auditRecords } from '../packages/gateway/test/helpers/gateway.js'
@@ -87,6 +88,13 @@ t.test('provider faults answer coded 502/504 in time, audited, and the gateway r
       t.equal(injectedAnswer(res, true), null)
       // endpoint.timeoutMs is 1000 for this resource: nothing waits much longer.
       t.ok(ms < 2500, `${fault.name} answered in ${Math.round(ms)} ms`)
+      // The record names the body the provider was sent by the digest its gateway token carries.
+      const received = h.psb.received.at(-1)!
+      const claims = JSON.parse(Buffer.from((received.headers.authorization as string).split('.')[1]!, 'base64url').toString('utf8'))
+      const record = (await auditRecords(h)).at(-1)!
+      t.equal(record.id, claims.jti, `${fault.name}: the record of the request the provider received`)
+      if (fault.status === 200) t.match(record.digests, { request: claims.digest, response: /^sha256:/ })
+      else t.same(record.digests, { request: claims.digest, response: null }, `${fault.name}: the request digest the provider received, no response digest`)
     }
   }
   // A huge body was cut near the limit (64 KiB here), not read to its end.
@@ -100,6 +108,7 @@ t.test('provider faults answer coded 502/504 in time, audited, and the gateway r
     faults++
     t.equal(res.statusCode, 502, 'provider down → 502')
     t.equal(res.json().code, 'GOVEX_ERR_UPSTREAM')
+    t.match((await auditRecords(h)).at(-1), { outcome: 'error', digests: { request: /^sha256:[0-9a-f]{64}$/, response: null } }, 'the body set on its way is named even though no provider took it')
   }
   // Another provider still answers: one fault does not spill over.
   h.hrss.behave(answerData({ contributionStatus: 'paid' }))

@@ -3,7 +3,7 @@
 // The record is built from the request's trail and appended through the store;
 // the caller awaits durability (a 200 exchange is never answered before it).
 import { toWellFormedText } from '@govex/core'
-import type { AuditEntry, AuditRecord, AuditLog, ErrorCode } from '@govex/core'
+import type { AuditDigests, AuditEntry, AuditRecord, AuditLog, ErrorCode } from '@govex/core'
 import type { FastifyRequest } from 'fastify'
 import type { GatewayMetrics } from './metrics.js'
 import { outcomeOf } from './metrics.js'
@@ -13,6 +13,17 @@ function wellFormed<T extends AuditEntry> (entry: T): T {
   const out: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(entry)) out[key] = fix(value)
   return out as T
+}
+
+/**
+ * The digests of an exchange that was not answered 200: null when it was
+ * refused before the forward; once its body went to the provider (a 502 or
+ * 504, or a 503 after the answer), the request digest with no response digest,
+ * since no data reached the consumer (MODEL.md: fields that do not apply are null).
+ */
+function forwarded (digests: AuditDigests | null): AuditDigests | null {
+  if (digests === null || digests.response === null) return digests
+  return { request: digests.request, response: null }
 }
 
 export class AuditWriter {
@@ -52,7 +63,7 @@ export class AuditWriter {
         code,
         status,
         latencyMs: Math.round((performance.now() - state.start) * 1000) / 1000,
-        digests: outcome === 'allowed' ? trail.digests : null
+        digests: outcome === 'allowed' ? trail.digests : forwarded(trail.digests)
       }
     } else {
       entry = {

@@ -1,7 +1,7 @@
 // What the gateway knows about one request as it goes through the hooks: its
 // id (the envelope id once the body shows one), the caller, and the audit trail
 // it must leave. Typed onto Fastify's request and route config here.
-import { isEnvelopeId, type AdminAction, type ErrorCode, type ExchangeDigests, type PlanRef, type Role } from '@govex/core'
+import { isEnvelopeId, type AdminAction, type AuditDigests, type ErrorCode, type PlanRef, type Role } from '@govex/core'
 import type { FastifyContextConfig, FastifyRequest } from 'fastify'
 import type { Principal } from './auth.js'
 // The OpenAPI keywords (summary, tags) that route schemas carry.
@@ -18,7 +18,8 @@ export interface ExchangeTrail {
   plan: PlanRef | null
   grantId: string | null
   fields: string[] | null
-  digests: ExchangeDigests | null
+  /** set once the body is on its way to the provider; `response` once its answer passed */
+  digests: AuditDigests | null
 }
 
 export interface AdminTrail {

@@ -273,7 +273,13 @@ t.test('provider failures are 502/504, audited as errors, never leaking the prov
     t.equal(res.json().code, code, name)
     t.notMatch(res.body, /hunter2/, `${name}: the provider's words are not repeated`)
     const record = (await auditRecords(h)).at(-1)!
-    t.match(record, { id: body.id, outcome: 'error', code, status, grantId: 'mca-household', digests: null }, name)
+    t.match(record, { id: body.id, outcome: 'error', code, status, grantId: 'mca-household' }, name)
+    // The body went to the provider: the record names it by the digest the provider's token carries.
+    const received = h.psb.received.at(-1)!
+    const claims = JSON.parse(Buffer.from((received.headers.authorization as string).split('.')[1]!, 'base64url').toString('utf8'))
+    t.equal(claims.jti, body.id, name)
+    t.same(record.digests, { request: claims.digest, response: null }, `${name}: the request digest the provider received, no response digest`)
+    t.equal(claims.digest, sha256(received.body), name)
   }
   h.psb.behave(answerData({ name: 'ok' }))
   t.equal((await exchange(h, HOUSEHOLD, envelope())).statusCode, 200, 'the gateway recovers')
@@ -285,6 +291,8 @@ t.test('an unreachable provider is a 502', async t => {
   const res = await exchange(h, HOUSEHOLD, envelope())
   t.equal(res.statusCode, 502)
   t.equal(res.json().code, 'GOVEX_ERR_UPSTREAM')
+  // The body was set on its way (the envelope id is spent), though no provider took it.
+  t.match((await auditRecords(h)).at(-1), { outcome: 'error', code: 'GOVEX_ERR_UPSTREAM', digests: { request: /^sha256:[0-9a-f]{64}$/, response: null } })
 })
 
 t.test('every authenticated exchange request leaves exactly one record', async t => {

@@ -6,6 +6,7 @@
 // the quota; it is now a 400 that spends neither. (The depth is now a fixed
 // limit: fix-fixed-nesting-limit.test.ts.)
 import t from 'tap'
+import { sha256 } from '@govex/core'
 import { harness, envelope, exchange, auditRecords } from './helpers/gateway.js'
 import { answerData } from './helpers/provider.js'
 
@@ -27,7 +28,7 @@ t.test('a provider answer nested too deeply is a 502, audited as one', async t =
   const res = await exchange(h, HOUSEHOLD, body)
   t.equal(res.statusCode, 502, res.body.slice(0, 300))
   t.equal(res.json().code, 'GOVEX_ERR_UPSTREAM')
-  t.match((await auditRecords(h)).filter(r => r.id === body.id), [{ outcome: 'error', code: 'GOVEX_ERR_UPSTREAM', status: 502, digests: null }], 'one record, saying what was answered')
+  t.match((await auditRecords(h)).filter(r => r.id === body.id), [{ outcome: 'error', code: 'GOVEX_ERR_UPSTREAM', status: 502, digests: { request: sha256(h.psb.received.at(-1)!.body), response: null } }], 'one record, saying what was answered')
 
   // nesting within the limit (fix-fixed-nesting-limit) still passes, minimised as always
   h.psb.behave(answerData({ name: JSON.parse(nested(50)), idNumber: 'x' }))

@@ -5,7 +5,7 @@
 // deeper is a 400 naming the path and the limit, before the envelope id and the
 // quota are spent; an answer one level deeper is a 502, audited as an error.
 import t from 'tap'
-import { MAX_JSON_DEPTH } from '@govex/core'
+import { MAX_JSON_DEPTH, sha256 } from '@govex/core'
 import { harness, envelope, exchange, auditRecords } from './helpers/gateway.js'
 import { answerData } from './helpers/provider.js'
 
@@ -77,7 +77,7 @@ t.test('the limit holds for every body, before the schema: a document cannot nes
   t.match(res.json().problems, [{ code: 'too-deep', path: '/extra' + pathAt(MAX_JSON_DEPTH) }])
 })
 
-t.test(`a provider answer of ${MAX_JSON_DEPTH} levels is passed on; one level more is a 502, audited as an error`, async t => {
+t.test(`a provider answer of ${MAX_JSON_DEPTH} levels is passed on; one level more is a 502, audited as an error with the request digest`, async t => {
   const h = await harness(t)
   // the answer { data: { name: … } } is level 1, data 2, name's value 3 and on
   const atLimit = nest(MAX_JSON_DEPTH - 2)
@@ -92,7 +92,8 @@ t.test(`a provider answer of ${MAX_JSON_DEPTH} levels is passed on; one level mo
   t.equal(res.statusCode, 502, res.body.slice(0, 300))
   t.equal(res.json().code, 'GOVEX_ERR_UPSTREAM')
   t.match(res.json().message, `nests deeper than ${MAX_JSON_DEPTH} levels`)
-  t.match((await auditRecords(h)).filter(r => r.id === body.id), [{ outcome: 'error', code: 'GOVEX_ERR_UPSTREAM', status: 502 }])
+  const sent = sha256(h.psb.received.at(-1)!.body)
+  t.match((await auditRecords(h)).filter(r => r.id === body.id), [{ outcome: 'error', code: 'GOVEX_ERR_UPSTREAM', status: 502, digests: { request: sent, response: null } }])
 
   // Nesting in a field the consumer may not see is minimised away and harms nothing.
   h.psb.behave(answerData({ name: 'Zhang', idNumber: nest(MAX_JSON_DEPTH * 10) }))

@@ -3,6 +3,7 @@
 // PROTOCOL.md says — instead of being decoded with U+FFFD in place of the bad
 // bytes, which forwarded, audited and digested text nobody sent.
 import t from 'tap'
+import { sha256 } from '@govex/core'
 import { harness, envelope, auditRecords } from './helpers/gateway.js'
 import { answerData } from './helpers/provider.js'
 
@@ -42,7 +43,7 @@ t.test('a provider answer that is not UTF-8 is 502', async t => {
   const res = await h.app.inject({ method: 'POST', url: HOUSEHOLD, headers: h.actors.mca.auth(), payload: body })
   t.equal(res.statusCode, 502, res.body)
   t.equal(res.json().code, 'GOVEX_ERR_UPSTREAM')
-  t.match((await auditRecords(h)).at(-1), { id: body.id, outcome: 'error', code: 'GOVEX_ERR_UPSTREAM', status: 502, digests: null })
+  t.match((await auditRecords(h)).at(-1), { id: body.id, outcome: 'error', code: 'GOVEX_ERR_UPSTREAM', status: 502, digests: { request: sha256(h.psb.received.at(-1)!.body), response: null } })
 
   h.psb.behave(answerData({ name: '张三', householdAddress: '和平区' }))
   const ok = await h.app.inject({ method: 'POST', url: HOUSEHOLD, headers: h.actors.mca.auth(), payload: envelope() })

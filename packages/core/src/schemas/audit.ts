@@ -2,7 +2,7 @@
 // and per admin change, hash-chained per gateway.
 import { Type, type Static } from '@sinclair/typebox'
 import { MemberId, Digest, Instant } from './common.js'
-import { PlanRef, ExchangeDigests } from './envelope.js'
+import { PlanRef } from './envelope.js'
 
 export const OUTCOMES = ['allowed', 'denied', 'error'] as const
 export const Outcome = Type.Union(OUTCOMES.map(o => Type.Literal(o)))
@@ -27,6 +27,19 @@ const resultFields = {
   status: Type.Integer()
 }
 
+/**
+ * An exchange record's digests (PROTOCOL.md "Exchange"): `request` of the body
+ * bytes the gateway forwarded (the gateway JWT's `digest`), `response` of the
+ * minimised data the consumer received. A 5xx after the forward (the provider
+ * failed or timed out) keeps `request` with `response` null; a record of a
+ * request refused before the forward has `digests` null.
+ */
+export const AuditDigests = Type.Object({
+  request: Digest,
+  response: Nullable(Digest)
+}, { additionalProperties: false })
+export type AuditDigests = Static<typeof AuditDigests>
+
 export const ExchangeAuditRecord = Type.Object({
   ...chainFields,
   kind: Type.Literal('exchange'),
@@ -43,7 +56,7 @@ export const ExchangeAuditRecord = Type.Object({
   fields: Nullable(Type.Array(Type.String())),
   ...resultFields,
   latencyMs: Type.Number(),
-  digests: Nullable(ExchangeDigests)
+  digests: Nullable(AuditDigests)
 }, { additionalProperties: false })
 export type ExchangeAuditRecord = Static<typeof ExchangeAuditRecord>
 

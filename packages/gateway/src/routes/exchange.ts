@@ -5,7 +5,7 @@
 // envelope id and its quota.
 import { randomUUID } from 'node:crypto'
 import { MAX_JSON_DEPTH, RequestEnvelope, ResponseEnvelope, authorize, digestOf, nestedBeyond, quotaKey, sha256 } from '@govex/core'
-import type { ErrorCode } from '@govex/core'
+import type { AuditDigests, ErrorCode } from '@govex/core'
 import type { FastifyInstance } from 'fastify'
 import type { RouteOptions } from '../context.js'
 import { httpError } from '../errors.js'
@@ -122,6 +122,10 @@ export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOption
       digest: requestDigest
     })
     const timeoutMs = entry.resource.endpoint.timeoutMs ?? upstreamTimeoutMs
+    // From here the body is on its way: a 502/504 is recorded with the request digest
+    // (the provider may hold these bytes), the response digest filled in only for a 200.
+    const digests: AuditDigests = { request: requestDigest, response: null }
+    trail.digests = digests
     const started = performance.now()
     let upstreamOutcome: ErrorCode | 'ok' = 'ok'
     let data
@@ -139,17 +143,15 @@ export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOption
     if (nestedBeyond(minimised, MAX_JSON_DEPTH - 1) !== undefined) {
       throw httpError('GOVEX_ERR_UPSTREAM', `${provider} did not answer as a govex provider (its data nests deeper than ${MAX_JSON_DEPTH} levels of objects and arrays, its answer being the first); its agency has been told in the gateway log`)
     }
-    let responseDigest: string
     let dataJson: string
     try {
-      responseDigest = digestOf(minimised)
+      const responseDigest = digestOf(minimised)
       dataJson = JSON.stringify(minimised)
+      digests.response = responseDigest
     } catch {
       // JSON.parse takes 1e400 (Infinity) and "\ud800", canonical JSON neither: the provider's fault, a 502 — found before the record is sealed.
       throw httpError('GOVEX_ERR_UPSTREAM', `${provider} did not answer as a govex provider (its data holds a number too large for JSON or a lone UTF-16 surrogate); its agency has been told in the gateway log`)
     }
-    const digests = { request: requestDigest, response: responseDigest }
-    trail.digests = digests
     const record = await audit.record(request, 200, null)
     reply.type('application/json; charset=utf-8')
     // Nothing that can fail after the record says 200: the data is spliced in as already serialised.
