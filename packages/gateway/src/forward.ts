@@ -57,6 +57,9 @@ class Call implements Dispatcher.DispatchHandler {
     if (this.done) return
     this.done = true
     clearTimeout(this.timer)
+    // undici calls onConnect as it starts writing the request on a connected socket:
+    // without it (refused, unreachable, still queued) no byte reached the provider
+    ;(err as Error & { requestSent?: boolean }).requestSent = this.abort !== null
     this.reason = err
     this.abort?.(err)
     this.reject(err)

@@ -122,8 +122,8 @@ export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOption
       digest: requestDigest
     })
     const timeoutMs = entry.resource.endpoint.timeoutMs ?? upstreamTimeoutMs
-    // From here the body is on its way: a 502/504 is recorded with the request digest
-    // (the provider may hold these bytes), the response digest filled in only for a 200.
+    // Once the body is on its way a 502/504 is recorded with the request digest (the
+    // provider may hold these bytes), the response digest filled in only for a 200.
     const digests: AuditDigests = { request: requestDigest, response: null }
     trail.digests = digests
     const started = performance.now()
@@ -134,6 +134,8 @@ export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOption
       data = providerData(provider, answer)
     } catch (err) {
       upstreamOutcome = (err as { code?: ErrorCode }).code ?? 'GOVEX_ERR_UPSTREAM'
+      // never written to the provider (connection refused, still queued at the deadline): nothing was forwarded
+      if ((err as { requestSent?: boolean }).requestSent === false) trail.digests = null
       throw err
     } finally {
       metrics.upstream.observe({ provider, outcome: upstreamOutcome === 'ok' ? 'ok' : upstreamOutcome === 'GOVEX_ERR_UPSTREAM_TIMEOUT' ? 'timeout' : 'error' }, (performance.now() - started) / 1000)
