@@ -1,15 +1,30 @@
 // What every command's action receives: the Io and a place to set the exit code.
-import { isAbsolute, relative, resolve } from 'node:path'
+import { basename, isAbsolute, relative, resolve } from 'node:path'
+import { viaRootScript } from './io.js'
 import type { Io } from './io.js'
 
 export interface Context {
   readonly io: Io
   /** set to non-zero by commands that finish normally but report failure (lint, verify) */
   exitCode: number
+  /** the script node ran (process.argv[1]): how the user started this CLI */
+  readonly script: string
 }
 
-export function createContext (io: Io): Context {
-  return { io, exitCode: 0 }
+export function createContext (io: Io, script = 'govex'): Context {
+  return { io, exitCode: 0, script }
+}
+
+/**
+ * How to run govex again, for the command lines a command prints: as the user
+ * did — `pnpm govex` through the repository's script (`pnpm -s govex` when
+ * `quiet`, for `$(…)`), `node <path>/govex.js` when node ran the file, else
+ * `govex` (the installed bin).
+ */
+export function govexCommand (ctx: Context, options: { quiet?: boolean } = {}): string {
+  if (viaRootScript(ctx.io.env)) return options.quiet === true ? 'pnpm -s govex' : 'pnpm govex'
+  if (basename(ctx.script).endsWith('.js')) return `node ${displayPath(ctx, resolve(ctx.io.cwd, ctx.script))}`
+  return 'govex'
 }
 
 /** A path from the command line, resolved against the Io's working directory. */

@@ -21,8 +21,8 @@ export function deploymentIds (prefix: string): DeploymentIds {
   return {
     gateway: `${prefix}.gw.extranet-1`,
     operator: `${prefix}.it-office`,
-    approver: `${prefix}.government`,
-    auditor: `${prefix}.audit-office`,
+    approver: `${prefix}.gov`,
+    auditor: `${prefix}.audit`,
     provider: `${prefix}.psb`,
     consumer: `${prefix}.mca`
   }

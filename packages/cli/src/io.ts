@@ -1,5 +1,6 @@
 // Where a command writes and what it may read from its surroundings, so tests
 // can run every command in-process with captured output and no real signals.
+import { isAbsolute } from 'node:path'
 
 /** A text sink: process.stdout / process.stderr, or a buffer in tests. */
 export interface Output {
@@ -26,7 +27,31 @@ export interface Io {
 export function processIo (): Io {
   ignoreClosedReader(process.stdout)
   ignoreClosedReader(process.stderr)
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() }
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: userFolder(process.env, process.cwd()) }
+}
+
+/** The repository's root scripts that run this CLI (`pnpm govex …`, `pnpm demo`). */
+const ROOT_SCRIPTS: ReadonlySet<string> = new Set(['govex', 'demo'])
+
+/**
+ * True when the CLI runs through the repository's `govex` or `demo` script:
+ * npm and pnpm then run it from the repository root, set
+ * `npm_lifecycle_event` to the script's name and `INIT_CWD` to the folder the
+ * user ran it from.
+ */
+export function viaRootScript (env: Io['env']): boolean {
+  const from = env.INIT_CWD
+  return ROOT_SCRIPTS.has(env.npm_lifecycle_event ?? '') && from !== undefined && isAbsolute(from)
+}
+
+/**
+ * The folder paths on the command line are relative to: the one the user ran
+ * `pnpm govex …` from (INIT_CWD), not the repository root where the script
+ * runs; else the working directory.
+ */
+export function userFolder (env: Io['env'], cwd: string): string {
+  const from = env.INIT_CWD
+  return viaRootScript(env) && from !== undefined ? from : cwd
 }
 
 const guarded = new WeakSet<NodeJS.WriteStream>()

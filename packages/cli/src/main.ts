@@ -1,6 +1,7 @@
 // The `govex` program: commander wiring, and the one place where errors become
 // a single line on stderr and an exit code.
 import { Command, CommanderError } from 'commander'
+import type { Option } from 'commander'
 import { ReaderGoneError, processIo } from './io.js'
 import type { Io } from './io.js'
 import { createContext } from './context.js'
@@ -44,12 +45,37 @@ Run "govex <command> --help" for a command's options and an example.`)
   registerPlan(program, ctx)
   registerAudit(program, ctx)
   registerDemo(program, ctx)
+  checkRequiredAfterUnknown(program)
   return program
+}
+
+/**
+ * Commander checks required options before unknown ones, so `audit query
+ * --bogus` said only that `--config` is missing. The required options are
+ * checked here instead, just before the action: after commander has reported
+ * an unknown option (and a missing or excess argument), with its own message.
+ */
+function checkRequiredAfterUnknown (program: Command): void {
+  const required = new Map<Command, Option[]>()
+  const walk = (cmd: Command): void => {
+    const options = cmd.options.filter(o => o.mandatory)
+    for (const o of options) o.makeOptionMandatory(false)
+    if (options.length > 0) required.set(cmd, options)
+    for (const sub of cmd.commands) walk(sub)
+  }
+  walk(program)
+  program.hook('preAction', (_, action) => {
+    for (const o of required.get(action) ?? []) {
+      if (action.getOptionValue(o.attributeName()) === undefined) {
+        action.error(`error: required option '${o.flags}' not specified`, { code: 'commander.missingMandatoryOptionValue' })
+      }
+    }
+  })
 }
 
 /** Runs the command line; resolves with the exit code (it never calls process.exit). */
 export async function run (argv: readonly string[], io: Io = processIo()): Promise<number> {
-  const ctx = createContext(io)
+  const ctx = createContext(io, argv[1])
   const program = buildProgram(ctx)
   try {
     await program.parseAsync([...argv], { from: 'node' })

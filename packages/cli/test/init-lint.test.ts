@@ -16,7 +16,7 @@ async function deployment (t: Parameters<Parameters<typeof t.test>[1]>[0]): Prom
 
 t.test('init writes a deployment that passes lint and whose config loads', async t => {
   const dir = await deployment(t)
-  for (const id of ['city.gw.extranet-1', 'city.it-office', 'city.government', 'city.audit-office', 'city.psb', 'city.mca']) {
+  for (const id of ['city.gw.extranet-1', 'city.it-office', 'city.gov', 'city.audit', 'city.psb', 'city.mca']) {
     t.equal((await stat(join(dir, 'keys', `${id}.key.json`))).mode & 0o777, 0o600, id)
     await stat(join(dir, 'keys', `${id}.pub.json`))
   }

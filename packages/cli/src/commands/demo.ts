@@ -13,7 +13,7 @@ import type { Member, Plan, PrivateJwk } from '@govex/core'
 import type { startGateway, StartOptions } from '@govex/gateway'
 import { gatewayLogger } from '../logging.js'
 import type { Context } from '../context.js'
-import { displayPath, out, pathOf } from '../context.js'
+import { displayPath, govexCommand, out, pathOf } from '../context.js'
 import { CliError } from '../errors.js'
 import { stopRequest } from '../io.js'
 import type { StopRequest } from '../io.js'
@@ -280,9 +280,9 @@ function printTryIt (ctx: Context, url: string, consumer: Actor, dir: string, au
   say(`  curl -s ${url}/metrics`)
   say(`  ${url}/docs                 (in a browser: OpenAPI of every route)`)
   say('A new token when this one expires:')
-  say(`  TOKEN=$(pnpm -s govex token --key ${rel(join(dir, 'keys', `${consumer.member}.key.json`))} --iss ${consumer.member} --aud ${audience})`)
+  say(`  TOKEN=$(${govexCommand(ctx, { quiet: true })} token --key ${rel(join(dir, 'keys', `${consumer.member}.key.json`))} --iss ${consumer.member} --aud ${audience})`)
   say('The audit log, read straight from the store (another terminal):')
-  say(`  pnpm govex audit query --config ${rel(configFile)}`)
+  say(`  ${govexCommand(ctx)} audit query --config ${rel(configFile)}`)
 }
 
 export function registerDemo (program: Command, ctx: Context): void {

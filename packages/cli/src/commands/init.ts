@@ -6,7 +6,7 @@ import type { Command } from 'commander'
 import { isMemberId } from '@govex/core'
 import type { Member } from '@govex/core'
 import type { Context } from '../context.js'
-import { displayPath, json, out, pathOf } from '../context.js'
+import { displayPath, govexCommand, json, out, pathOf } from '../context.js'
 import { CliError } from '../errors.js'
 import { writeJson } from '../files.js'
 import { generateKeyFiles } from '../keyfiles.js'
@@ -92,8 +92,10 @@ Example:
       out(ctx, `  ${rel(join(dir, 'directories'))}/, ${rel(join(dir, 'disclosures'))}/  example documents of ${ids.provider} and ${ids.consumer}`)
       out(ctx, `  ${rel(join(dir, 'plan.json'))}  a draft sharing plan to create, approve and activate`)
       out(ctx, '')
+      // as the user ran this command: `pnpm govex` through the repository's script
+      const govex = govexCommand(ctx)
       out(ctx, 'Next:')
-      out(ctx, `  govex lint --config ${rel(result.config)} ${rel(join(dir, 'plan.json'))}`)
-      out(ctx, `  govex start --config ${rel(result.config)}`)
+      out(ctx, `  ${govex} lint --config ${rel(result.config)} ${rel(join(dir, 'plan.json'))}`)
+      out(ctx, `  ${govex} start --config ${rel(result.config)}`)
     })
 }

@@ -1,7 +1,7 @@
 // `govex keys generate`: an Ed25519 key pair for a member, as JWK files.
 import type { Command } from 'commander'
 import type { Context } from '../context.js'
-import { json, out, pathOf } from '../context.js'
+import { displayPath, json, out, pathOf } from '../context.js'
 import { generateKeyFiles } from '../keyfiles.js'
 
 export function registerKeys (program: Command, ctx: Context): void {
@@ -16,7 +16,7 @@ export function registerKeys (program: Command, ctx: Context): void {
     .addHelpText('after', `
 Example:
   $ govex keys generate --id tj.psb --out ./keys
-  wrote ./keys/tj.psb.key.json (private) and ./keys/tj.psb.pub.json (public, kid 2026-11-27)
+  wrote keys/tj.psb.key.json (private, keep it secret) and keys/tj.psb.pub.json (public, kid 2026-11-27)
 
 Put the public key in the member's "keys" (members.json or PUT /v1/members/{id});
 keep the private key with the member, never on the gateway.`)
@@ -25,7 +25,7 @@ keep the private key with the member, never on the gateway.`)
       if (opts.json === true) {
         json(ctx, { id: files.id, kid: files.publicJwk.kid, privateKeyFile: files.privateFile, publicKeyFile: files.publicFile, publicJwk: files.publicJwk })
       } else {
-        out(ctx, `wrote ${files.privateFile} (private, keep it secret) and ${files.publicFile} (public, kid ${files.publicJwk.kid})`)
+        out(ctx, `wrote ${displayPath(ctx, files.privateFile)} (private, keep it secret) and ${displayPath(ctx, files.publicFile)} (public, kid ${files.publicJwk.kid})`)
       }
     })
 }

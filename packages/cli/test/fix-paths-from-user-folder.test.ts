@@ -1,0 +1,96 @@
+// `pnpm govex …` runs the CLI from the repository root (the root script), so
+// paths on the command line were read and written there, not in the folder the
+// user typed them in. Through the root script (npm_lifecycle_event govex or
+// demo, INIT_CWD the user's folder, as npm and pnpm set them) they resolve
+// against INIT_CWD; the printed next steps say `pnpm govex` then. And an
+// unknown option is reported even when a required one is missing.
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { govex, tempDir } from './helpers/run.js'
+
+const BIN = fileURLToPath(new URL('../bin/govex.js', import.meta.url))
+const DIST = fileURLToPath(new URL('../dist/main.js', import.meta.url))
+
+interface Child { code: number | null, stdout: string, stderr: string }
+
+/** The real executable, started as `pnpm <script>` starts it: from `root`, with the user's folder in INIT_CWD. */
+function viaScript (args: string[], { root, user, script = 'govex' }: { root: string, user: string | undefined, script?: string }): Promise<Child> {
+  const env: NodeJS.ProcessEnv = { ...process.env, npm_lifecycle_event: script, INIT_CWD: user }
+  if (user === undefined) {
+    delete env.INIT_CWD
+    delete env.npm_lifecycle_event
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+    child.once('error', reject)
+    child.once('close', code => { resolve({ code, stdout, stderr }) })
+  })
+}
+
+if (!existsSync(DIST)) {
+  t.skip(`packages/cli/dist/main.js is missing: run "npx tsc -b" at the repository root (${BIN})`)
+} else {
+  t.test('through the root script, command-line paths are the user\'s folder\'s', async t => {
+    const base = await tempDir(t)
+    const root = join(base, 'repo')
+    const user = join(root, 'docs')
+    await mkdir(user, { recursive: true })
+
+    const init = await viaScript(['init', 'my-exchange'], { root, user })
+    t.equal(init.code, 0, init.stderr)
+    t.ok(existsSync(join(user, 'my-exchange', 'govex.config.json')), 'init wrote into the user\'s folder')
+    t.notOk(existsSync(join(root, 'my-exchange')), 'not into the root the script runs from')
+    t.match(init.stdout, 'wrote a deployment to my-exchange:')
+    t.match(init.stdout, '\nNext:\n  pnpm govex lint --config my-exchange/govex.config.json my-exchange/plan.json\n  pnpm govex start --config my-exchange/govex.config.json\n', 'the next steps run as the user ran init')
+
+    const lint = await viaScript(['lint', '--config', 'my-exchange/govex.config.json', 'my-exchange/plan.json'], { root, user })
+    t.equal(lint.code, 0, lint.stdout + lint.stderr)
+
+    const keys = await viaScript(['keys', 'generate', '--id', 'tj.psb', '--out', './keys', '--kid', 'k1'], { root, user })
+    t.equal(keys.code, 0, keys.stderr)
+    t.ok(existsSync(join(user, 'keys', 'tj.psb.key.json')), 'keys written in the user\'s folder')
+    t.notOk(existsSync(join(root, 'keys')))
+    t.match(keys.stdout, 'wrote keys/tj.psb.key.json')
+
+    const token = await viaScript(['token', '--key', '../docs/keys/tj.psb.key.json', '--iss', 'tj.psb', '--aud', 'tj.gw'], { root: base, user })
+    t.equal(token.code, 0, `../ from the user's folder: ${token.stderr}`)
+
+    // `pnpm demo --example <dir>`: the same rule
+    const demo = await viaScript(['demo', '--example', 'nowhere', '--once'], { root, user, script: 'demo' })
+    t.equal(demo.code, 1)
+    t.match(demo.stderr, `${join(user, 'nowhere', 'setup.js')} is missing`)
+  })
+
+  t.test('run directly, paths are the working directory\'s and the next steps say how it was run', async t => {
+    const base = await tempDir(t)
+    const init = await viaScript(['init', 'x'], { root: base, user: undefined })
+    t.equal(init.code, 0, init.stderr)
+    t.ok(existsSync(join(base, 'x', 'govex.config.json')))
+    t.match(init.stdout, `\nNext:\n  node ${BIN} lint --config x/govex.config.json x/plan.json\n`, 'node and the file it ran')
+    // another script of the same name elsewhere (npx sets INIT_CWD too): only govex and demo count
+    const other = await viaScript(['init', 'y'], { root: base, user: join(base, 'sub'), script: 'npx' })
+    t.equal(other.code, 0, other.stderr)
+    t.ok(existsSync(join(base, 'y', 'govex.config.json')))
+  })
+}
+
+t.test('an unknown option is reported, even when a required one is missing too', async t => {
+  const r = await govex(['audit', 'query', '--bogus'])
+  t.equal(r.code, 1)
+  t.match(r.stderr, "unknown option '--bogus'")
+  const typo = await govex(['audit', 'query', '--confg', 'c.json'])
+  t.match(typo.stderr, /unknown option '--confg'\s+\(Did you mean --config\?\)/)
+  const missing = await govex(['audit', 'query'])
+  t.equal(missing.code, 1)
+  t.equal(missing.stderr, "error: required option '--config <file>' not specified (see --help)\n", 'a missing required option is still reported alone')
+  const token = await govex(['token', '--iss', 'tj.mca'])
+  t.match(token.stderr, "required option '--key <file>' not specified")
+})
