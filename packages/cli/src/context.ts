@@ -7,11 +7,11 @@ export interface Context {
   readonly io: Io
   /** set to non-zero by commands that finish normally but report failure (lint, verify) */
   exitCode: number
-  /** the script node ran (process.argv[1]): how the user started this CLI */
-  readonly script: string
+  /** the script node ran (process.argv[1]): how the user started this CLI; `govex` when absent */
+  readonly script?: string | undefined
 }
 
-export function createContext (io: Io, script = 'govex'): Context {
+export function createContext (io: Io, script?: string): Context {
   return { io, exitCode: 0, script }
 }
 
@@ -23,7 +23,8 @@ export function createContext (io: Io, script = 'govex'): Context {
  */
 export function govexCommand (ctx: Context, options: { quiet?: boolean } = {}): string {
   if (viaRootScript(ctx.io.env)) return options.quiet === true ? 'pnpm -s govex' : 'pnpm govex'
-  if (basename(ctx.script).endsWith('.js')) return `node ${displayPath(ctx, resolve(ctx.io.cwd, ctx.script))}`
+  const script = ctx.script
+  if (script !== undefined && basename(script).endsWith('.js')) return `node ${displayPath(ctx, resolve(ctx.io.cwd, script))}`
   return 'govex'
 }
 
