@@ -84,7 +84,7 @@ t.test('illegal ids are refused before they can name a path', async t => {
   await t.rejects(stores.plans.create(plan('tj-plan', 0, 'draft')), { code: 'GOVEX_ERR_BAD_REQUEST', message: /version/ })
   await t.rejects(stores.plans.create(plan('tj-plan', 1.5, 'draft')), { code: 'GOVEX_ERR_BAD_REQUEST', message: /version/ })
   t.same(await stores.plans.list(), [], 'no plan stored')
-  t.same(readdirSync(dir).sort(), ['audit', 'directories', 'disclosures', 'members', 'plans'].filter(name => existsSync(join(dir, name))).sort())
+  t.same(readdirSync(dir).sort(), ['audit', 'directories', 'disclosures', 'govex.lock', 'members', 'plans'].filter(name => existsSync(join(dir, name))).sort())
   t.notOk(existsSync(join(dir, '..', 'evil.json')))
   t.ok(isPlanId('tj-sharing-plan.2026_a'))
   t.notOk(isPlanId('a'.repeat(129)))

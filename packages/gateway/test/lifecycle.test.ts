@@ -95,7 +95,9 @@ t.test('a gateway that cannot start says why', async t => {
   t.notOk(busy instanceof Error, 'a good config starts')
   if (!(busy instanceof Error)) {
     const port = Number(new URL(busy.url).port)
-    await t.rejects(startGateway({ ...d.config, port }, { signals: false, logger: false }), { code: 'EADDRINUSE' }, 'a port in use')
+    // a data folder of its own: the running gateway owns d.config's (fix-one-gateway-per-data-folder)
+    const second = { ...d.config, port, store: { kind: 'file' as const, dir: join(d.dir, 'data-2'), spoolDir: join(d.dir, 'data-2', 'spool') } }
+    await t.rejects(startGateway(second, { signals: false, logger: false }), { code: 'EADDRINUSE' }, 'a port in use')
     await busy.close()
   }
 })

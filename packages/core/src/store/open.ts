@@ -1,7 +1,8 @@
 // Opening every store a gateway uses at once: in memory (tests, demos) or in a
 // data folder of JSON documents and a JSONL audit log (the embedded default,
-// ARCHITECTURE.md "Storage"). One process owns the folder; its replay guard and
-// quotas live in that process's memory.
+// ARCHITECTURE.md "Storage"). One process owns the folder (file/folder-lock.ts:
+// a second opener is refused until the first closes or dies); its replay guard
+// and quotas live in that process's memory.
 import { stat } from 'node:fs/promises'
 import { GovexError } from '../codes.js'
 import { isMemberId } from '../ids.js'
@@ -21,6 +22,7 @@ import { FileDisclosureStore } from './file/disclosures.js'
 import { FilePlanStore } from './file/plans.js'
 import { FileAuditLog } from './file/audit-log.js'
 import { ensureFolder, folderProblem } from './file/atomic.js'
+import { lockFolder } from './file/folder-lock.js'
 import type { CheckpointOptions } from '../audit/checkpoint.js'
 
 /** PROTOCOL.md: an envelope id is refused as a replay within 24 h unless configured otherwise. */
@@ -60,7 +62,7 @@ export async function openMemoryStores (options: MemoryStoresOptions): Promise<S
     disclosures: new MemoryDisclosureStore({ onChange }),
     plans: new MemoryPlanStore({ onChange }),
     audit: new MemoryAuditLog({ gatewayId: options.gatewayId, checkpoint: options.checkpoint })
-  }, changes, async () => {})
+  }, changes, async () => {}, async () => {})
 }
 
 export async function openFileStores (options: FileStoresOptions): Promise<Stores> {
@@ -72,24 +74,34 @@ export async function openFileStores (options: FileStoresOptions): Promise<Store
   } catch (err) {
     throw new GovexError('GOVEX_ERR_BAD_REQUEST', `store.dir ${dir} cannot be created (${folderProblem(err)}); set store.dir to a folder this process can write`, { cause: err })
   }
+  // before anything is read or cleaned: opening the documents removes the temp
+  // files a crash left, which beside another writer could be the one it writes
+  const lock = await lockFolder(dir)
   const changes = new Changes()
   const onChange = changes.emit
-  const documents = {
-    members: await FileMemberRegistry.open({ dir, onChange }),
-    directories: await FileDirectoryStore.open({ dir, onChange }),
-    disclosures: await FileDisclosureStore.open({ dir, onChange }),
-    plans: await FilePlanStore.open({ dir, onChange })
-  }
-  const audit = await FileAuditLog.open({ dir, gatewayId: options.gatewayId, maxBatch: options.maxBatch, checkpoint: options.checkpoint })
-  const replay = new MemoryReplayGuard({ now: options.now })
-  const quota = new MemoryQuotaCounter()
+  let audit: FileAuditLog | undefined
+  let parts: Parts
   try {
+    const documents = {
+      members: await FileMemberRegistry.open({ dir, onChange }),
+      directories: await FileDirectoryStore.open({ dir, onChange }),
+      disclosures: await FileDisclosureStore.open({ dir, onChange }),
+      plans: await FilePlanStore.open({ dir, onChange })
+    }
+    audit = await FileAuditLog.open({ dir, gatewayId: options.gatewayId, maxBatch: options.maxBatch, checkpoint: options.checkpoint })
+    const replay = new MemoryReplayGuard({ now: options.now })
+    const quota = new MemoryQuotaCounter()
     await restoreExchangeGuards(audit, replay, quota, { windowS: options.replayWindowS ?? DEFAULT_REPLAY_WINDOW_S, now: options.now?.() })
+    parts = { ...documents, audit, replay, quota }
   } catch (err) {
-    await audit.close()
+    try {
+      await audit?.close()
+    } finally {
+      await lock.release()
+    }
     throw err
   }
-  return assemble({ ...documents, audit, replay, quota }, changes, async () => {
+  return assemble(parts, changes, lock.release, async () => {
     try {
       await stat(dir)
     } catch (err) {
@@ -104,7 +116,8 @@ function checkGatewayId (gatewayId: unknown): void {
 
 type Parts = Pick<Stores, 'members' | 'directories' | 'disclosures' | 'plans' | 'audit'> & { replay?: MemoryReplayGuard, quota?: MemoryQuotaCounter }
 
-function assemble (parts: Parts, changes: Changes, check: () => Promise<void>): Stores {
+/** `release` runs after the audit log closed (the file store's folder lock). */
+function assemble (parts: Parts, changes: Changes, release: () => Promise<void>, check: () => Promise<void>): Stores {
   let closed = false
   // One process: both live in its memory, whatever holds the documents.
   const replay = parts.replay ?? new MemoryReplayGuard()
@@ -125,7 +138,11 @@ function assemble (parts: Parts, changes: Changes, check: () => Promise<void>): 
       if (closed) return
       closed = true
       changes.clear()
-      await parts.audit.close()
+      try {
+        await parts.audit.close()
+      } finally {
+        await release()
+      }
     }
   }
 }

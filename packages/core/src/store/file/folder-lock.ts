@@ -1,0 +1,219 @@
+// The embedded store is for one gateway process (ARCHITECTURE.md "Storage"):
+// its replay guard, quotas and plan state live in that process's memory, and
+// two writers of one folder would both append the same seq to a chain. A
+// writer therefore owns the folder through `<dir>/govex.lock`, made only if
+// absent and naming its holder (pid, host, start time); readers never take it.
+//
+// Node has no flock, so a lock left by a process that died (SIGKILL, power
+// loss) is told by a liveness probe: the holder on this host whose pid is gone
+// (or is now another process: its start time in /proc differs, or the host
+// rebooted since) no longer holds it. A holder on another host (a shared
+// folder) cannot be probed and is never taken over.
+//
+// Taking over a dead holder's lock is a second exclusive step: the claim
+// `govex.lock.<nonce>.takeover`, named after that lock's nonce, can be made by
+// one starter only; it alone removes the dead lock, then races for a fresh one
+// like any starter. A claim whose maker died too is removed and the
+// takeover retried.
+import { link, open, readFile, unlink } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
+import { join, resolve } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { GovexError } from '../../codes.js'
+
+export const LOCK_FILE = 'govex.lock'
+
+interface Holder {
+  pid: number
+  host: string
+  /** when it took the folder, ISO 8601 */
+  since: string
+  /** this lock's own id: names its takeover claim */
+  nonce: string
+  /** Linux: the process's start time in clock ticks since boot, and the boot's id */
+  start?: string | undefined
+  boot?: string | undefined
+}
+
+/**
+ * The nonces of this process's locks and of the takeovers it is making: a lock
+ * or claim naming our own pid is alive only if it is one of these (else it was
+ * left by an earlier process that had our pid).
+ */
+const active = new Set<string>()
+
+export interface FolderLock {
+  readonly path: string
+  /** removes the lock (once); a lock already gone or taken is left alone */
+  release (): Promise<void>
+}
+
+/**
+ * Takes `<dir>/govex.lock` for this process, or rejects with
+ * GOVEX_ERR_CONFLICT naming the live holder and what to do.
+ */
+export async function lockFolder (dir: string): Promise<FolderLock> {
+  const folder = resolve(dir)
+  const path = join(folder, LOCK_FILE)
+  const me = self()
+  active.add(me.nonce)
+  try {
+    const lock = await take(folder, path, me)
+    if (lock !== undefined) return lock
+  } catch (err) {
+    active.delete(me.nonce)
+    throw err
+  }
+  active.delete(me.nonce)
+  throw new GovexError('GOVEX_ERR_CONFLICT', `the data folder ${folder} could not be locked (${path} kept changing); another gateway is starting on it: try again`)
+}
+
+async function take (folder: string, path: string, me: Holder): Promise<FolderLock | undefined> {
+  // Each turn ends in the lock, a refusal, or a dead holder's lock removed (then
+  // another turn); a takeover under way elsewhere is waited for a little.
+  for (let turn = 0; turn < 250; turn++) {
+    if (await create(path, JSON.stringify(me) + '\n')) return ownLock(path, me.nonce)
+    const holder = await readHolder(path)
+    if (holder === undefined) continue // released meanwhile
+    if (holder === null) {
+      throw new GovexError('GOVEX_ERR_CONFLICT', `the data folder ${folder} has a lock file ${path} that names no holder; if no gateway uses this folder, delete it and start again`)
+    }
+    if (isAlive(holder)) throw refusal(folder, path, holder)
+    const claim = `${path}.${holder.nonce}.takeover`
+    if (await create(claim, JSON.stringify(me) + '\n')) {
+      try {
+        // Only this claim's maker removes the dead holder's lock, so if the file
+        // still names it now, it names it until the unlink.
+        const again = await readHolder(path)
+        if (again !== undefined && again !== null && again.nonce === holder.nonce) await unlink(path).catch(ignoreMissing)
+      } finally {
+        await unlink(claim).catch(ignoreMissing)
+      }
+      continue
+    }
+    const claimant = await readHolder(claim)
+    if (claimant !== undefined && claimant !== null && !isAlive(claimant)) {
+      // its maker died inside the takeover: a claim nobody will finish
+      await unlink(claim).catch(ignoreMissing)
+      continue
+    }
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+  return undefined
+}
+
+function ownLock (path: string, nonce: string): FolderLock {
+  let released = false
+  return {
+    path,
+    async release () {
+      if (released) return
+      released = true
+      active.delete(nonce)
+      // never remove a lock that is not ours any more (deleted and taken by hand)
+      const holder = await readHolder(path).catch(() => null)
+      if (holder !== undefined && holder !== null && holder.nonce === nonce) await unlink(path).catch(ignoreMissing)
+    }
+  }
+}
+
+/**
+ * Makes `path` holding `text` unless it exists; true when made. The text is
+ * written whole and synced in a file of its own, then hard-linked to `path`
+ * (a link, like O_EXCL, fails when the name exists), so a lock file is never
+ * seen half written, even after a power loss.
+ */
+async function create (path: string, text: string): Promise<boolean> {
+  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`
+  try {
+    const handle = await open(temp, 'wx', 0o644)
+    try {
+      await handle.writeFile(text, 'utf8')
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await link(temp, path)
+    return true
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw new GovexError('GOVEX_ERR_BAD_REQUEST', `the data folder lock ${path} cannot be made (${(err as Error).message}); set store.dir to a folder this process can write`, { cause: err })
+  } finally {
+    await unlink(temp).catch(() => {})
+  }
+}
+
+/** The holder a lock file names; undefined when the file is gone, null when it names none. */
+async function readHolder (path: string): Promise<Holder | null | undefined> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return null
+  }
+  const h = value as Partial<Holder> | null
+  if (typeof h !== 'object' || h === null || typeof h.pid !== 'number' || typeof h.host !== 'string' || typeof h.since !== 'string' || typeof h.nonce !== 'string') return null
+  if (!/^[\w-]{1,64}$/.test(h.nonce)) return null // it names the takeover claim file
+  return h as Holder
+}
+
+function isAlive (holder: Holder): boolean {
+  if (holder.host !== hostname()) return true // cannot be probed from here
+  if (holder.pid <= 0) return false
+  const me = self()
+  if (holder.boot !== undefined && me.boot !== undefined && holder.boot !== me.boot) return false // the host rebooted
+  if (holder.pid === process.pid) return active.has(holder.nonce) // else an earlier process that had our pid
+  try {
+    process.kill(holder.pid, 0)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false // ESRCH: no such process
+  }
+  // the pid lives: is it still the holder, or a process that got its pid since?
+  const start = startTicks(holder.pid)
+  return holder.start === undefined || start === undefined || start === holder.start
+}
+
+function refusal (folder: string, path: string, holder: Holder): GovexError {
+  const who = holder.pid === process.pid && holder.host === hostname() ? 'this process' : `process ${holder.pid} on ${holder.host}`
+  return new GovexError('GOVEX_ERR_CONFLICT',
+    `the data folder ${folder} is in use by ${who} since ${holder.since} (${path}); one gateway process owns a file store: ` +
+    'stop the other gateway, give this one its own store.dir, or use the Redis store to run several gateways')
+}
+
+let mine: Omit<Holder, 'since' | 'nonce'> | undefined
+
+function self (): Holder {
+  mine ??= { pid: process.pid, host: hostname(), start: startTicks(process.pid), boot: bootId() }
+  return { ...mine, since: new Date().toISOString(), nonce: randomBytes(9).toString('base64url') }
+}
+
+/** Linux: field 22 of /proc/<pid>/stat, the process's start time since boot. */
+function startTicks (pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // the command name (field 2) may hold spaces and parentheses: count from its end
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+  } catch {
+    return undefined
+  }
+}
+
+function bootId (): string | undefined {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
+  } catch {
+    return undefined
+  }
+}
+
+function ignoreMissing (err: unknown): void {
+  if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+}

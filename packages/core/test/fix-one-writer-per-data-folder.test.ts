@@ -1,0 +1,224 @@
+// The embedded store is for one gateway process (ARCHITECTURE.md "Storage"),
+// but nothing enforced it: two gateways on one config both started, each with
+// its own in-memory state, and both appended seq 11 to the same chain. A file
+// store opened for writing now owns its folder (<dir>/govex.lock): a second
+// opener is refused with GOVEX_ERR_CONFLICT naming the holder, while the first
+// keeps working; a holder that died (SIGKILL) or closed does not block the next
+// start; readers (FileAuditLog.openReadOnly) never take the lock.
+import t from 'tap'
+import type { Test } from 'tap'
+import { spawn } from 'node:child_process'
+import type { ChildProcessWithoutNullStreams } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { hostname, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { openFileStores } from '../src/store/open.js'
+import { FileAuditLog } from '../src/store/file/audit-log.js'
+import { adminEntry } from '../src/store/audit-contract.js'
+import { isGovexError } from '../src/codes.js'
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/hold-data-folder.ts', import.meta.url))
+const GW = 'tj.gw.extranet-1'
+
+const root = await mkdtemp(join(tmpdir(), 'govex-folder-lock-'))
+t.teardown(async () => { await rm(root, { recursive: true, force: true }) })
+let dirs = 0
+const newDir = (): string => join(root, `d${++dirs}`)
+
+interface Holder {
+  child: ChildProcessWithoutNullStreams
+  /** the next JSON line the child prints */
+  next: () => Promise<Record<string, unknown>>
+  exited: Promise<number | null>
+}
+
+function hold (t: Test, dir: string): Holder {
+  const child = spawn(process.execPath, [...process.execArgv, FIXTURE, dir], { stdio: 'pipe' })
+  const exited = new Promise<number | null>(resolve => { child.once('exit', code => { resolve(code) }) })
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    await exited
+  })
+  let stderr = ''
+  child.stderr.on('data', chunk => { stderr += String(chunk) })
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
+  const next = async (): Promise<Record<string, unknown>> => {
+    const { value, done } = await lines.next()
+    if (done === true) throw new Error(`the child ended without answering: ${stderr}`)
+    return JSON.parse(value as string) as Record<string, unknown>
+  }
+  return { child, next, exited }
+}
+
+async function started (t: Test, dir: string): Promise<Holder> {
+  const h = hold(t, dir)
+  const first = await h.next()
+  t.same(first, { ready: h.child.pid }, 'the store opened')
+  return h
+}
+
+async function append (h: Holder): Promise<unknown> {
+  h.child.stdin.write('append\n')
+  return (await h.next()).seq
+}
+
+t.test('a second process is refused, naming the holder, while the first keeps writing', async t => {
+  const dir = newDir()
+  const first = await started(t, dir)
+  t.equal(await append(first), 1)
+
+  const second = hold(t, dir)
+  const refused = await second.next()
+  t.equal(refused.code, 'GOVEX_ERR_CONFLICT')
+  if (refused.code === undefined) second.child.kill('SIGKILL') // it opened: the old code
+  t.equal(await second.exited, 3, 'the second opener stops')
+  const message = String(refused.message)
+  t.match(message, `process ${first.child.pid ?? 0} on ${hostname()} since 20`, 'names the holder: pid, host, since when')
+  t.match(message, 'stop the other gateway')
+  t.match(message, 'store.dir')
+  t.match(message, 'Redis store')
+
+  // the holder's chain goes on unbroken: nobody else appended to it
+  t.equal(await append(first), 2)
+  const reader = await FileAuditLog.openReadOnly({ dir })
+  t.teardown(async () => { await reader.close() })
+  const verified = await reader.verify()
+  t.equal(verified.ok, true, 'the chain verifies')
+  t.equal(verified.checked, 2)
+})
+
+t.test('a holder killed with SIGKILL does not block the next start', async t => {
+  const dir = newDir()
+  const first = await started(t, dir)
+  t.equal(await append(first), 1)
+  first.child.kill('SIGKILL')
+  await first.exited
+  t.match(JSON.parse(await readFile(join(dir, 'govex.lock'), 'utf8')), { pid: first.child.pid }, 'its lock is left behind')
+
+  const next = await started(t, dir)
+  t.equal(await append(next), 2, 'the next process writes the chain on')
+  // and it holds the folder in turn
+  const third = hold(t, dir)
+  t.match(await third.next(), { code: 'GOVEX_ERR_CONFLICT', message: `process ${next.child.pid ?? 0} on` })
+})
+
+t.test('after a clean close the folder opens again at once', async t => {
+  const dir = newDir()
+  const first = await started(t, dir)
+  first.child.stdin.end()
+  t.same(await first.next(), { closed: true })
+  t.equal(await first.exited, 0)
+  const begun = Date.now()
+  const next = await started(t, dir)
+  t.ok(Date.now() - begun < 10_000, 'no stale-lock wait')
+  t.equal(await append(next), 1)
+})
+
+t.test('many starters on a dead holder\'s lock: exactly one takes it over', async t => {
+  const dir = newDir()
+  const first = await started(t, dir)
+  first.child.kill('SIGKILL')
+  await first.exited
+  const starters = [0, 1, 2, 3].map(() => hold(t, dir))
+  const answers = await Promise.all(starters.map(async s => await s.next()))
+  const ready = answers.filter(a => 'ready' in a)
+  t.equal(ready.length, 1, 'one starter holds the folder')
+  const winner = ready[0]?.ready
+  for (const a of answers.filter(a => !('ready' in a))) t.match(a, { code: 'GOVEX_ERR_CONFLICT', message: `process ${String(winner)} on` })
+})
+
+t.test('in one process: a second open is refused until the first closes', async t => {
+  const dir = newDir()
+  const stores = await openFileStores({ dir, gatewayId: GW })
+  await t.rejects(openFileStores({ dir, gatewayId: GW }), { code: 'GOVEX_ERR_CONFLICT', message: /in use by this process since 20/ })
+  await stores.audit.append(adminEntry())
+  await stores.close()
+  const again = await openFileStores({ dir, gatewayId: GW })
+  t.equal((await again.audit.append(adminEntry())).seq, 2)
+  await again.close()
+  await again.close() // closing twice releases once
+})
+
+t.test('readers beside a running holder take no lock', async t => {
+  const dir = newDir()
+  const first = await started(t, dir)
+  t.equal(await append(first), 1)
+  const before = await readFile(join(dir, 'govex.lock'), 'utf8')
+  const reader = await FileAuditLog.openReadOnly({ dir })
+  t.equal((await reader.verify()).checked, 1)
+  await reader.close()
+  t.equal(await readFile(join(dir, 'govex.lock'), 'utf8'), before, 'the holder\'s lock is untouched')
+  t.equal(await append(first), 2, 'the holder still writes')
+})
+
+t.test('a lock of another host is never taken over; a lock of this host\'s dead pid is', async t => {
+  const dir = newDir()
+  const stores = await openFileStores({ dir, gatewayId: GW })
+  await stores.close()
+  const lock = join(dir, 'govex.lock')
+  await writeFile(lock, JSON.stringify({ pid: 1, host: 'other-host.example', since: '2026-11-28T10:00:00.000Z', nonce: 'n1' }))
+  const err = await openFileStores({ dir, gatewayId: GW }).catch((e: unknown) => e)
+  t.ok(isGovexError(err) && err.code === 'GOVEX_ERR_CONFLICT', 'refused')
+  t.match((err as Error).message, 'in use by process 1 on other-host.example since 2026-11-28T10:00:00.000Z')
+
+  // a pid that is gone on this host
+  const gone = spawn(process.execPath, ['-e', '0'])
+  await new Promise(resolve => gone.once('exit', resolve))
+  await writeFile(lock, JSON.stringify({ pid: gone.pid, host: hostname(), since: '2026-11-28T10:00:00.000Z', nonce: 'n2' }))
+  const taken = await openFileStores({ dir, gatewayId: GW })
+  t.match(JSON.parse(await readFile(lock, 'utf8')), { pid: process.pid })
+  await taken.close()
+
+  await writeFile(lock, 'not json')
+  await t.rejects(openFileStores({ dir, gatewayId: GW }), { code: 'GOVEX_ERR_CONFLICT', message: /names no holder; if no gateway uses this folder, delete it/ })
+})
+
+t.test('a live pid that is another process now, a takeover left half done, a lock replaced by hand', async t => {
+  const dir = newDir()
+  const stores = await openFileStores({ dir, gatewayId: GW })
+  await stores.close()
+  const lock = join(dir, 'govex.lock')
+  const since = '2026-11-28T10:00:00.000Z'
+
+  // our parent lives; a lock naming its pid with another start time is an old holder's
+  if (existsSync('/proc/self/stat')) { // Linux: start times are compared
+    await writeFile(lock, JSON.stringify({ pid: process.ppid, host: hostname(), since, nonce: 'old', start: '1' }))
+    const taken = await openFileStores({ dir, gatewayId: GW })
+    await taken.close()
+  }
+  // the same pid with no start time recorded is taken as alive
+  await writeFile(lock, JSON.stringify({ pid: process.ppid, host: hostname(), since, nonce: 'live' }))
+  await t.rejects(openFileStores({ dir, gatewayId: GW }), { code: 'GOVEX_ERR_CONFLICT', message: `in use by process ${process.ppid}` })
+
+  // a dead holder, and a claim on it whose maker died too: both are cleared
+  const gone = spawn(process.execPath, ['-e', '0'])
+  await new Promise(resolve => gone.once('exit', resolve))
+  const dead = { pid: gone.pid, host: hostname(), since }
+  await writeFile(lock, JSON.stringify({ ...dead, nonce: 'dead' }))
+  await writeFile(`${lock}.dead.takeover`, JSON.stringify({ ...dead, nonce: 'claim' }))
+  const after = await openFileStores({ dir, gatewayId: GW })
+  t.match(JSON.parse(await readFile(lock, 'utf8')), { pid: process.pid })
+
+  // replaced by hand while open: closing leaves the other lock in place
+  await writeFile(lock, JSON.stringify({ ...dead, nonce: 'other' }))
+  await after.close()
+  t.match(JSON.parse(await readFile(lock, 'utf8')), { nonce: 'other' })
+
+  // a nonce that could name a path is no holder
+  await writeFile(lock, JSON.stringify({ ...dead, nonce: '../x' }))
+  await t.rejects(openFileStores({ dir, gatewayId: GW }), { code: 'GOVEX_ERR_CONFLICT', message: /names no holder/ })
+})
+
+t.test('concurrent opens in one process: one holds the folder', async t => {
+  const dir = newDir()
+  const results = await Promise.allSettled([0, 1, 2].map(async () => await openFileStores({ dir, gatewayId: GW })))
+  const opened = results.filter(r => r.status === 'fulfilled')
+  t.equal(opened.length, 1)
+  for (const r of results) {
+    if (r.status === 'rejected') t.match(r.reason, { code: 'GOVEX_ERR_CONFLICT', message: /in use by this process/ })
+    else await r.value.close()
+  }
+})
