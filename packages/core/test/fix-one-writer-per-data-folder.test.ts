@@ -19,6 +19,7 @@ import { openFileStores } from '../src/store/open.js'
 import { FileAuditLog } from '../src/store/file/audit-log.js'
 import { adminEntry } from '../src/store/audit-contract.js'
 import { isGovexError } from '../src/codes.js'
+import { folderLockHolder } from '../src/index.js'
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/hold-data-folder.ts', import.meta.url))
 const GW = 'tj.gw.extranet-1'
@@ -221,4 +222,25 @@ t.test('concurrent opens in one process: one holds the folder', async t => {
     if (r.status === 'rejected') t.match(r.reason, { code: 'GOVEX_ERR_CONFLICT', message: /in use by this process/ })
     else await r.value.close()
   }
+})
+
+t.test('folderLockHolder names the live holder only', async t => {
+  const dir = newDir()
+  t.equal(await folderLockHolder(dir), undefined, 'no folder')
+  const stores = await openFileStores({ dir, gatewayId: GW })
+  const held = await folderLockHolder(dir)
+  t.match(held, { pid: process.pid, host: hostname(), since: /^20/ }, 'this process holds it')
+  t.same(Object.keys(held ?? {}).sort(), ['host', 'pid', 'since'])
+  await stores.close()
+  t.equal(await folderLockHolder(dir), undefined, 'released')
+  const lock = join(dir, 'govex.lock')
+  const gone = spawn(process.execPath, ['-e', '0'])
+  await new Promise(resolve => gone.once('exit', resolve))
+  await writeFile(lock, JSON.stringify({ pid: gone.pid, host: hostname(), since: '2026-11-28T10:00:00.000Z', nonce: 'dead' }))
+  t.equal(await folderLockHolder(dir), undefined, 'a dead holder is none')
+  await writeFile(lock, JSON.stringify({ pid: 1, host: 'other-host.example', since: '2026-11-28T10:00:00.000Z', nonce: 'far' }))
+  t.same(await folderLockHolder(dir), { pid: 1, host: 'other-host.example', since: '2026-11-28T10:00:00.000Z' }, 'another host\'s holder is live')
+  await writeFile(lock, 'not json')
+  t.equal(await folderLockHolder(dir), undefined, 'a lock naming no holder')
+  t.equal(await folderLockHolder(lock), undefined, 'a file, not a folder')
 })

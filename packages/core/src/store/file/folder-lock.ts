@@ -69,6 +69,32 @@ export async function lockFolder (dir: string): Promise<FolderLock> {
   throw new GovexError('GOVEX_ERR_CONFLICT', `the data folder ${folder} could not be locked (${path} kept changing); another gateway is starting on it: try again`)
 }
 
+/** The process a data folder's lock names: what an operator needs to find it. */
+export interface FolderLockHolder {
+  pid: number
+  host: string
+  /** when it took the folder, ISO 8601 */
+  since: string
+}
+
+/**
+ * The live holder of `<dir>/govex.lock`, as a start would judge it (a holder
+ * on another host, or one this process cannot probe, counts as live);
+ * undefined when there is no lock, it names no holder, or its holder is dead
+ * (the next start takes it over). Takes nothing and changes nothing.
+ */
+export async function folderLockHolder (dir: string): Promise<FolderLockHolder | undefined> {
+  let holder: Holder | null | undefined
+  try {
+    holder = await readHolder(join(resolve(dir), LOCK_FILE))
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined // no folder there
+    throw err
+  }
+  if (holder === undefined || holder === null || !isAlive(holder)) return undefined
+  return { pid: holder.pid, host: holder.host, since: holder.since }
+}
+
 async function take (folder: string, path: string, me: Holder): Promise<FolderLock | undefined> {
   // Each turn ends in the lock, a refusal, or a dead holder's lock removed (then
   // another turn); a takeover under way elsewhere is waited for a little.
