@@ -6,8 +6,9 @@
 // its CPU per request is a lower bound for the full pipeline on this machine:
 //   - the caller's JWT: a token is reused until it expires (PROTOCOL.md), so a
 //     verification is a cache hit — a Map from the Authorization header to its
-//     claims, and the expiry checked (the first sight of a token decodes it
-//     unverified here: its cost is spread over every reuse);
+//     claims, and the expiry checked; the first sight of a token verifies it
+//     in full (EdDSA signature with the member's key, `aud`, `exp − iat`,
+//     skew), a cost spread over every reuse;
 //   - the envelope parsed and checked against govex's RequestEnvelope schema
 //     (Fastify + Ajv, as in (g));
 //   - the grant: one Map lookup; the replay guard: one Set insertion;
@@ -15,7 +16,9 @@
 //     sha256 of the exact body bytes as its `digest`;
 //   - the forward (undici Pool.dispatch), the answer parsed, minimised to the
 //     granted fields, its sha256 taken over JSON.stringify (govex takes it
-//     over RFC 8785 canonical JSON);
+//     over RFC 8785 canonical JSON; for these flat string-valued records the
+//     bytes are the same, since RFC 8785 escapes strings and writes numbers as
+//     JSON.stringify does and the keys are built in sorted order);
 //   - the audit record serialised, hashed into the chain, and made durable
 //     (group commit: one O_DSYNC write per batch, as govex's file store)
 //     before the 200;
@@ -26,7 +29,7 @@ import { createHash, randomUUID } from 'node:crypto'
 import { openSync, write, closeSync, constants, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { RequestEnvelope, generateKeyPair, signJwt } from '../../packages/core/dist/index.js'
+import { RequestEnvelope, generateKeyPair, publicKeyFromJwk, signJwt, verifyJwt } from '../../packages/core/dist/index.js'
 import { ed25519Signer } from '../../packages/gateway/dist/ed25519.js'
 import { serveCpuAccounting } from './proxy-common.js'
 
@@ -41,6 +44,11 @@ const signer = ed25519Signer(generateKeyPair('floor-k1').privateJwk)
 const b64 = value => Buffer.from(JSON.stringify(value)).toString('base64url')
 const jwtHeader = b64({ alg: 'EdDSA', kid: 'floor-k1' })
 const sha256 = data => 'sha256:' + createHash('sha256').update(data).digest('hex')
+
+// the member registry: the one consumer whose tokens this floor issues (IPC 'token')
+const consumer = generateKeyPair('mca-k1')
+const memberKeys = new Map([['tj.mca', publicKeyFromJwk(consumer.publicJwk)]])
+const resolveKey = (kid, claims) => kid === 'mca-k1' ? memberKeys.get(claims.iss) : undefined
 
 const grants = new Map([['tj.mca tj.psb:household-registration', { id: 'mca-household', fields: ['name', 'householdAddress', 'householdType'] }]])
 const tokens = new Map()
@@ -91,11 +99,9 @@ app.post('/v1/exchange/:resourceId', { schema: { body: RequestEnvelope } }, asyn
   const header = request.headers.authorization
   let claims = tokens.get(header)
   if (claims === undefined) {
-    try {
-      claims = JSON.parse(Buffer.from(header.split('.')[1], 'base64url').toString())
-    } catch {
-      return reply.code(401).send({ code: 'GOVEX_ERR_UNAUTHENTICATED' })
-    }
+    const result = typeof header === 'string' && header.startsWith('Bearer ') ? verifyJwt(header.slice(7), resolveKey, { audience: 'tj.gw.bench', maxTtlS: 300 }) : undefined
+    if (result === undefined || !result.ok) return reply.code(401).send({ code: 'GOVEX_ERR_UNAUTHENTICATED' })
+    claims = result.claims
     tokens.set(header, claims)
   }
   if (claims.exp * 1000 < Date.now()) return reply.code(401).send({ code: 'GOVEX_ERR_UNAUTHENTICATED' })
@@ -128,8 +134,7 @@ app.post('/v1/exchange/:resourceId', { schema: { body: RequestEnvelope } }, asyn
 serveCpuAccounting()
 const url = await app.listen({ host: '127.0.0.1', port: 0 })
 process.send({ ready: true, url })
-// a consumer token of the shape and length govex's bench issues (when no govex target runs)
-const consumer = generateKeyPair('mca-k1')
+// a consumer token of the shape and length govex's bench issues
 process.on('message', async msg => {
   if (msg === 'token') {
     const iat = Math.floor(Date.now() / 1000)
