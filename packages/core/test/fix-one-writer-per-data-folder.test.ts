@@ -8,9 +8,7 @@
 import t from 'tap'
 import type { Test } from 'tap'
 import { spawn } from 'node:child_process'
-import type { ChildProcessWithoutNullStreams } from 'node:child_process'
-import { createInterface } from 'node:readline'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync, readlinkSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -20,48 +18,56 @@ import { FileAuditLog } from '../src/store/file/audit-log.js'
 import { adminEntry } from '../src/store/audit-contract.js'
 import { isGovexError } from '../src/codes.js'
 import { folderLockHolder } from '../src/index.js'
+import { spawnLines, type LineChild } from './helpers/child-lines.js'
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/hold-data-folder.ts', import.meta.url))
 const GW = 'tj.gw.extranet-1'
+const SINCE = '2026-11-28T10:00:00.000Z'
+
+// Each test starts stores in processes of their own (several seconds each on a
+// busy machine): more than the suite's 60 s per file.
+t.setTimeout(240_000)
 
 const root = await mkdtemp(join(tmpdir(), 'govex-folder-lock-'))
 t.teardown(async () => { await rm(root, { recursive: true, force: true }) })
 let dirs = 0
 const newDir = (): string => join(root, `d${++dirs}`)
 
-interface Holder {
-  child: ChildProcessWithoutNullStreams
-  /** the next JSON line the child prints */
-  next: () => Promise<Record<string, unknown>>
-  exited: Promise<number | null>
+const attempt = <T>(read: () => T): T | undefined => { try { return read() } catch { return undefined } }
+/**
+ * Where this process runs, as a lock made here records it (read here, not
+ * taken from the code under test): a hand-written lock "of this host" needs it.
+ */
+const HERE = {
+  host: hostname(),
+  pidns: attempt(() => readlinkSync('/proc/self/ns/pid')),
+  machine: attempt(() => readFileSync('/etc/machine-id', 'utf8').trim()) || undefined
 }
 
-function hold (t: Test, dir: string): Holder {
-  const child = spawn(process.execPath, [...process.execArgv, FIXTURE, dir], { stdio: 'pipe' })
-  const exited = new Promise<number | null>(resolve => { child.once('exit', code => { resolve(code) }) })
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    await exited
-  })
-  let stderr = ''
-  child.stderr.on('data', chunk => { stderr += String(chunk) })
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
-  const next = async (): Promise<Record<string, unknown>> => {
-    const { value, done } = await lines.next()
-    if (done === true) throw new Error(`the child ended without answering: ${stderr}`)
-    return JSON.parse(value as string) as Record<string, unknown>
-  }
-  return { child, next, exited }
+/**
+ * A pid whose process ended, as a holder of this host records it. Its start
+ * time is one no process started now has, so a pid reused since is no holder.
+ */
+async function deadHolder (): Promise<typeof HERE & { pid: number, since: string, start: string }> {
+  const gone = spawn(process.execPath, ['-e', '0'])
+  await new Promise(resolve => gone.once('exit', resolve))
+  return { ...HERE, pid: gone.pid ?? 0, since: SINCE, start: '1' }
 }
 
-async function started (t: Test, dir: string): Promise<Holder> {
+function hold (t: Test, dir: string): LineChild {
+  return spawnLines(t, FIXTURE, [dir])
+}
+
+async function started (t: Test, dir: string): Promise<LineChild> {
   const h = hold(t, dir)
   const first = await h.next()
   t.same(first, { ready: h.child.pid }, 'the store opened')
   return h
 }
 
-async function append (h: Holder): Promise<unknown> {
+const lockOf = async (dir: string): Promise<Record<string, unknown>> => JSON.parse(await readFile(join(dir, 'govex.lock'), 'utf8')) as Record<string, unknown>
+
+async function append (h: LineChild): Promise<unknown> {
   h.child.stdin.write('append\n')
   return (await h.next()).seq
 }
@@ -97,10 +103,14 @@ t.test('a holder killed with SIGKILL does not block the next start', async t => 
   t.equal(await append(first), 1)
   first.child.kill('SIGKILL')
   await first.exited
-  t.match(JSON.parse(await readFile(join(dir, 'govex.lock'), 'utf8')), { pid: first.child.pid }, 'its lock is left behind')
+  const left = await lockOf(dir)
+  t.match(left, { pid: first.child.pid }, 'its lock is left behind')
 
   const next = await started(t, dir)
   t.equal(await append(next), 2, 'the next process writes the chain on')
+  const taken = await lockOf(dir)
+  t.match(taken, { pid: next.child.pid }, 'the lock names the next process')
+  t.not(taken.nonce, left.nonce, 'a lock of its own, not the old one')
   // and it holds the folder in turn
   const third = hold(t, dir)
   t.match(await third.next(), { code: 'GOVEX_ERR_CONFLICT', message: `process ${next.child.pid ?? 0} on` })
@@ -109,26 +119,31 @@ t.test('a holder killed with SIGKILL does not block the next start', async t => 
 t.test('after a clean close the folder opens again at once', async t => {
   const dir = newDir()
   const first = await started(t, dir)
+  const held = await lockOf(dir)
   first.child.stdin.end()
   t.same(await first.next(), { closed: true })
   t.equal(await first.exited, 0)
-  const begun = Date.now()
+  // nothing left to judge dead: the next start makes its lock at its first try
+  t.notOk(existsSync(join(dir, 'govex.lock')), 'the close removed the lock')
   const next = await started(t, dir)
-  t.ok(Date.now() - begun < 10_000, 'no stale-lock wait')
+  t.not((await lockOf(dir)).nonce, held.nonce)
   t.equal(await append(next), 1)
 })
 
-t.test('many starters on a dead holder\'s lock: exactly one takes it over', async t => {
+t.test('many starters on a dead holder\'s lock and a dead starter\'s claim: exactly one takes it over', async t => {
   const dir = newDir()
   const first = await started(t, dir)
   first.child.kill('SIGKILL')
   await first.exited
+  const nonce = String((await lockOf(dir)).nonce)
+  await writeFile(join(dir, `govex.lock.${nonce}.takeover`), JSON.stringify({ ...await deadHolder(), nonce: 'claim' }))
   const starters = [0, 1, 2, 3].map(() => hold(t, dir))
   const answers = await Promise.all(starters.map(async s => await s.next()))
   const ready = answers.filter(a => 'ready' in a)
   t.equal(ready.length, 1, 'one starter holds the folder')
   const winner = ready[0]?.ready
   for (const a of answers.filter(a => !('ready' in a))) t.match(a, { code: 'GOVEX_ERR_CONFLICT', message: `process ${String(winner)} on` })
+  t.match(await lockOf(dir), { pid: winner })
 })
 
 t.test('in one process: a second open is refused until the first closes', async t => {
@@ -160,17 +175,15 @@ t.test('a lock of another host is never taken over; a lock of this host\'s dead 
   const stores = await openFileStores({ dir, gatewayId: GW })
   await stores.close()
   const lock = join(dir, 'govex.lock')
-  await writeFile(lock, JSON.stringify({ pid: 1, host: 'other-host.example', since: '2026-11-28T10:00:00.000Z', nonce: 'n1' }))
+  await writeFile(lock, JSON.stringify({ pid: 1, host: 'other-host.example', since: SINCE, nonce: 'n1' }))
   const err = await openFileStores({ dir, gatewayId: GW }).catch((e: unknown) => e)
   t.ok(isGovexError(err) && err.code === 'GOVEX_ERR_CONFLICT', 'refused')
-  t.match((err as Error).message, 'in use by process 1 on other-host.example since 2026-11-28T10:00:00.000Z')
+  t.match((err as Error).message, `in use by process 1 on other-host.example since ${SINCE}`)
 
   // a pid that is gone on this host
-  const gone = spawn(process.execPath, ['-e', '0'])
-  await new Promise(resolve => gone.once('exit', resolve))
-  await writeFile(lock, JSON.stringify({ pid: gone.pid, host: hostname(), since: '2026-11-28T10:00:00.000Z', nonce: 'n2' }))
+  await writeFile(lock, JSON.stringify({ ...await deadHolder(), nonce: 'n2' }))
   const taken = await openFileStores({ dir, gatewayId: GW })
-  t.match(JSON.parse(await readFile(lock, 'utf8')), { pid: process.pid })
+  t.match(await lockOf(dir), { pid: process.pid })
   await taken.close()
 
   await writeFile(lock, 'not json')
@@ -182,31 +195,28 @@ t.test('a live pid that is another process now, a takeover left half done, a loc
   const stores = await openFileStores({ dir, gatewayId: GW })
   await stores.close()
   const lock = join(dir, 'govex.lock')
-  const since = '2026-11-28T10:00:00.000Z'
 
   // our parent lives; a lock naming its pid with another start time is an old holder's
   if (existsSync('/proc/self/stat')) { // Linux: start times are compared
-    await writeFile(lock, JSON.stringify({ pid: process.ppid, host: hostname(), since, nonce: 'old', start: '1' }))
+    await writeFile(lock, JSON.stringify({ ...HERE, pid: process.ppid, since: SINCE, nonce: 'old', start: '1' }))
     const taken = await openFileStores({ dir, gatewayId: GW })
     await taken.close()
   }
   // the same pid with no start time recorded is taken as alive
-  await writeFile(lock, JSON.stringify({ pid: process.ppid, host: hostname(), since, nonce: 'live' }))
+  await writeFile(lock, JSON.stringify({ ...HERE, pid: process.ppid, since: SINCE, nonce: 'live' }))
   await t.rejects(openFileStores({ dir, gatewayId: GW }), { code: 'GOVEX_ERR_CONFLICT', message: `in use by process ${process.ppid}` })
 
   // a dead holder, and a claim on it whose maker died too: both are cleared
-  const gone = spawn(process.execPath, ['-e', '0'])
-  await new Promise(resolve => gone.once('exit', resolve))
-  const dead = { pid: gone.pid, host: hostname(), since }
+  const dead = await deadHolder()
   await writeFile(lock, JSON.stringify({ ...dead, nonce: 'dead' }))
   await writeFile(`${lock}.dead.takeover`, JSON.stringify({ ...dead, nonce: 'claim' }))
   const after = await openFileStores({ dir, gatewayId: GW })
-  t.match(JSON.parse(await readFile(lock, 'utf8')), { pid: process.pid })
+  t.match(await lockOf(dir), { pid: process.pid })
 
   // replaced by hand while open: closing leaves the other lock in place
   await writeFile(lock, JSON.stringify({ ...dead, nonce: 'other' }))
   await after.close()
-  t.match(JSON.parse(await readFile(lock, 'utf8')), { nonce: 'other' })
+  t.match(await lockOf(dir), { nonce: 'other' })
 
   // a nonce that could name a path is no holder
   await writeFile(lock, JSON.stringify({ ...dead, nonce: '../x' }))
@@ -234,12 +244,10 @@ t.test('folderLockHolder names the live holder only', async t => {
   await stores.close()
   t.equal(await folderLockHolder(dir), undefined, 'released')
   const lock = join(dir, 'govex.lock')
-  const gone = spawn(process.execPath, ['-e', '0'])
-  await new Promise(resolve => gone.once('exit', resolve))
-  await writeFile(lock, JSON.stringify({ pid: gone.pid, host: hostname(), since: '2026-11-28T10:00:00.000Z', nonce: 'dead' }))
+  await writeFile(lock, JSON.stringify({ ...await deadHolder(), nonce: 'dead' }))
   t.equal(await folderLockHolder(dir), undefined, 'a dead holder is none')
-  await writeFile(lock, JSON.stringify({ pid: 1, host: 'other-host.example', since: '2026-11-28T10:00:00.000Z', nonce: 'far' }))
-  t.same(await folderLockHolder(dir), { pid: 1, host: 'other-host.example', since: '2026-11-28T10:00:00.000Z' }, 'another host\'s holder is live')
+  await writeFile(lock, JSON.stringify({ pid: 1, host: 'other-host.example', since: SINCE, nonce: 'far' }))
+  t.same(await folderLockHolder(dir), { pid: 1, host: 'other-host.example', since: SINCE }, 'another host\'s holder is live')
   await writeFile(lock, 'not json')
   t.equal(await folderLockHolder(dir), undefined, 'a lock naming no holder')
   t.equal(await folderLockHolder(lock), undefined, 'a file, not a folder')

@@ -7,42 +7,22 @@
 // audit`'s read-only view works beside a running gateway.
 import t from 'tap'
 import type { Test } from 'tap'
-import { spawn } from 'node:child_process'
-import type { ChildProcessWithoutNullStreams } from 'node:child_process'
-import { createInterface } from 'node:readline'
+import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { FileAuditLog } from '@govex/core'
+import { spawnLines, type LineChild } from '../../core/test/helpers/child-lines.js'
 import { createDeployment, samplePlan } from './helpers/deployment.js'
 
 const RUNNER = fileURLToPath(new URL('./helpers/run-gateway.ts', import.meta.url))
 
-interface Child {
-  child: ChildProcessWithoutNullStreams
-  next: () => Promise<Record<string, unknown>>
-  exited: Promise<number | null>
+function run (t: Test, configFile: string): LineChild {
+  return spawnLines(t, RUNNER, [configFile])
 }
 
-function run (t: Test, configFile: string): Child {
-  const child = spawn(process.execPath, [...process.execArgv, RUNNER, configFile], { stdio: 'pipe' })
-  const exited = new Promise<number | null>(resolve => { child.once('exit', code => { resolve(code) }) })
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    await exited
-  })
-  let stderr = ''
-  child.stderr.on('data', chunk => { stderr += String(chunk) })
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
-  const next = async (): Promise<Record<string, unknown>> => {
-    const { value, done } = await lines.next()
-    if (done === true) throw new Error(`the gateway process ended without answering: ${stderr}`)
-    return JSON.parse(value as string) as Record<string, unknown>
-  }
-  return { child, next, exited }
-}
-
-async function started (t: Test, configFile: string): Promise<{ gw: Child, url: string }> {
+async function started (t: Test, configFile: string): Promise<{ gw: LineChild, url: string }> {
   const gw = run(t, configFile)
   const first = await gw.next()
   t.type(first.url, 'string', 'the gateway started')
@@ -53,11 +33,15 @@ t.test('one gateway per data folder, across processes', async t => {
   const d = await createDeployment()
   t.teardown(() => d.cleanup())
   const { operator } = d.actors
+  const lock = join(d.dir, 'data', 'govex.lock')
+  const lockOf = async (): Promise<Record<string, unknown>> => JSON.parse(await readFile(lock, 'utf8')) as Record<string, unknown>
   const createPlan = async (url: string, version: number): Promise<number> =>
     (await fetch(url + '/v1/plans', { method: 'POST', headers: { ...operator.auth(), 'content-type': 'application/json' }, body: JSON.stringify({ ...samplePlan(), version }) })).status
 
   const a = await started(t, d.configFile)
   t.equal(await createPlan(a.url, 1), 201)
+  const aLock = await lockOf()
+  t.match(aLock, { pid: a.gw.child.pid, host: hostname() })
 
   // a second gateway on the same config is refused at start, naming the first
   const b = run(t, d.configFile)
@@ -83,6 +67,9 @@ t.test('one gateway per data folder, across processes', async t => {
   a.gw.child.kill('SIGKILL')
   await a.gw.exited
   const c = await started(t, d.configFile)
+  const cLock = await lockOf()
+  t.match(cLock, { pid: c.gw.child.pid }, 'the lock names the new gateway')
+  t.not(cLock.nonce, aLock.nonce, 'a lock of its own, not the dead one')
   t.equal((await fetch(c.url + '/v1/plans/tj-sharing-plan', { headers: operator.auth() })).status, 200, 'the data is there')
   t.equal(await createPlan(c.url, 3), 201)
 
@@ -90,6 +77,7 @@ t.test('one gateway per data folder, across processes', async t => {
   c.gw.child.kill('SIGTERM')
   t.same(await c.gw.next(), { closed: true })
   t.equal(await c.gw.exited, 0)
+  t.notOk(existsSync(lock), 'the stop removed the lock: nothing to judge dead at the next start')
   const e = await started(t, d.configFile)
   t.equal((await fetch(e.url + '/readyz')).status, 200)
   const after = await FileAuditLog.openReadOnly({ dir: join(d.dir, 'data') })

@@ -1,6 +1,7 @@
 // Durable document files: each write goes to a temp file in the same folder,
 // is fsync'd, renamed over the target and the folder fsync'd, so a crash leaves
-// either the old document or the new one, never a torn one.
+// either the old document or the new one, never a torn one. The data folder's
+// lock (folder-lock.ts) writes its files the same way, then links them.
 import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { basename, dirname, join, resolve } from 'node:path'
@@ -12,21 +13,37 @@ export async function writeFileAtomic (path: string, text: string | Uint8Array):
   const folder = dirname(path)
   await ensureFolder(folder)
   // Legal ids never start with a dot, so a temp file is never taken for a document.
-  const temp = join(folder, `.${basename(path)}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`)
+  const temp = await writeDurableTemp(folder, `.${basename(path)}`, text, 0o600)
   try {
-    const handle = await open(temp, 'w', 0o600)
-    try {
-      await handle.writeFile(text, 'utf8')
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
     await rename(temp, path)
   } catch (err) {
     await unlink(temp).catch(() => {})
     throw err
   }
   await syncFolder(folder)
+}
+
+/**
+ * Writes `text` (or bytes) whole to a new file `<folder>/<prefix>.<random>.tmp`
+ * and syncs it to disk; returns its path, for the caller to rename or link into
+ * place and then remove. On failure no temp file is left.
+ */
+export async function writeDurableTemp (folder: string, prefix: string, text: string | Uint8Array, mode: number): Promise<string> {
+  const temp = join(folder, `${prefix}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`)
+  // 'wx': the name is new, so a file of that name is not ours to write or remove
+  const handle = await open(temp, 'wx', mode)
+  try {
+    try {
+      await handle.writeFile(text, 'utf8')
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+  } catch (err) {
+    await unlink(temp).catch(() => {})
+    throw err
+  }
+  return temp
 }
 
 /**

@@ -15,12 +15,13 @@
 // one starter only; it alone removes the dead lock, then races for a fresh one
 // like any starter. A claim whose maker died too is removed and the
 // takeover retried.
-import { link, open, readFile, unlink } from 'node:fs/promises'
+import { link, readFile, unlink } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import { join, resolve } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import { readFileSync } from 'node:fs'
 import { GovexError } from '../../codes.js'
+import { writeDurableTemp } from './atomic.js'
 
 export const LOCK_FILE = 'govex.lock'
 
@@ -151,22 +152,16 @@ function ownLock (path: string, nonce: string): FolderLock {
  * seen half written, even after a power loss.
  */
 async function create (path: string, text: string): Promise<boolean> {
-  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`
+  let temp: string | undefined
   try {
-    const handle = await open(temp, 'wx', 0o644)
-    try {
-      await handle.writeFile(text, 'utf8')
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
+    temp = await writeDurableTemp(dirname(path), basename(path), text, 0o644)
     await link(temp, path)
     return true
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
     throw new GovexError('GOVEX_ERR_BAD_REQUEST', `the data folder lock ${path} cannot be made (${(err as Error).message}); set store.dir to a folder this process can write`, { cause: err })
   } finally {
-    await unlink(temp).catch(() => {})
+    if (temp !== undefined) await unlink(temp).catch(() => {})
   }
 }
 
