@@ -5,6 +5,8 @@
 // opener is refused with GOVEX_ERR_CONFLICT naming the holder, while the first
 // keeps working; a holder that died (SIGKILL) or closed does not block the next
 // start; readers (FileAuditLog.openReadOnly) never take the lock.
+// Since then: a holder in another container with this host name (its pid is
+// of another pid namespace) is refused, not probed as ours and taken over.
 import t from 'tap'
 import type { Test } from 'tap'
 import { spawn } from 'node:child_process'
@@ -179,6 +181,7 @@ t.test('a lock of another host is never taken over; a lock of this host\'s dead 
   const err = await openFileStores({ dir, gatewayId: GW }).catch((e: unknown) => e)
   t.ok(isGovexError(err) && err.code === 'GOVEX_ERR_CONFLICT', 'refused')
   t.match((err as Error).message, `in use by process 1 on other-host.example since ${SINCE}`)
+  t.match((err as Error).message, `(it is on another host): if it is gone, delete ${lock} and start again`)
 
   // a pid that is gone on this host
   await writeFile(lock, JSON.stringify({ ...await deadHolder(), nonce: 'n2' }))
@@ -188,6 +191,43 @@ t.test('a lock of another host is never taken over; a lock of this host\'s dead 
 
   await writeFile(lock, 'not json')
   await t.rejects(openFileStores({ dir, gatewayId: GW }), { code: 'GOVEX_ERR_CONFLICT', message: /names no holder; if no gateway uses this folder, delete it/ })
+})
+
+t.test('a holder in another pid namespace, or on another machine with this host name, is refused, not taken over', async t => {
+  // Two containers with one host name on one volume: the other's pid means
+  // nothing here (gone in our namespace, or pid 1 in both), so it cannot be
+  // probed, and its lock stays until the operator deletes it.
+  const dir = newDir()
+  const stores = await openFileStores({ dir, gatewayId: GW })
+  await stores.close()
+  const lock = join(dir, 'govex.lock')
+  const dead = await deadHolder()
+  const OTHER_NS = 'pid:[4026532999]'
+  const refused = async (holder: object, why: string | RegExp): Promise<void> => {
+    await writeFile(lock, JSON.stringify(holder))
+    const err = await openFileStores({ dir, gatewayId: GW }).then(async opened => { await opened.close(); return undefined }, (e: unknown) => e)
+    t.match(err, { code: 'GOVEX_ERR_CONFLICT', message: `in use by process ${(holder as { pid: number }).pid} on ${hostname()} since ${SINCE}` })
+    t.match((err as Error | undefined)?.message, why)
+    t.match((err as Error | undefined)?.message, `: if it is gone, delete ${lock} and start again`)
+    t.same(JSON.parse(await readFile(lock, 'utf8')), JSON.parse(JSON.stringify(holder)), 'its lock is left as it was')
+  }
+  await refused({ ...dead, pidns: OTHER_NS, nonce: 'ns' }, `another pid namespace (${OTHER_NS}), as in another container with this host name`)
+  // pid 1 here and pid 1 there: not "this process", and not an earlier process of ours
+  await refused({ ...HERE, pid: process.pid, pidns: OTHER_NS, since: SINCE, nonce: 'one' }, 'another pid namespace')
+  await refused({ ...dead, machine: 'f'.repeat(32), nonce: 'machine' }, `another machine with this host name (/etc/machine-id ${'f'.repeat(32)})`)
+  if (HERE.pidns !== undefined) {
+    // a lock that does not say where it was made is not taken over on a guess
+    const { pidns, ...unplaced } = dead
+    t.equal(pidns, HERE.pidns)
+    await refused({ ...unplaced, nonce: 'unplaced' }, 'another pid namespace (not recorded)')
+  }
+  t.match(await folderLockHolder(dir), { pid: dead.pid }, 'folderLockHolder counts it live too')
+
+  // the same namespace and machine: probed, found dead, taken over
+  await writeFile(lock, JSON.stringify({ ...dead, nonce: 'here' }))
+  const taken = await openFileStores({ dir, gatewayId: GW })
+  t.match(await lockOf(dir), { pid: process.pid, host: hostname(), pidns: HERE.pidns, machine: HERE.machine })
+  await taken.close()
 })
 
 t.test('a live pid that is another process now, a takeover left half done, a lock replaced by hand', async t => {

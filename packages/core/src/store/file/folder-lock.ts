@@ -2,13 +2,18 @@
 // its replay guard, quotas and plan state live in that process's memory, and
 // two writers of one folder would both append the same seq to a chain. A
 // writer therefore owns the folder through `<dir>/govex.lock`, made only if
-// absent and naming its holder (pid, host, start time); readers never take it.
+// absent and naming its holder (pid, host, start time, pid namespace, machine
+// id); readers never take it.
 //
 // Node has no flock, so a lock left by a process that died (SIGKILL, power
-// loss) is told by a liveness probe: the holder on this host whose pid is gone
-// (or is now another process: its start time in /proc differs, or the host
-// rebooted since) no longer holds it. A holder on another host (a shared
-// folder) cannot be probed and is never taken over.
+// loss) is told by a liveness probe, and only where a pid means the same
+// process to the holder and to us: the same host name, machine id and pid
+// namespace. There the holder whose pid is gone (or is now another process:
+// its start time in /proc differs, or the host rebooted since) no longer holds
+// it. A holder anywhere else cannot be probed and is never taken over: another
+// host (a shared folder), or another container with this host name (its pid
+// names a process in its own namespace; pid 1 in both, say). The operator
+// deletes such a lock by hand once that gateway is gone.
 //
 // Taking over a dead holder's lock is a second exclusive step: the claim
 // `govex.lock.<nonce>.takeover`, named after that lock's nonce, can be made by
@@ -19,7 +24,7 @@ import { link, readFile, unlink } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { basename, dirname, join, resolve } from 'node:path'
-import { readFileSync } from 'node:fs'
+import { readFileSync, readlinkSync } from 'node:fs'
 import { GovexError } from '../../codes.js'
 import { writeDurableTemp } from './atomic.js'
 
@@ -30,12 +35,19 @@ interface Holder {
   host: string
   /** when it took the folder, ISO 8601 */
   since: string
-  /** this lock's own id: names its takeover claim */
+  /** this file's own id: names the claim that may remove it */
   nonce: string
   /** Linux: the process's start time in clock ticks since boot, and the boot's id */
   start?: string | undefined
   boot?: string | undefined
+  /** Linux: the pid namespace its pid is in, "pid:[4026531836]"; a pid means nothing outside it */
+  pidns?: string | undefined
+  /** /etc/machine-id: tells apart machines that share a host name */
+  machine?: string | undefined
 }
+
+/** What this process is, as a lock names it. */
+type Place = Omit<Holder, 'since' | 'nonce'>
 
 /**
  * The nonces of this process's locks and of the takeovers it is making: a lock
@@ -50,6 +62,14 @@ export interface FolderLock {
   release (): Promise<void>
 }
 
+/** The process a data folder's lock names: what an operator needs to find it. */
+export interface FolderLockHolder {
+  pid: number
+  host: string
+  /** when it took the folder, ISO 8601 */
+  since: string
+}
+
 /**
  * Takes `<dir>/govex.lock` for this process, or rejects with
  * GOVEX_ERR_CONFLICT naming the live holder and what to do.
@@ -57,7 +77,7 @@ export interface FolderLock {
 export async function lockFolder (dir: string): Promise<FolderLock> {
   const folder = resolve(dir)
   const path = join(folder, LOCK_FILE)
-  const me = self()
+  const me = newHolder()
   active.add(me.nonce)
   try {
     const lock = await take(folder, path, me)
@@ -70,19 +90,11 @@ export async function lockFolder (dir: string): Promise<FolderLock> {
   throw new GovexError('GOVEX_ERR_CONFLICT', `the data folder ${folder} could not be locked (${path} kept changing); another gateway is starting on it: try again`)
 }
 
-/** The process a data folder's lock names: what an operator needs to find it. */
-export interface FolderLockHolder {
-  pid: number
-  host: string
-  /** when it took the folder, ISO 8601 */
-  since: string
-}
-
 /**
  * The live holder of `<dir>/govex.lock`, as a start would judge it (a holder
- * on another host, or one this process cannot probe, counts as live);
- * undefined when there is no lock, it names no holder, or its holder is dead
- * (the next start takes it over). Takes nothing and changes nothing.
+ * this process cannot probe, on another host or in another pid namespace,
+ * counts as live); undefined when there is no lock, it names no holder, or its
+ * holder is dead (the next start takes it over). Takes and changes nothing.
  */
 export async function folderLockHolder (dir: string): Promise<FolderLockHolder | undefined> {
   let holder: Holder | null | undefined
@@ -186,10 +198,24 @@ async function readHolder (path: string): Promise<Holder | null | undefined> {
   return h as Holder
 }
 
+/**
+ * Why this process cannot probe the holder's pid, or undefined when it can: a
+ * pid names a process only on its host, and there only in its pid namespace.
+ * Fields the holder did not record count as different, so a lock that does
+ * not say where it was made is not taken over on a guess.
+ */
+function unprobeable (holder: Holder): string | undefined {
+  const me = here()
+  if (holder.host !== me.host) return 'it is on another host'
+  if (holder.machine !== me.machine) return `it is on another machine with this host name (/etc/machine-id ${holder.machine ?? 'not recorded'})`
+  if (holder.pidns !== me.pidns) return `it is in another pid namespace (${holder.pidns ?? 'not recorded'}), as in another container with this host name`
+  return undefined
+}
+
 function isAlive (holder: Holder): boolean {
-  if (holder.host !== hostname()) return true // cannot be probed from here
+  if (unprobeable(holder) !== undefined) return true
   if (holder.pid <= 0) return false
-  const me = self()
+  const me = here()
   if (holder.boot !== undefined && me.boot !== undefined && holder.boot !== me.boot) return false // the host rebooted
   if (holder.pid === process.pid) return active.has(holder.nonce) // else an earlier process that had our pid
   try {
@@ -203,17 +229,27 @@ function isAlive (holder: Holder): boolean {
 }
 
 function refusal (folder: string, path: string, holder: Holder): GovexError {
-  const who = holder.pid === process.pid && holder.host === hostname() ? 'this process' : `process ${holder.pid} on ${holder.host}`
+  const unknown = unprobeable(holder)
+  const who = unknown === undefined && holder.pid === process.pid ? 'this process' : `process ${holder.pid} on ${holder.host}`
   return new GovexError('GOVEX_ERR_CONFLICT',
     `the data folder ${folder} is in use by ${who} since ${holder.since} (${path}); one gateway process owns a file store: ` +
-    'stop the other gateway, give this one its own store.dir, or use the Redis store to run several gateways')
+    'stop the other gateway, give this one its own store.dir, or use the Redis store to run several gateways' +
+    (unknown === undefined ? '' : `. This process cannot tell whether that gateway still runs (${unknown}): if it is gone, delete ${path} and start again`))
 }
 
-let mine: Omit<Holder, 'since' | 'nonce'> | undefined
+let mine: Place | undefined
 
-function self (): Holder {
-  mine ??= { pid: process.pid, host: hostname(), start: startTicks(process.pid), boot: bootId() }
-  return { ...mine, since: new Date().toISOString(), nonce: randomBytes(9).toString('base64url') }
+function here (): Place {
+  mine ??= { pid: process.pid, host: hostname(), start: startTicks(process.pid), boot: bootId(), pidns: pidNamespace(), machine: machineId() }
+  return mine
+}
+
+function newHolder (): Holder {
+  return { ...here(), since: new Date().toISOString(), nonce: newNonce() }
+}
+
+function newNonce (): string {
+  return randomBytes(9).toString('base64url')
 }
 
 /** Linux: field 22 of /proc/<pid>/stat, the process's start time since boot. */
@@ -228,8 +264,27 @@ function startTicks (pid: number): string | undefined {
 }
 
 function bootId (): string | undefined {
+  return readText('/proc/sys/kernel/random/boot_id')
+}
+
+function machineId (): string | undefined {
+  return readText('/etc/machine-id')
+}
+
+/** Linux: "pid:[<inode>]", unique among the pid namespaces that exist. */
+function pidNamespace (): string | undefined {
   try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
+    return readlinkSync('/proc/self/ns/pid')
+  } catch {
+    return undefined
+  }
+}
+
+/** A file's trimmed text; undefined when it is missing or empty. */
+function readText (path: string): string | undefined {
+  try {
+    const text = readFileSync(path, 'utf8').trim()
+    return text === '' ? undefined : text
   } catch {
     return undefined
   }
