@@ -7,13 +7,18 @@
 // start; readers (FileAuditLog.openReadOnly) never take the lock.
 // Since then: a holder in another container with this host name (its pid is
 // of another pid namespace) is refused, not probed as ours and taken over.
+// Two starters that both found a dead starter's claim could both delete it,
+// one deleting the other's live claim, and both go on to hold the folder;
+// removing a dead claim is one-winner now.
 import t from 'tap'
 import type { Test } from 'tap'
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync, readlinkSync } from 'node:fs'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import * as fs from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { hostname, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { openFileStores } from '../src/store/open.js'
 import { FileAuditLog } from '../src/store/file/audit-log.js'
@@ -261,6 +266,84 @@ t.test('a live pid that is another process now, a takeover left half done, a loc
   // a nonce that could name a path is no holder
   await writeFile(lock, JSON.stringify({ ...dead, nonce: '../x' }))
   await t.rejects(openFileStores({ dir, gatewayId: GW }), { code: 'GOVEX_ERR_CONFLICT', message: /names no holder/ })
+})
+
+t.test('a takeover claim that names no holder is reported, naming the file to delete', async t => {
+  const dir = newDir()
+  await mkdir(dir)
+  const lock = join(dir, 'govex.lock')
+  await writeFile(lock, JSON.stringify({ ...await deadHolder(), nonce: 'dead' }))
+  await writeFile(`${lock}.dead.takeover`, 'garbage')
+  await t.rejects(openFileStores({ dir, gatewayId: GW }), {
+    code: 'GOVEX_ERR_CONFLICT',
+    message: `has a takeover claim ${lock}.dead.takeover that names no holder; if no gateway is starting on this folder, delete it and start again`
+  })
+})
+
+t.test('two starters that both found a dead starter\'s claim: neither removes what the other made', async t => {
+  // Removing a dead starter's claim was read, then delete: X and Y both read
+  // the dead claim; X deleted it and made its own; Y then deleted X's live
+  // claim, and both went into the takeover, where one could remove the lock
+  // the other had just made. Here Y, having read the dead claim, waits until
+  // X's claim is there before it goes on; X waits until Y has read it.
+  const dir = newDir()
+  await mkdir(dir)
+  const lock = join(dir, 'govex.lock')
+  const claim = `${lock}.dead.takeover`
+  const dead = await deadHolder()
+  await writeFile(lock, JSON.stringify({ ...dead, nonce: 'dead' }))
+  await writeFile(claim, JSON.stringify({ ...dead, nonce: 'claim' }))
+
+  const starter = new AsyncLocalStorage<string>()
+  const nonceIn = async (path: string): Promise<unknown> => {
+    try {
+      return (JSON.parse(await fs.readFile(path, 'utf8')) as { nonce?: unknown }).nonce
+    } catch {
+      return undefined
+    }
+  }
+  const until = async (ok: () => Promise<boolean> | boolean): Promise<void> => {
+    for (let i = 0; i < 500 && !(await ok()); i++) await new Promise(resolve => setTimeout(resolve, 2))
+  }
+  const maker = new Map<unknown, string>() // nonce → the starter that made the file naming it
+  const removed: string[] = []
+  let yRead = false
+  const { lockFolder } = await t.mockImport<typeof import('../src/store/file/folder-lock.js')>('../src/store/file/folder-lock.js', {
+    'node:fs/promises': {
+      ...fs,
+      async link (from: string, to: string) {
+        const nonce = await nonceIn(from)
+        await fs.link(from, to)
+        const who = starter.getStore()
+        if (who !== undefined) maker.set(nonce, who)
+      },
+      async readFile (path: string, encoding: BufferEncoding) {
+        const text = await fs.readFile(path, encoding)
+        if (starter.getStore() === 'Y' && path === claim && text.includes('"nonce":"claim"')) {
+          yRead = true
+          await until(async () => { const now = await nonceIn(claim); return now !== undefined && now !== 'claim' })
+        }
+        return text
+      },
+      async unlink (path: string) {
+        const who = starter.getStore()
+        if (who === 'X' && path === claim) await until(() => yRead)
+        if (who !== undefined && !path.endsWith('.tmp')) {
+          const made = maker.get(await nonceIn(path))
+          if (made !== undefined && made !== who) removed.push(`${who} removed ${basename(path)}, made by ${made}`)
+        }
+        await fs.unlink(path)
+      }
+    }
+  })
+  const results = await Promise.allSettled(['X', 'Y'].map(async name => await starter.run(name, async () => await lockFolder(dir))))
+  t.ok(yRead, 'Y read the dead claim')
+  t.same(removed, [], 'no starter removed a lock or claim another live starter made')
+  t.equal(results.filter(r => r.status === 'fulfilled').length, 1, 'one holds the folder')
+  for (const r of results) {
+    if (r.status === 'rejected') t.match(r.reason, { code: 'GOVEX_ERR_CONFLICT', message: /in use by this process/ })
+    else await r.value.release()
+  }
 })
 
 t.test('concurrent opens in one process: one holds the folder', async t => {

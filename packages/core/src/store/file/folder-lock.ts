@@ -15,11 +15,12 @@
 // names a process in its own namespace; pid 1 in both, say). The operator
 // deletes such a lock by hand once that gateway is gone.
 //
-// Taking over a dead holder's lock is a second exclusive step: the claim
-// `govex.lock.<nonce>.takeover`, named after that lock's nonce, can be made by
-// one starter only; it alone removes the dead lock, then races for a fresh one
-// like any starter. A claim whose maker died too is removed and the
-// takeover retried.
+// Removing a dead holder's file is one-winner, so a takeover never removes a
+// live one: only the maker of the claim `govex.lock.<nonce>.takeover`, named
+// after that file's nonce and made only if absent, removes it, and only if it
+// still names that nonce (no one else can replace it meanwhile). It then races
+// for a fresh lock like any starter. A claim whose maker died too is itself a
+// dead holder's file, removed the same way under a claim named after it.
 import { link, readFile, unlink } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
@@ -50,8 +51,8 @@ interface Holder {
 type Place = Omit<Holder, 'since' | 'nonce'>
 
 /**
- * The nonces of this process's locks and of the takeovers it is making: a lock
- * or claim naming our own pid is alive only if it is one of these (else it was
+ * The nonces of this process's locks and of the claims it holds: a lock or
+ * claim naming our own pid is alive only if it is one of these (else it was
  * left by an earlier process that had our pid).
  */
 const active = new Set<string>()
@@ -119,27 +120,47 @@ async function take (folder: string, path: string, me: Holder): Promise<FolderLo
       throw new GovexError('GOVEX_ERR_CONFLICT', `the data folder ${folder} has a lock file ${path} that names no holder; if no gateway uses this folder, delete it and start again`)
     }
     if (isAlive(holder)) throw refusal(folder, path, holder)
-    const claim = `${path}.${holder.nonce}.takeover`
-    if (await create(claim, JSON.stringify(me) + '\n')) {
+    if (await removeDead(folder, path, holder.nonce, me, 0) === 'busy') await new Promise(resolve => setTimeout(resolve, 20))
+  }
+  return undefined
+}
+
+/**
+ * Removes `file`, read naming the dead holder `nonce`, if it still names it,
+ * under the one-winner claim `govex.lock.<nonce>.takeover`. 'busy' when a live
+ * starter holds that claim (wait, then look again), 'done' when this turn
+ * changed something or found it changed (look again now).
+ */
+async function removeDead (folder: string, file: string, nonce: string, me: Holder, depth: number): Promise<'done' | 'busy'> {
+  const claim = join(folder, `${LOCK_FILE}.${nonce}.takeover`)
+  // the claim's own nonce names the claim that may remove it if we die
+  const mine = { ...me, nonce: newNonce() }
+  active.add(mine.nonce)
+  try {
+    if (await create(claim, JSON.stringify(mine) + '\n')) {
       try {
-        // Only this claim's maker removes the dead holder's lock, so if the file
-        // still names it now, it names it until the unlink.
-        const again = await readHolder(path)
-        if (again !== undefined && again !== null && again.nonce === holder.nonce) await unlink(path).catch(ignoreMissing)
+        // Only this claim's maker removes a file naming `nonce`, and a name is
+        // made only if absent: if the file names it now, it does until the unlink.
+        const again = await readHolder(file)
+        if (again !== undefined && again !== null && again.nonce === nonce) await unlink(file).catch(ignoreMissing)
       } finally {
         await unlink(claim).catch(ignoreMissing)
       }
-      continue
+      return 'done'
     }
-    const claimant = await readHolder(claim)
-    if (claimant !== undefined && claimant !== null && !isAlive(claimant)) {
-      // its maker died inside the takeover: a claim nobody will finish
-      await unlink(claim).catch(ignoreMissing)
-      continue
-    }
-    await new Promise(resolve => setTimeout(resolve, 20))
+  } finally {
+    active.delete(mine.nonce)
   }
-  return undefined
+  const claimant = await readHolder(claim)
+  if (claimant === undefined) return 'done' // finished meanwhile
+  if (claimant === null) {
+    throw new GovexError('GOVEX_ERR_CONFLICT', `the data folder ${folder} has a takeover claim ${claim} that names no holder; if no gateway is starting on this folder, delete it and start again`)
+  }
+  if (isAlive(claimant)) return 'busy'
+  // its maker died inside the takeover: its claim is a dead holder's file.
+  // (A chain this long was written by hand, or loops: wait, and give up in time.)
+  if (depth >= 8) return 'busy'
+  return await removeDead(folder, claim, claimant.nonce, me, depth + 1)
 }
 
 function ownLock (path: string, nonce: string): FolderLock {
