@@ -10,13 +10,16 @@
 // Two starters that both found a dead starter's claim could both delete it,
 // one deleting the other's live claim, and both go on to hold the folder;
 // removing a dead claim is one-winner now.
+// A file system without hard links is named as such (it read as a folder
+// this process cannot write), and dead starters' temp files and claims are
+// swept once the lock is held.
 import t from 'tap'
 import type { Test } from 'tap'
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync, readlinkSync } from 'node:fs'
 import * as fs from 'node:fs/promises'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { hostname, tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -33,7 +36,7 @@ const SINCE = '2026-11-28T10:00:00.000Z'
 
 // Each test starts stores in processes of their own (several seconds each on a
 // busy machine): more than the suite's 60 s per file.
-t.setTimeout(240_000)
+t.setTimeout(360_000)
 
 const root = await mkdtemp(join(tmpdir(), 'govex-folder-lock-'))
 t.teardown(async () => { await rm(root, { recursive: true, force: true }) })
@@ -268,6 +271,30 @@ t.test('a live pid that is another process now, a takeover left half done, a loc
   await t.rejects(openFileStores({ dir, gatewayId: GW }), { code: 'GOVEX_ERR_CONFLICT', message: /names no holder/ })
 })
 
+t.test('dead starters\' claims on claims are cleared in turn, and what they left is swept once the lock is held', async t => {
+  const dir = newDir()
+  await mkdir(dir)
+  const dead = await deadHolder()
+  const lock = join(dir, 'govex.lock')
+  // a dead holder; the claim on it of a starter that died; the claim on that
+  // claim of another that died; a claim and temp files that dead starters
+  // left earlier; a live starter's claim, and files that are not the lock's
+  await writeFile(lock, JSON.stringify({ ...dead, nonce: 'dead' }))
+  await writeFile(`${lock}.dead.takeover`, JSON.stringify({ ...dead, nonce: 'c1' }))
+  await writeFile(`${lock}.c1.takeover`, JSON.stringify({ ...dead, nonce: 'c2' }))
+  await writeFile(`${lock}.long-gone.takeover`, JSON.stringify({ ...dead, nonce: 'c3' }))
+  await writeFile(`${lock}.0a1b2c3d4e5f.tmp`, '{"pid":')
+  await writeFile(`${lock}.dead.takeover.0a1b2c3d4e5f.tmp`, '')
+  const live = { ...HERE, pid: process.ppid, since: SINCE, nonce: 'c4' }
+  await writeFile(`${lock}.starting.takeover`, JSON.stringify(live))
+  await writeFile(join(dir, 'notes.tmp'), 'mine')
+  const stores = await openFileStores({ dir, gatewayId: GW })
+  t.teardown(async () => { await stores.close() })
+  t.match(await lockOf(dir), { pid: process.pid })
+  const left = (await readdir(dir)).filter(name => !(name === 'audit' || name === 'members' || name === 'directories' || name === 'disclosures' || name === 'plans')).sort()
+  t.same(left, ['govex.lock', 'govex.lock.starting.takeover', 'notes.tmp'], 'the dead starters\' files are gone; others are left')
+})
+
 t.test('a takeover claim that names no holder is reported, naming the file to delete', async t => {
   const dir = newDir()
   await mkdir(dir)
@@ -344,6 +371,20 @@ t.test('two starters that both found a dead starter\'s claim: neither removes wh
     if (r.status === 'rejected') t.match(r.reason, { code: 'GOVEX_ERR_CONFLICT', message: /in use by this process/ })
     else await r.value.release()
   }
+})
+
+t.test('a file system without hard links is named as such', async t => {
+  const dir = newDir()
+  await mkdir(dir)
+  const { lockFolder } = await t.mockImport<typeof import('../src/store/file/folder-lock.js')>('../src/store/file/folder-lock.js', {
+    'node:fs/promises': { ...fs, link: async () => { throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' }) } }
+  })
+  await t.rejects(lockFolder(dir), {
+    code: 'GOVEX_ERR_BAD_REQUEST',
+    message: `the data folder ${dir} is on a file system that does not support hard links (link: EPERM)`
+  })
+  await t.rejects(lockFolder(dir), { message: /put store.dir on a local file system \(ext4, XFS, APFS, NTFS\) or use the Redis store/ })
+  t.same(await readdir(dir), [], 'its temp file is gone')
 })
 
 t.test('concurrent opens in one process: one holds the folder', async t => {

@@ -21,10 +21,12 @@
 // still names that nonce (no one else can replace it meanwhile). It then races
 // for a fresh lock like any starter. A claim whose maker died too is itself a
 // dead holder's file, removed the same way under a claim named after it.
-import { link, readFile, unlink } from 'node:fs/promises'
+// Temp files (govex.lock.*.tmp) that dead starters left are removed once the
+// lock is held.
+import { link, readdir, readFile, unlink } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import { basename, dirname, join, resolve } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { readFileSync, readlinkSync } from 'node:fs'
 import { GovexError } from '../../codes.js'
 import { writeDurableTemp } from './atomic.js'
@@ -113,7 +115,10 @@ async function take (folder: string, path: string, me: Holder): Promise<FolderLo
   // Each turn ends in the lock, a refusal, or a dead holder's lock removed (then
   // another turn); a takeover under way elsewhere is waited for a little.
   for (let turn = 0; turn < 250; turn++) {
-    if (await create(path, JSON.stringify(me) + '\n')) return ownLock(path, me.nonce)
+    if (await create(folder, path, me)) {
+      await sweep(folder, me)
+      return ownLock(path, me.nonce)
+    }
     const holder = await readHolder(path)
     if (holder === undefined) continue // released meanwhile
     if (holder === null) {
@@ -137,7 +142,7 @@ async function removeDead (folder: string, file: string, nonce: string, me: Hold
   const mine = { ...me, nonce: newNonce() }
   active.add(mine.nonce)
   try {
-    if (await create(claim, JSON.stringify(mine) + '\n')) {
+    if (await create(folder, claim, mine)) {
       try {
         // Only this claim's maker removes a file naming `nonce`, and a name is
         // made only if absent: if the file names it now, it does until the unlink.
@@ -163,6 +168,34 @@ async function removeDead (folder: string, file: string, nonce: string, me: Hold
   return await removeDead(folder, claim, claimant.nonce, me, depth + 1)
 }
 
+/**
+ * Once the lock is held: removes the temp files of starters that died inside
+ * create(), and claims whose maker died (one-winner, as in a takeover). A
+ * live starter whose temp file goes finds the lock taken, as it would anyway.
+ */
+async function sweep (folder: string, me: Holder): Promise<void> {
+  let names: string[]
+  try {
+    names = await readdir(folder)
+  } catch {
+    return // the lock is held; tidying is not worth failing the start
+  }
+  for (const name of names) {
+    if (!name.startsWith(`${LOCK_FILE}.`)) continue
+    const path = join(folder, name)
+    try {
+      if (name.endsWith('.tmp')) {
+        await unlink(path).catch(ignoreMissing)
+      } else if (name.endsWith('.takeover')) {
+        const claimant = await readHolder(path)
+        if (claimant !== undefined && claimant !== null && !isAlive(claimant)) await removeDead(folder, path, claimant.nonce, me, 0)
+      }
+    } catch {
+      // as above: leave it for the next start
+    }
+  }
+}
+
 function ownLock (path: string, nonce: string): FolderLock {
   let released = false
   return {
@@ -178,23 +211,38 @@ function ownLock (path: string, nonce: string): FolderLock {
   }
 }
 
+/** link() errors of a file system without hard links (SMB without unix extensions, some FUSE mounts, FAT). */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'ENOSYS'])
+
 /**
- * Makes `path` holding `text` unless it exists; true when made. The text is
+ * Makes `path` naming `holder` unless it exists; true when made. The text is
  * written whole and synced in a file of its own, then hard-linked to `path`
  * (a link, like O_EXCL, fails when the name exists), so a lock file is never
  * seen half written, even after a power loss.
  */
-async function create (path: string, text: string): Promise<boolean> {
-  let temp: string | undefined
+async function create (folder: string, path: string, holder: Holder): Promise<boolean> {
+  let temp: string
   try {
-    temp = await writeDurableTemp(dirname(path), basename(path), text, 0o644)
+    temp = await writeDurableTemp(folder, basename(path), JSON.stringify(holder) + '\n', 0o644)
+  } catch (err) {
+    throw new GovexError('GOVEX_ERR_BAD_REQUEST', `the data folder lock ${path} cannot be made (${(err as Error).message}); set store.dir to a folder this process can write`, { cause: err })
+  }
+  try {
     await link(temp, path)
     return true
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
+    const code = (err as NodeJS.ErrnoException).code ?? ''
+    if (code === 'EEXIST') return false
+    // our temp file went: a starter that took the lock meanwhile swept it
+    if (code === 'ENOENT') return false
+    if (NO_HARD_LINKS.has(code)) {
+      throw new GovexError('GOVEX_ERR_BAD_REQUEST',
+        `the data folder ${folder} is on a file system that does not support hard links (link: ${code}), which its lock ${path} needs so that only one gateway takes it; ` +
+        'put store.dir on a local file system (ext4, XFS, APFS, NTFS) or use the Redis store', { cause: err })
+    }
     throw new GovexError('GOVEX_ERR_BAD_REQUEST', `the data folder lock ${path} cannot be made (${(err as Error).message}); set store.dir to a folder this process can write`, { cause: err })
   } finally {
-    if (temp !== undefined) await unlink(temp).catch(() => {})
+    await unlink(temp).catch(() => {})
   }
 }
 
