@@ -144,7 +144,9 @@ export class Forwarder {
 
   /**
    * POSTs `body` to `url` with the gateway's token. Resolves with whatever the
-   * provider answered (any status); rejects with a coded 502 or 504.
+   * provider answered (any status); rejects with a coded 502 or 504 whose
+   * `requestSent` says whether the body was written to a connection to the
+   * provider (false: nothing reached it; the audit record then has no digests).
    */
   forward (provider: string, url: string, body: Buffer, token: string, timeoutMs: number, maxBytes: number): Promise<UpstreamAnswer> {
     return new Promise((resolve, reject) => {
@@ -152,7 +154,10 @@ export class Forwarder {
       try {
         target = this.#target(url)
       } catch {
-        reject(httpError('GOVEX_ERR_UPSTREAM', `${provider}'s endpoint URL cannot be used; its agency should correct its directory`))
+        // refused before any connection (host not allowed, URL unparsable): no byte left the gateway
+        const refused = httpError('GOVEX_ERR_UPSTREAM', `${provider}'s endpoint URL cannot be used; its agency should correct its directory`)
+        ;(refused as Error & { requestSent?: boolean }).requestSent = false
+        reject(refused)
         return
       }
       const call = new Call(provider, maxBytes, timeoutMs, resolve, reject)

@@ -134,7 +134,7 @@ export async function exchangeRoutes (app: FastifyInstance, { ctx }: RouteOption
       data = providerData(provider, answer)
     } catch (err) {
       upstreamOutcome = (err as { code?: ErrorCode }).code ?? 'GOVEX_ERR_UPSTREAM'
-      // never written to the provider (connection refused, still queued at the deadline): nothing was forwarded
+      // never written to the provider (its endpoint URL refused, connection refused, still queued at the deadline): nothing was forwarded
       if ((err as { requestSent?: boolean }).requestSent === false) trail.digests = null
       throw err
     } finally {
