@@ -152,7 +152,11 @@ export class ChangeFeed {
     return this.#connected && this.#sub.status === 'ready' && this.#subscribedOn === this.#connection
   }
 
-  /** why the last SUBSCRIBE failed, with what to do, until one succeeds (null: none failed) */
+  /**
+   * why the last SUBSCRIBE failed, with what to do, until one succeeds (null:
+   * none failed). Already told to onError; it names the Redis user's rights
+   * and the channel, so it is for the log, never for an HTTP answer.
+   */
   get failure (): string | null {
     return this.#told
   }

@@ -88,10 +88,18 @@ export class RedisStores implements Stores {
     if (!this.#feed.fresh) throw this.#stale()
   }
 
+  /**
+   * The refusal of admit() and ping(): it becomes every consumer's 503 and the
+   * public /readyz answer, so it names no Redis user, key, channel or setting.
+   * Why a subscription failed (Redis's own words and what to change) was told
+   * to onError, the gateway log.
+   */
   #stale (): GovexError {
     if (!this.#feed.subscribed) {
-      const failure = this.#feed.failure
-      return new GovexError('GOVEX_ERR_UNAVAILABLE', `not subscribed to store changes in Redis (yet): changes made through other gateways would be missed; ${failure ?? 'check that Redis is reachable'}`)
+      if (this.#feed.failure !== null) {
+        return new GovexError('GOVEX_ERR_UNAVAILABLE', 'shared state (Redis) refused this gateway\'s change feed: changes made through other gateways would be missed, so nothing is decided here until it is restored; retry later (the operator should see the gateway log)')
+      }
+      return new GovexError('GOVEX_ERR_UNAVAILABLE', 'not subscribed to store changes in Redis (yet): changes made through other gateways would be missed; retry shortly (operators: check that Redis is reachable)')
     }
     return new GovexError('GOVEX_ERR_UNAVAILABLE', `the store change feed from Redis has not answered for ${Math.round(this.#feed.staleMs)} ms: changes made through other gateways may be missing here, so nothing is decided on them; retry shortly (operators: check that Redis is reachable and that the gateway's event loop is not blocked)`)
   }

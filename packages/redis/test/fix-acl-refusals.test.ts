@@ -46,7 +46,8 @@ if (await needRedis(t)) {
     const refusals = errors.filter(e => /NOPERM/.test(e.message))
     t.equal(refusals.length, 1, `one report over ${6} heartbeats (${errors.map(e => e.message).join(' | ')})`)
     t.match(refusals[0]?.message, /ACL SETUSER/, 'it says what to do')
-    await t.rejects(stores.ping(), { code: 'GOVEX_ERR_UNAVAILABLE', message: /not subscribed to store changes .*NOPERM.*ACL SETUSER/ }, 'readiness names the refusal')
+    // readiness says it is a refusal; Redis's words and the advice are the log's (fix-feed-refusal-not-public)
+    await t.rejects(stores.ping(), { code: 'GOVEX_ERR_UNAVAILABLE', message: /refused this gateway's change feed.*gateway log/ }, 'readiness says Redis refused the feed')
 
     await admin.call('ACL', 'SETUSER', user, `&${s.prefix}*`)
     await eventually(2000, async () => await stores.ping().then(() => true, () => false), ok => ok)

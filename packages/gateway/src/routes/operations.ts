@@ -35,12 +35,22 @@ export async function operationRoutes (app: FastifyInstance, { ctx }: RouteOptio
 
   app.get('/healthz', { config: { public: true }, schema: { summary: 'The process is up', tags: ['operations'], ...NO_TOKEN, response: { 200: Alive } } }, async () => ({ status: 'ok' }))
 
-  app.get('/readyz', { config: { public: true }, schema: { summary: 'The stores answer and the plan state is loaded (else 503)', tags: ['operations'], ...NO_TOKEN, response: { 200: Ready, ...errorResponses() } } }, async () => {
+  // the last reason logged, digits aside ("for 812 ms"): a load balancer probing every few seconds logs each reason once
+  let told: string | null = null
+  app.get('/readyz', { config: { public: true }, schema: { summary: 'The stores answer and the plan state is loaded (else 503)', tags: ['operations'], ...NO_TOKEN, response: { 200: Ready, ...errorResponses() } } }, async request => {
     try {
       await within(stores.ping(), READY_TIMEOUT_MS)
     } catch (err) {
-      throw httpError('GOVEX_ERR_UNAVAILABLE', `the stores do not answer (${(err as Error).message}); the gateway refuses exchanges until they do`)
+      // Why is for the operator, in the log: it may name Redis users, keys, hosts or
+      // paths, and /readyz answers anyone who asks.
+      const reason = (err as Error).message.replace(/\d+/g, '#')
+      if (reason !== told) {
+        told = reason
+        request.log.warn({ err }, 'readyz: the stores do not answer or refuse this gateway; answering 503')
+      }
+      throw httpError('GOVEX_ERR_UNAVAILABLE', 'the stores (shared state or data folder) do not answer or refuse this gateway, so it refuses exchanges until they do; retry shortly (the operator should see the gateway log)')
     }
+    told = null
     if (!runtime.loaded) throw httpError('GOVEX_ERR_UNAVAILABLE', 'members, catalog and plan state are not loaded yet; retry shortly')
     // after a reconnect exchanges are refused until the reload is in: so is readiness, so a load balancer routes elsewhere
     if (!runtime.current) throw reloading()
