@@ -33,15 +33,21 @@ export function processIo (): Io {
 /** The repository's root scripts that run this CLI (`pnpm govex …`, `pnpm demo`). */
 const ROOT_SCRIPTS: ReadonlySet<string> = new Set(['govex', 'demo'])
 
+/** The repository root package's name (package.json), whose scripts those are. */
+const ROOT_PACKAGE = 'govex'
+
 /**
  * True when the CLI runs through the repository's `govex` or `demo` script:
  * npm and pnpm then run it from the repository root, set
- * `npm_lifecycle_event` to the script's name and `INIT_CWD` to the folder the
- * user ran it from.
+ * `npm_lifecycle_event` to the script's name, `npm_package_name` to the root
+ * package's and `INIT_CWD` to the folder the user ran it from. A script of
+ * the same name in a project of one's own (`"govex": "cd deploy && govex
+ * start …"`) runs where that script says, not in INIT_CWD: the package name
+ * tells them apart.
  */
 export function viaRootScript (env: Io['env']): boolean {
   const from = env.INIT_CWD
-  return ROOT_SCRIPTS.has(env.npm_lifecycle_event ?? '') && from !== undefined && isAbsolute(from)
+  return ROOT_SCRIPTS.has(env.npm_lifecycle_event ?? '') && env.npm_package_name === ROOT_PACKAGE && from !== undefined && isAbsolute(from)
 }
 
 /**

@@ -19,10 +19,12 @@ interface Child { code: number | null, stdout: string, stderr: string }
 
 /** The real executable, started as `pnpm <script>` starts it: from `root`, with the user's folder in INIT_CWD. */
 function viaScript (args: string[], { root, user, script = 'govex' }: { root: string, user: string | undefined, script?: string }): Promise<Child> {
-  const env: NodeJS.ProcessEnv = { ...process.env, npm_lifecycle_event: script, INIT_CWD: user }
+  // as pnpm and npm set them for the repository root package's script
+  const env: NodeJS.ProcessEnv = { ...process.env, npm_lifecycle_event: script, npm_package_name: 'govex', INIT_CWD: user }
   if (user === undefined) {
     delete env.INIT_CWD
     delete env.npm_lifecycle_event
+    delete env.npm_package_name
   }
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
