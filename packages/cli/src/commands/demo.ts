@@ -8,7 +8,7 @@ import { access, rm } from 'node:fs/promises'
 import { join, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Command } from 'commander'
-import { digestOf, planDocument, signApproval } from '@govex/core'
+import { digestOf, folderLockHolder, planDocument, signApproval } from '@govex/core'
 import type { Member, Plan, PrivateJwk } from '@govex/core'
 import type { startGateway, StartOptions } from '@govex/gateway'
 import { gatewayLogger } from '../logging.js'
@@ -93,7 +93,13 @@ async function demo (ctx: Context, opts: DemoOptions, stop: StopRequest): Promis
   const providersModule = await importExample<ExampleProviders>(join(dir, 'providers', 'index.js'), ['startProviders', 'PROVIDERS'])
   const configFile = join(dir, 'govex.config.json')
   const planFile = join(dir, 'plan.json')
+  const env: Record<string, string | undefined> = { ...ctx.io.env, GOVEX_PORT: String(port) }
+  const config = await loadConfigFor({ ...ctx, io: { ...ctx.io, env } }, configFile)
+  const dataDir = config.store.kind === 'file' ? config.store.dir : undefined
 
+  // A gateway (or another demo) on the example's data folder first: named as
+  // such rather than as a taken port, and before anything has started.
+  if (dataDir !== undefined) await refuseFolderInUse(ctx, dataDir, opts.keep === true)
   // Every port first, so a taken one stops us before anything has started.
   if (port !== 0 && !(await isPortFree(port))) {
     throw new CliError(`port ${port} is already in use (another govex gateway or demo?); stop it, or pass --port <n> for the gateway`)
@@ -108,12 +114,11 @@ async function demo (ctx: Context, opts: DemoOptions, stop: StopRequest): Promis
   const { members, generated, keysDir } = await setup.setupExample({ dir, log: () => {} })
   say(`  keys       ${generated.length > 0 ? `generated for ${generated.length} members` : 'already present'} in ${rel(keysDir)} (private keys stay there, git-ignored)`)
 
-  const env: Record<string, string | undefined> = { ...ctx.io.env, GOVEX_PORT: String(port) }
-  const config = await loadConfigFor({ ...ctx, io: { ...ctx.io, env } }, configFile)
-  if (config.store.kind === 'file' && opts.keep !== true) {
-    const dataDir = config.store.dir
+  if (dataDir !== undefined && opts.keep !== true) {
     // never wipe anything outside the example folder, whatever the config says
     if (!dataDir.startsWith(dir + sep)) throw new CliError(`the example's store dir ${dataDir} is outside ${dir}; pass --keep to use it as it is`)
+    // nor a folder a gateway took meanwhile: its store and lock would go from under it
+    await refuseFolderInUse(ctx, dataDir, false)
     await rm(dataDir, { recursive: true, force: true })
   }
 
@@ -150,6 +155,18 @@ async function demo (ctx: Context, opts: DemoOptions, stop: StopRequest): Promis
     await providers.close()
   }
   say('stopped.')
+}
+
+/**
+ * Refuses a data folder whose lock a live process holds (a gateway started on
+ * the example, another demo): the demo would delete that gateway's store and
+ * lock, or (--keep) its gateway could not open them. Deletes nothing.
+ */
+async function refuseFolderInUse (ctx: Context, dataDir: string, keep: boolean): Promise<void> {
+  const holder = await folderLockHolder(dataDir)
+  if (holder === undefined) return
+  const what = keep ? 'the demo\'s gateway cannot share it' : 'the demo would delete it to start afresh'
+  throw new CliError(`the example's data folder ${displayPath(ctx, dataDir)} is in use by process ${holder.pid} on ${holder.host} since ${holder.since} (a gateway or another demo), and ${what}: stop that process and run the demo again, or give the demo a data folder of its own inside the example (GOVEX_STORE__DIR=./data-demo)`)
 }
 
 interface Walkthrough {
