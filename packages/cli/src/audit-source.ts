@@ -5,11 +5,12 @@
 // no chain of its own, nothing created, cut or opened for writing in
 // <store.dir>/audit, where MODEL.md keeps only the gateways' chains — so
 // however the command ends (a Ctrl-C, a SIGKILL mid-export) it leaves nothing
-// behind. A Redis store is opened under a reader id of its own, never the
-// gateway's: opening a chain as its owner would replay its spool, a write that
-// must stay the running gateway's alone; the reader appends nothing, so its
-// chain is never made (no key is written) and the id only names its
-// connections in CLIENT LIST.
+// behind. A Redis store is opened with @govex/redis's openRedisAuditReader,
+// not the gateway's openRedisStores: that one subscribes to the change
+// channel, reads a chain head of its own and would replay a spool, so it
+// needed the gateway's Redis rights; the reader opens one connection, never
+// subscribes and writes no key, so an auditor's Redis user needs only the read
+// commands of docs/operator-guide.md ("A Redis user for auditors").
 //
 // The members (whose gateway keys check the checkpoints) are read the same
 // way: core's FileMemberRegistry.open removes the temp files a crash left in
@@ -45,9 +46,10 @@ export async function openAuditSource (config: ResolvedConfig): Promise<AuditSou
     }
   }
   // loaded only for Redis deployments
-  const { openRedisStores } = await import('@govex/redis')
-  const stores = await openRedisStores({ url: store.url, prefix: store.prefix, gatewayId: `govex-cli.reader-${process.pid}` })
-  return { audit: stores.audit, members: async () => await stores.members.list(), close: async () => { await stores.close() } }
+  const { openRedisAuditReader } = await import('@govex/redis')
+  // the name tells its connection apart in CLIENT LIST
+  const reader = await openRedisAuditReader({ url: store.url, prefix: store.prefix, name: `govex-cli.reader-${process.pid}` })
+  return { audit: reader.audit, members: async () => await reader.members(), close: async () => { await reader.close() } }
 }
 
 /** The stored members, read as the file store reads them (`<id>.json`, the id matching its name), touching nothing. */
