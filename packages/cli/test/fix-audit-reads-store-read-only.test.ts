@@ -8,18 +8,14 @@
 // Reading the members for checkpoint keys no longer removes temp files from
 // members/ either (one could be a running gateway's write in progress).
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { existsSync } from 'node:fs'
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { checkpointKeysOf, checkpointSigner, FileAuditLog, FileMemberRegistry, parseDocument } from '@govex/core'
 import type { AuditLog, AuditPage, AuditRecord, Member, PrivateJwk } from '@govex/core'
+import { built, spawnGovex } from './helpers/child.js'
 import { govex, tempDir } from './helpers/run.js'
 
-const BIN = fileURLToPath(new URL('../bin/govex.js', import.meta.url))
-const DIST = fileURLToPath(new URL('../dist/main.js', import.meta.url))
 const GW = 'city.gw.extranet-1'
 
 interface Deployment { dir: string, config: string, data: string, audit: string, members: Member[] }
@@ -106,20 +102,17 @@ t.test('query, verify, stats and export answer as the gateway\'s own log, and le
   t.same(await storeFiles(d.data), before, 'no file made, removed or changed in audit/ or members/')
 })
 
-if (!existsSync(DIST)) {
-  t.skip(`packages/cli/dist/main.js is missing: run "npx tsc -b" at the repository root (${BIN})`)
-} else {
+if (built(t)) {
   for (const signal of ['SIGKILL', 'SIGINT', 'SIGTERM'] as const) {
     t.test(`${signal} in the middle of an export of a big log leaves the store as it was`, async t => {
       const d = await deployment(t, 6000)
       const before = await storeFiles(d.data)
-      const child = spawn(process.execPath, [BIN, 'audit', 'export', '--config', d.config], { stdio: ['ignore', 'pipe', 'pipe'] })
-      const closed = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>(resolve => { child.once('close', (code, sig) => { resolve({ code, signal: sig }) }) })
+      const { child, closed } = spawnGovex(['audit', 'export', '--config', d.config])
       // the first records are out: the export is streaming, its log open; then
       // nobody reads, so it waits on the full pipe with far more to write
       let got = 0
       await new Promise<void>(resolve => {
-        child.stdout.once('data', (chunk: Buffer) => {
+        child.stdout.once('data', (chunk: string) => {
           got += chunk.length
           child.stdout.pause()
           resolve()

@@ -4,34 +4,15 @@
 // the CLI's own form ("… /d is required: /d required is required"); each problem
 // now appears once. Run as the real executable, as an operator meets it.
 import t from 'tap'
-import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { built, runGovex } from './helpers/child.js'
 import { govex, tempDir } from './helpers/run.js'
 
-const BIN = fileURLToPath(new URL('../bin/govex.js', import.meta.url))
-const DIST = fileURLToPath(new URL('../dist/main.js', import.meta.url))
-
-function node (args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
-    child.once('error', reject)
-    child.once('close', code => { resolve({ code, stdout, stderr }) })
-  })
-}
-
-if (!existsSync(DIST)) {
-  t.skip(`packages/cli/dist/main.js is missing: run "npx tsc -b" at the repository root (${BIN})`)
-} else {
+if (built(t)) {
   t.test('a keyFile holding a public key: one line, the problem named once', async t => {
     const dir = await tempDir(t)
     t.equal((await govex(['init', dir])).code, 0)
-    const r = await node(['start', '--config', join(dir, 'govex.config.json')], { GOVEX_PORT: '0', GOVEX_KEY_FILE: './keys/city.mca.pub.json' })
+    const r = await runGovex(['start', '--config', join(dir, 'govex.config.json')], { env: { GOVEX_PORT: '0', GOVEX_KEY_FILE: './keys/city.mca.pub.json' } })
     t.equal(r.code, 1)
     t.equal(r.stdout, '', 'the gateway did not start')
     const lines = r.stderr.split('\n').filter(l => l !== '')

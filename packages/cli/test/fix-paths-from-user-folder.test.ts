@@ -5,41 +5,23 @@
 // against INIT_CWD; the printed next steps say `pnpm govex` then. And an
 // unknown option is reported even when a required one is missing.
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { BIN, built, runGovex, type ChildResult } from './helpers/child.js'
 import { govex, tempDir } from './helpers/run.js'
 
-const BIN = fileURLToPath(new URL('../bin/govex.js', import.meta.url))
-const DIST = fileURLToPath(new URL('../dist/main.js', import.meta.url))
-
-interface Child { code: number | null, stdout: string, stderr: string }
-
 /** The real executable, started as `pnpm <script>` starts it: from `root`, with the user's folder in INIT_CWD. */
-function viaScript (args: string[], { root, user, script = 'govex' }: { root: string, user: string | undefined, script?: string }): Promise<Child> {
-  // as pnpm and npm set them for the repository root package's script
-  const env: NodeJS.ProcessEnv = { ...process.env, npm_lifecycle_event: script, npm_package_name: 'govex', INIT_CWD: user }
-  if (user === undefined) {
-    delete env.INIT_CWD
-    delete env.npm_lifecycle_event
-    delete env.npm_package_name
-  }
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
-    child.once('error', reject)
-    child.once('close', code => { resolve({ code, stdout, stderr }) })
-  })
+async function viaScript (args: string[], { root, user, script = 'govex' }: { root: string, user: string | undefined, script?: string }): Promise<ChildResult> {
+  // as pnpm and npm set them for the repository root package's script; without
+  // a user folder none of them (even when the test itself runs under pnpm)
+  const env = user === undefined
+    ? { npm_lifecycle_event: undefined, npm_package_name: undefined, INIT_CWD: undefined }
+    : { npm_lifecycle_event: script, npm_package_name: 'govex', INIT_CWD: user }
+  return await runGovex(args, { cwd: root, env })
 }
 
-if (!existsSync(DIST)) {
-  t.skip(`packages/cli/dist/main.js is missing: run "npx tsc -b" at the repository root (${BIN})`)
-} else {
+if (built(t)) {
   t.test('through the root script, command-line paths are the user\'s folder\'s', async t => {
     const base = await tempDir(t)
     const root = join(base, 'repo')

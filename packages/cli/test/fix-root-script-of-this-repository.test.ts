@@ -7,16 +7,12 @@
 // package's name (govex, as npm and pnpm set npm_package_name) now has to
 // match too.
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { built, runGovex } from './helpers/child.js'
 import { tempDir } from './helpers/run.js'
 import { userFolder, viaRootScript } from '../src/io.js'
-
-const BIN = fileURLToPath(new URL('../bin/govex.js', import.meta.url))
-const DIST = fileURLToPath(new URL('../dist/main.js', import.meta.url))
 
 t.test('INIT_CWD counts under the repository\'s scripts only', async t => {
   const script = { npm_lifecycle_event: 'govex', INIT_CWD: '/home/me/city' }
@@ -28,37 +24,21 @@ t.test('INIT_CWD counts under the repository\'s scripts only', async t => {
   t.equal(viaRootScript({ ...script, npm_package_name: 'govex' }), true)
 })
 
-interface Child { code: number | null, stdout: string, stderr: string }
-
-function run (args: string[], cwd: string, env: Record<string, string>): Promise<Child> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
-    child.once('error', reject)
-    child.once('close', code => { resolve({ code, stdout, stderr }) })
-  })
-}
-
-if (!existsSync(DIST)) {
-  t.skip(`packages/cli/dist/main.js is missing: run "npx tsc -b" at the repository root (${BIN})`)
-} else {
+if (built(t)) {
   t.test('a project\'s own "govex" script (cd deploy && govex …) writes where it runs', async t => {
     const project = await tempDir(t)
     const deploy = join(project, 'deploy')
     await mkdir(deploy)
     // `npm run govex` typed in the project folder; the script cd'd into deploy/
     const own = { npm_lifecycle_event: 'govex', npm_package_name: 'city-exchange', INIT_CWD: project }
-    const init = await run(['init', 'site'], deploy, own)
+    const init = await runGovex(['init', 'site'], { cwd: deploy, env: own })
     t.equal(init.code, 0, init.stderr)
     t.ok(existsSync(join(deploy, 'site', 'govex.config.json')), 'in deploy/, where the script runs')
     t.notOk(existsSync(join(project, 'site')), 'not in the folder npm was run from')
     t.notMatch(init.stdout, /pnpm govex/, 'the next steps do not say pnpm govex')
 
     // this repository's root script, for comparison: the user's folder
-    const root = await run(['init', 'mine'], deploy, { ...own, npm_package_name: 'govex' })
+    const root = await runGovex(['init', 'mine'], { cwd: deploy, env: { ...own, npm_package_name: 'govex' } })
     t.equal(root.code, 0, root.stderr)
     t.ok(existsSync(join(project, 'mine', 'govex.config.json')), 'pnpm govex: in INIT_CWD')
   })

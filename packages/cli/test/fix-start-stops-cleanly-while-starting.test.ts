@@ -5,40 +5,25 @@
 // bootstrap had half written. The stop is now asked for from the first moment:
 // the start finishes, then the gateway closes as after any signal, exit 0.
 import t from 'tap'
-import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { built, spawnGovex, type ChildResult } from './helpers/child.js'
 import { govex, tempDir } from './helpers/run.js'
 
-const BIN = fileURLToPath(new URL('../bin/govex.js', import.meta.url))
-const DIST = fileURLToPath(new URL('../dist/main.js', import.meta.url))
-
-interface Child { code: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string }
-
 /** Starts a gateway and sends `signal` as soon as it logs that it bootstrapped its store, before it listens. */
-function startAndSignal (config: string, signal: NodeJS.Signals): Promise<Child> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'start', '--config', config], { env: { ...process.env, GOVEX_PORT: '0', GOVEX_LOG_FORMAT: 'json' }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    let sent = false
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d
-      if (!sent && stdout.includes('bootstrapped the empty store')) {
-        sent = true
-        child.kill(signal)
-      }
-    })
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
-    child.once('error', reject)
-    child.once('close', (code, sig) => { resolve({ code, signal: sig, stdout, stderr }) })
+async function startAndSignal (config: string, signal: NodeJS.Signals): Promise<ChildResult> {
+  const r = spawnGovex(['start', '--config', config], { env: { GOVEX_PORT: '0', GOVEX_LOG_FORMAT: 'json' } })
+  let sent = false
+  r.child.stdout.on('data', () => {
+    if (!sent && r.stdout().includes('bootstrapped the empty store')) {
+      sent = true
+      r.child.kill(signal)
+    }
   })
+  const exit = await r.closed
+  return { ...exit, stdout: r.stdout(), stderr: r.stderr() }
 }
 
-if (!existsSync(DIST)) {
-  t.skip(`packages/cli/dist/main.js is missing: run "npx tsc -b" at the repository root (${BIN})`)
-} else {
+if (built(t)) {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     t.test(`${signal} while starting: the start completes, then the gateway stops cleanly with exit 0`, async t => {
       const dir = await tempDir(t)
