@@ -7,24 +7,28 @@
 // data folder, providers and gateway killed it (exit 143), possibly half-way
 // through writing its store; it now gets the same handling.
 //
-// The window is made wide and observable with a big bootstrap: hundreds of
-// members, each written and fsync'd into <store.dir>/members/ with its audit
-// record. The signal is sent once that folder fills, so the start is under way
-// (the listener is taken before the store is opened), and the stderr line must
-// come while it still is.
+// The start is held under way, deterministically: the test preloads
+// helpers/hold-writes.mjs into the child, which holds the bootstrap's writes
+// into <store.dir>/members/ once HELD members are there, until the test
+// releases them. (It relied on a big bootstrap, 250 members each fsync'd with
+// its audit record, outlasting the signal and the test's look at the folder:
+// on a fast disk the start could finish first.) The signal is sent once the
+// folder holds HELD members, so the start is under way (the listener is taken
+// before the store is opened), and the stderr line must come while it still is.
 import t from 'tap'
-import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { cp, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { Test } from 'tap'
+import { built, HOLD_WRITES, spawnGovex, type SpawnOptions, type Spawned } from './helpers/child.js'
 import { govex, tempDir } from './helpers/run.js'
 import { isPortFree } from '../src/ports.js'
 
-const BIN = fileURLToPath(new URL('../bin/govex.js', import.meta.url))
-const DIST = fileURLToPath(new URL('../dist/main.js', import.meta.url))
 const EXAMPLE = fileURLToPath(new URL('../../../examples/tianjin', import.meta.url))
-const FILLERS = 250
+/** members more than the deployment's own: the bootstrap goes on after the HELD first ones */
+const FILLERS = 20
+/** members written before the rest of the bootstrap is held */
+const HELD = 5
 
 interface Member { id: string, name: string, roles: string[], keys: unknown[] }
 
@@ -32,21 +36,22 @@ function fillers (prefix: string, keys: unknown[]): Member[] {
   return Array.from({ length: FILLERS }, (_, i) => ({ id: `${prefix}.filler-${i}`, name: `Filler agency ${i}`, roles: ['agency'], keys }))
 }
 
-interface Run {
-  child: ReturnType<typeof spawn>
-  stdout: () => string
-  stderr: () => string
-  closed: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
+interface Held extends Spawned {
+  /** lets the held bootstrap go on */
+  release: () => Promise<void>
 }
 
-function run (args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, GOVEX_LOG_FORMAT: 'json', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
-  const closed = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>(resolve => { child.once('close', (code, signal) => { resolve({ code, signal }) }) })
-  return { child, stdout: () => stdout, stderr: () => stderr, closed }
+/** Runs govex with the bootstrap's writes into `members` held once HELD are there, until released; killed at the end of the test if still running. */
+function run (t: Test, args: string[], members: string, options: SpawnOptions = {}): Held {
+  // beside the deployment, not in its store
+  const gate = join(members, '..', '..', 'release-the-bootstrap')
+  const r = spawnGovex(args, {
+    ...options,
+    env: { GOVEX_LOG_FORMAT: 'json', GOVEX_TEST_HOLD_DIR: members, GOVEX_TEST_HOLD_AFTER: String(HELD), GOVEX_TEST_HOLD_UNTIL: gate, ...options.env },
+    nodeArgs: ['--import', HOLD_WRITES]
+  })
+  t.teardown(() => { if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL') })
+  return { ...r, release: async () => { await writeFile(gate, '') } }
 }
 
 const count = async (folder: string): Promise<number> => (await readdir(folder).catch(() => [])).filter(n => n.endsWith('.json')).length
@@ -71,18 +76,17 @@ async function bigInit (t: Parameters<typeof tempDir>[0]): Promise<{ config: str
   return { config: join(dir, 'govex.config.json'), members: join(dir, 'data', 'members'), total: all.length }
 }
 
-if (!existsSync(DIST)) {
-  t.skip(`packages/cli/dist/main.js is missing: run "npx tsc -b" at the repository root (${BIN})`)
-} else {
+if (built(t)) {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     t.test(`start: ${signal} while starting is answered at once on stderr, then the start finishes and the gateway stops with exit 0`, async t => {
       const { config, members, total } = await bigInit(t)
-      const r = run(['start', '--config', config], { GOVEX_PORT: '0' })
-      t.ok(await until(async () => await count(members) >= 5), 'the bootstrap is under way')
+      const r = run(t, ['start', '--config', config], members, { env: { GOVEX_PORT: '0' } })
+      t.ok(await until(async () => await count(members) >= HELD), 'the bootstrap is under way')
       r.child.kill(signal)
       t.ok(await until(() => r.stderr().includes('\n'), 15_000), 'a line on stderr')
-      t.ok(await count(members) < total, `it came while the start was still going (${await count(members)} of ${total} members written)`)
+      t.equal(await count(members), HELD, `it came while the start was still going (${HELD} of ${total} members written)`)
       t.equal(r.stderr(), `${signal} while the gateway is starting: it stops as soon as the start is done (${signal} again exits at once)\n`)
+      await r.release()
       const end = await r.closed
       t.equal(end.signal, null, 'not killed by the signal')
       t.equal(end.code, 0, r.stderr())
@@ -97,8 +101,8 @@ if (!existsSync(DIST)) {
 
   t.test('start: a second signal while starting exits at once, by that signal', async t => {
     const { config, members, total } = await bigInit(t)
-    const r = run(['start', '--config', config], { GOVEX_PORT: '0' })
-    t.ok(await until(async () => await count(members) >= 5), 'the bootstrap is under way')
+    const r = run(t, ['start', '--config', config], members, { env: { GOVEX_PORT: '0' } })
+    t.ok(await until(async () => await count(members) >= HELD), 'the bootstrap is under way')
     r.child.kill('SIGINT')
     t.ok(await until(() => r.stderr().includes('\n'), 15_000), 'the first signal is answered')
     r.child.kill('SIGINT')
@@ -106,7 +110,7 @@ if (!existsSync(DIST)) {
     t.equal(end.signal, 'SIGINT', 'ended by the signal, as Node\'s default (a shell shows exit 130)')
     t.match(r.stderr(), /\nSIGINT again: exiting at once, without a clean stop\n$/)
     t.notMatch(r.stdout(), /"msg":"stopped"/)
-    t.ok(await count(members) < total, 'it did not wait for the start')
+    t.equal(await count(members), HELD, `it did not wait for the start (${HELD} of ${total} members written)`)
   })
 
   t.test('demo: SIGTERM while it starts is answered at once; the start finishes, no walkthrough, exit 0', async t => {
@@ -124,12 +128,13 @@ if (!existsSync(DIST)) {
     await writeFile(template, JSON.stringify(members.concat(fillers('tj', 'GENERATED' as unknown as unknown[])), null, 2))
     const total = members.length + FILLERS
     const stored = join(dir, 'data', 'members')
-    const r = run(['demo', '--example', dir, '--port', '0'])
-    t.ok(await until(async () => await count(stored) >= 5), 'the gateway\'s bootstrap is under way')
+    const r = run(t, ['demo', '--example', dir, '--port', '0'], stored)
+    t.ok(await until(async () => await count(stored) >= HELD), 'the gateway\'s bootstrap is under way')
     r.child.kill('SIGTERM')
     t.ok(await until(() => r.stderr().includes('\n'), 15_000), 'a line on stderr')
-    t.ok(await count(stored) < total, 'it came while the demo was still starting')
+    t.equal(await count(stored), HELD, 'it came while the demo was still starting')
     t.equal(r.stderr(), 'SIGTERM while the demo is starting: it stops as soon as the start is done (SIGTERM again exits at once)\n')
+    await r.release()
     const end = await r.closed
     t.equal(end.signal, null, 'not killed by the signal (was exit 143)')
     t.equal(end.code, 0, r.stdout() + r.stderr())
