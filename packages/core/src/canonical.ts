@@ -11,6 +11,10 @@
 // toJSON, boxed primitives, non-finite numbers, lone surrogates, cycles, very
 // deep nesting — goes to the `canonicalize` package, which stays the reference
 // (test/canonical.test.ts proves both byte-identical on generated documents).
+// It is pinned at 5.x although 5.x declares Node >= 22: the only newer API it
+// uses, String.prototype.isWellFormed, is in Node 20, and 4.x (Node >= 18)
+// writes undefined inside arrays and objects as invalid JSON ([null,,null]),
+// which test/canonical.test.ts catches.
 import { isWellFormedText } from './json-values.js'
 import * as crypto from 'node:crypto'
 import { Slices } from './turns.js'
