@@ -11,7 +11,7 @@ import type { Redis } from 'ioredis'
 import { checkVerifyThreads, GovexError, ZERO_DIGEST } from '@govex/core'
 import type { AuditEntry, AuditFilter, AuditLog, AuditPage, AuditRecord, AuditStats, AuditStatsBy, AuditVerifyOptions, AuditVerifyResult, ChainHead, Member } from '@govex/core'
 import { AuditReader } from './audit-read.js'
-import { connect, createClient, redactUrl, sentinelOptions, unavailable, DEFAULT_COMMAND_TIMEOUT_MS, MAX_COMMAND_TIMEOUT_MS } from './connection.js'
+import { checkConnection, connect, createClient, redactUrl, unavailable } from './connection.js'
 import { RedisMemberRegistry } from './documents.js'
 import { DEFAULT_PREFIX, keyLayout, type KeyLayout } from './keys.js'
 
@@ -124,15 +124,7 @@ export class ReadOnlyRedisAuditLog implements AuditLog {
  */
 export async function openRedisAuditReader (options: RedisAuditReaderOptions): Promise<RedisAuditReader> {
   const { url } = options
-  if (typeof url !== 'string' || !/^(rediss?|redis-sentinel):\/\//.test(url)) {
-    throw new GovexError('GOVEX_ERR_BAD_REQUEST', `store.url must be a redis://, rediss:// or redis-sentinel:// URL, got ${JSON.stringify(typeof url === 'string' ? redactUrl(url) : url)}`)
-  }
-  // a malformed Sentinel URL is refused here, before any connection
-  sentinelOptions(url)
-  const commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS
-  if (!Number.isInteger(commandTimeoutMs) || commandTimeoutMs < 1 || commandTimeoutMs > MAX_COMMAND_TIMEOUT_MS) {
-    throw new GovexError('GOVEX_ERR_BAD_REQUEST', `commandTimeoutMs must be an integer from 1 to ${MAX_COMMAND_TIMEOUT_MS}, got ${String(commandTimeoutMs)}`)
-  }
+  const commandTimeoutMs = checkConnection(url, options.commandTimeoutMs)
   const name = options.name ?? 'audit-reader'
   if (typeof name !== 'string' || !/^[!-~]{1,100}$/.test(name)) {
     throw new GovexError('GOVEX_ERR_BAD_REQUEST', `name must be 1 to 100 printable characters without white space (a Redis connection name), got ${JSON.stringify(name)}`)

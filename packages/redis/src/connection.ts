@@ -38,6 +38,25 @@ const SENTINEL_URL = /^redis-sentinel:\/\/(?:([^:@/#]*)(?::([^@/#]*))?@)?([^/#@]
 const SENTINEL_HOST = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/
 
 /**
+ * Checks what every opener takes before any connection: `url` is a redis://,
+ * rediss:// or (well-formed) redis-sentinel:// URL, and the command deadline an
+ * integer from 1 to MAX_COMMAND_TIMEOUT_MS; returns the deadline (default
+ * DEFAULT_COMMAND_TIMEOUT_MS). Refusals are GOVEX_ERR_BAD_REQUEST saying what to write.
+ */
+export function checkConnection (url: unknown, commandTimeoutMs: number | undefined): number {
+  if (typeof url !== 'string' || !/^(rediss?|redis-sentinel):\/\//.test(url)) {
+    throw new GovexError('GOVEX_ERR_BAD_REQUEST', `store.url must be a redis://, rediss:// or redis-sentinel:// URL, got ${JSON.stringify(typeof url === 'string' ? redactUrl(url) : url)}`)
+  }
+  // a malformed Sentinel URL is refused here, before any connection
+  sentinelOptions(url)
+  const timeout = commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS
+  if (!Number.isInteger(timeout) || timeout < 1 || timeout > MAX_COMMAND_TIMEOUT_MS) {
+    throw new GovexError('GOVEX_ERR_BAD_REQUEST', `commandTimeoutMs must be an integer from 1 to ${MAX_COMMAND_TIMEOUT_MS}, got ${String(timeout)}`)
+  }
+  return timeout
+}
+
+/**
  * The ioredis options of a `redis-sentinel://` URL, or undefined for another
  * scheme; throws when such a URL is malformed. The password is the master's
  * (sentinels without a password, as they usually run).

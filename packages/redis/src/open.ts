@@ -5,7 +5,7 @@ import { GovexError, isMemberId } from '@govex/core'
 import type { Admission, AdmissionDecision, CheckpointOptions, StoreChange, Stores } from '@govex/core'
 import { RedisAuditLog } from './audit-log.js'
 import { ChangeFeed } from './changes.js'
-import { connect, createClient, guarded, sentinelOptions, DEFAULT_COMMAND_TIMEOUT_MS, MAX_COMMAND_TIMEOUT_MS, redactUrl } from './connection.js'
+import { checkConnection, connect, createClient, guarded, redactUrl } from './connection.js'
 import { RedisDirectoryStore, RedisDisclosureStore, RedisMemberRegistry } from './documents.js'
 import { DEFAULT_PREFIX, keyLayout, type KeyLayout } from './keys.js'
 import { RedisPlanStore } from './plans.js'
@@ -119,17 +119,9 @@ export class RedisStores implements Stores {
 
 export async function openRedisStores (options: RedisStoresOptions): Promise<RedisStores> {
   const { url, gatewayId } = options
-  if (typeof url !== 'string' || !/^(rediss?|redis-sentinel):\/\//.test(url)) {
-    throw new GovexError('GOVEX_ERR_BAD_REQUEST', `store.url must be a redis://, rediss:// or redis-sentinel:// URL, got ${JSON.stringify(typeof url === 'string' ? redactUrl(url) : url)}`)
-  }
-  // a malformed Sentinel URL is refused here, before any connection
-  sentinelOptions(url)
+  const commandTimeoutMs = checkConnection(url, options.commandTimeoutMs)
   if (!isMemberId(gatewayId)) {
     throw new GovexError('GOVEX_ERR_BAD_REQUEST', `gatewayId must be a member id such as tj.gw.extranet-1, got ${JSON.stringify(gatewayId)}`)
-  }
-  const commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS
-  if (!Number.isInteger(commandTimeoutMs) || commandTimeoutMs < 1 || commandTimeoutMs > MAX_COMMAND_TIMEOUT_MS) {
-    throw new GovexError('GOVEX_ERR_BAD_REQUEST', `commandTimeoutMs must be an integer from 1 to ${MAX_COMMAND_TIMEOUT_MS}, got ${String(commandTimeoutMs)}`)
   }
   const keys = keyLayout(options.prefix ?? DEFAULT_PREFIX)
   const onError = options.onError ?? (() => {})
