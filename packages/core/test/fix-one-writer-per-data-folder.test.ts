@@ -416,3 +416,47 @@ t.test('folderLockHolder names the live holder only', async t => {
   t.equal(await folderLockHolder(dir), undefined, 'a lock naming no holder')
   t.equal(await folderLockHolder(lock), undefined, 'a file, not a folder')
 })
+
+t.test('fix-lock-other-host-same-name: without a machine id, another boot id is another host, not a reboot', async t => {
+  // Two hosts sharing a volume, one host name (a fixed container hostname),
+  // the host's pid namespace on both (docker --pid=host), no /etc/machine-id
+  // (most container images): their boot ids differ, which proved "this host
+  // rebooted" and took over the other host's live lock.
+  if (process.platform !== 'linux') return t.skip('boot ids are read on Linux only')
+  const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
+  const noMachineId = async (): Promise<typeof import('../src/store/file/folder-lock.js')> =>
+    await t.mockImport<typeof import('../src/store/file/folder-lock.js')>('../src/store/file/folder-lock.js', {
+      'node:fs': {
+        ...await import('node:fs'),
+        readFileSync: (path: string, ...rest: unknown[]) => {
+          if (path === '/etc/machine-id') throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' })
+          return (readFileSync as (...args: unknown[]) => unknown)(path, ...rest)
+        }
+      }
+    })
+  const { lockFolder } = await noMachineId()
+  const dir = newDir()
+  await mkdir(dir)
+  const lock = join(dir, 'govex.lock')
+  const dead = await deadHolder()
+  const { machine, ...noMachine } = dead
+  t.ok(machine === undefined || typeof machine === 'string')
+  await writeFile(lock, JSON.stringify({ ...noMachine, boot: '00000000-0000-4000-8000-000000000000', nonce: 'otherhost' }))
+  await t.rejects(lockFolder(dir), { code: 'GOVEX_ERR_CONFLICT', message: /another kernel boot with this host name/ }, 'refused, not taken over')
+  t.match(await lockOf(dir), { nonce: 'otherhost' }, 'its lock is left as it was')
+
+  // the same boot (this host, no machine id): probed, found dead, taken over
+  await writeFile(lock, JSON.stringify({ ...noMachine, boot, nonce: 'sameboot' }))
+  const taken = await lockFolder(dir)
+  t.match(await lockOf(dir), { pid: process.pid })
+  await taken.release()
+
+  // with a machine id recorded on both sides, another boot id is this machine rebooted: taken over
+  if (HERE.machine !== undefined) {
+    const real = await t.mockImport<typeof import('../src/store/file/folder-lock.js')>('../src/store/file/folder-lock.js')
+    await writeFile(lock, JSON.stringify({ ...dead, boot: '00000000-0000-4000-8000-000000000000', nonce: 'rebooted' }))
+    const after = await real.lockFolder(dir)
+    t.match(await lockOf(dir), { pid: process.pid })
+    await after.release()
+  }
+})

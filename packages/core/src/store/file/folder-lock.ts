@@ -8,9 +8,12 @@
 // Node has no flock, so a lock left by a process that died (SIGKILL, power
 // loss) is told by a liveness probe, and only where a pid means the same
 // process to the holder and to us: the same host name, machine id and pid
-// namespace. There the holder whose pid is gone (or is now another process:
-// its start time in /proc differs, or the host rebooted since) no longer holds
-// it. A holder anywhere else cannot be probed and is never taken over: another
+// namespace, and (where both recorded one) the same kernel boot. There the
+// holder whose pid is gone (or is now another process: its start time in
+// /proc differs) no longer holds it; nor does one recorded before this host
+// rebooted — told by another boot id only where both recorded the same
+// machine id, since hosts without /etc/machine-id may share a host name and
+// the host's pid namespace, and their boot ids always differ. A holder anywhere else cannot be probed and is never taken over: another
 // host (a shared folder), or another container with this host name (its pid
 // names a process in its own namespace; pid 1 in both, say). The operator
 // deletes such a lock by hand once that gateway is gone.
@@ -277,15 +280,28 @@ function unprobeable (holder: Holder): string | undefined {
   const me = here()
   if (holder.host !== me.host) return 'it is on another host'
   if (holder.machine !== me.machine) return `it is on another machine with this host name (/etc/machine-id ${holder.machine ?? 'not recorded'})`
+  if (holder.boot !== undefined && me.boot !== undefined && holder.boot !== me.boot && !rebooted(holder)) return 'it runs under another kernel boot with this host name and no machine id to tell a reboot from another host'
   if (holder.pidns !== me.pidns) return `it is in another pid namespace (${holder.pidns ?? 'not recorded'}), as in another container with this host name`
   return undefined
 }
 
+/**
+ * This host rebooted since the holder took the lock (so the holder is gone):
+ * told only where both recorded the same machine id and different boot ids.
+ * Machines without /etc/machine-id (most container images) share host names
+ * and the host's pid namespace across hosts, and their boot ids always differ:
+ * there a boot id that is not ours proves nothing.
+ */
+function rebooted (holder: Holder): boolean {
+  const me = here()
+  return holder.boot !== undefined && me.boot !== undefined && holder.boot !== me.boot &&
+    holder.machine !== undefined && holder.machine === me.machine && holder.host === me.host
+}
+
 function isAlive (holder: Holder): boolean {
+  if (rebooted(holder)) return false
   if (unprobeable(holder) !== undefined) return true
   if (holder.pid <= 0) return false
-  const me = here()
-  if (holder.boot !== undefined && me.boot !== undefined && holder.boot !== me.boot) return false // the host rebooted
   if (holder.pid === process.pid) return active.has(holder.nonce) // else an earlier process that had our pid
   try {
     process.kill(holder.pid, 0)
