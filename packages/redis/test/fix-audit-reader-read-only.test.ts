@@ -117,6 +117,11 @@ if (await needRedis(t)) {
       await t.rejects(openRedisAuditReader(options), { code: 'GOVEX_ERR_BAD_REQUEST' }, JSON.stringify(options))
     }
     await t.rejects(openRedisAuditReader({ url: userUrl(user, 'not-the-password') }), { code: 'GOVEX_ERR_UNAVAILABLE', message: /WRONGPASS.*correct them/ })
+    // a /db the user may not SELECT fails the open (a reviewer feared it read database 0 instead)
+    await raw.call('ACL', 'SETUSER', user, 'on', `>${password}`, '-select')
+    const otherDb = new URL(userUrl(user, password))
+    otherDb.pathname = '/3'
+    await t.rejects(openRedisAuditReader({ url: otherDb.toString() }), { code: 'GOVEX_ERR_UNAVAILABLE', message: /NOPERM/ }, 'a refused SELECT fails the open')
     const errors: Error[] = []
     await t.rejects(openRedisAuditReader({ url: 'redis://127.0.0.1:1', commandTimeoutMs: 100, onError: err => { errors.push(err) } }), { code: 'GOVEX_ERR_UNAVAILABLE', message: /check that Redis is running/ })
     t.ok(errors.length > 0, 'the connection failure was told to onError')
