@@ -4,11 +4,11 @@
 // the ratios with it). Each target runs under callgrind; after a warm-up its
 // counters are zeroed (`callgrind_control -z`), a fixed number of exchanges is
 // sent, and the counters are dumped (`callgrind_control -d`): the dump's total
-// over the exchanges answered is the target's user-space instructions per
+// over the exchanges answered 200 is the target's user-space instructions per
 // exchange. The kernel's work (sockets, the audit log's writes) is not counted;
 // `bench/exchange` measures it in CPU time.
 //
-//   node bench/gateway/instructions.js           # ~5 min: bare, bare-json, floor, govex-file
+//   node bench/gateway/instructions.js           # ~15 min: bare, bare-json, floor, govex-file
 //   BENCH_TARGETS=floor,govex-file BENCH_REQUESTS=2000 node bench/gateway/instructions.js
 //
 // Needs valgrind (every machine of this kind has it). Each target warms up
