@@ -55,6 +55,25 @@ export interface MappedError {
   problems: Problem[] | undefined
   /** true when the error is not one a caller can cause: log it as a fault */
   internal: boolean
+  /**
+   * For the log only: what the caller is not told. A store's own words when
+   * `message` replaced them (they may name Redis users, commands, keys, hosts
+   * or paths, and ACL advice meant for the operator), or an error's `detail`
+   * (why a provider's endpoint URL was refused).
+   */
+  detail?: string
+}
+
+/**
+ * The answer to a 503 GOVEX_ERR_UNAVAILABLE that a store threw (Redis or the
+ * data folder down, or refusing this gateway); the gateway's own 503s ("the
+ * gateway is stopping", "not loaded yet", "reloading") keep their words.
+ */
+export const STORES_UNAVAILABLE_MESSAGE = 'the gateway\'s stores (shared state or data folder) do not answer or refuse this gateway; retry shortly (the operator should see the gateway log)'
+
+/** Whether `err` was made by one of the gateway's own constructors (httpError), not thrown by a store or core. */
+function isOwn (err: CodedError): boolean {
+  return err instanceof errorConstructor(err.code)
 }
 
 /** Maps anything thrown while serving a request to its PROTOCOL.md code. */
@@ -62,7 +81,12 @@ export function mapError (err: unknown, limits: { bodyBytes: number }): MappedEr
   if (isGovexError(err)) {
     const coded = err as CodedError
     const problems = coded.problems !== undefined && coded.problems.length > 0 ? coded.problems : undefined
-    return { status: ERROR_CODES[coded.code], code: coded.code, message: coded.message, problems, internal: false }
+    // A store's words are for the operator: the caller learns only that the stores failed.
+    if (coded.code === 'GOVEX_ERR_UNAVAILABLE' && !isOwn(coded)) {
+      return { status: 503, code: coded.code, message: STORES_UNAVAILABLE_MESSAGE, problems: undefined, internal: false, detail: coded.message }
+    }
+    const detail = (coded as { detail?: unknown }).detail
+    return { status: ERROR_CODES[coded.code], code: coded.code, message: coded.message, problems, internal: false, ...(typeof detail === 'string' ? { detail } : {}) }
   }
   const e = (err ?? {}) as { code?: unknown, statusCode?: unknown, message?: unknown, validation?: unknown, validationContext?: unknown }
   if (Array.isArray(e.validation)) {

@@ -34,6 +34,22 @@ interface Target {
 
 export const KEEP_ALIVE_TIMEOUT_MS = 3000
 
+/**
+ * Why isHostAllowed() refused an endpoint URL, in the operator's terms. Names
+ * the host, never the whole URL (its path, query or user part may hold what a
+ * log should not).
+ */
+function refusalOf (url: string): string {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return 'it is not a valid URL'
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return `its scheme ${parsed.protocol} is neither http: nor https:`
+  return `its host ${parsed.hostname} is not in upstream.allowHosts of this gateway's config (a directory stored before the list was tightened, or by a gateway with another config); add the host there, or have the agency move the endpoint`
+}
+
 class Call implements Dispatcher.DispatchHandler {
   status = 0
   size = 0
@@ -124,7 +140,7 @@ export class Forwarder {
     let target = this.#targets.get(url)
     if (target !== undefined) return target
     // Refused URLs are never cached, so they are refused every time; allowed ones are checked once.
-    if (!isHostAllowed(url, this.#allowHosts)) throw new Error('endpoint host not in upstream.allowHosts')
+    if (!isHostAllowed(url, this.#allowHosts)) throw new Error(refusalOf(url))
     const parsed = new URL(url)
     let pool = this.#pools.get(parsed.origin)
     if (pool === undefined) {
@@ -153,10 +169,12 @@ export class Forwarder {
       let target: Target
       try {
         target = this.#target(url)
-      } catch {
+      } catch (err) {
         // refused before any connection (host not allowed, URL unparsable): no byte left the gateway
         const refused = httpError('GOVEX_ERR_UPSTREAM', `${provider}'s endpoint URL cannot be used; its agency should correct its directory`)
         ;(refused as Error & { requestSent?: boolean }).requestSent = false
+        // why, for the operator's log only: the consumer is not told what the provider's endpoint is
+        ;(refused as Error & { detail?: string }).detail = `${provider}'s endpoint URL cannot be used: ${(err as Error).message}`
         reject(refused)
         return
       }

@@ -124,8 +124,11 @@ function logError (request: FastifyRequest, err: unknown, mapped: MappedError): 
   } else if (mapped.code === 'GOVEX_ERR_UNAUTHENTICATED') {
     request.log.warn({ reqId: requestIdOf(request), code: mapped.code, reason: mapped.message, ip: request.ip }, 'authentication failed')
   } else if (mapped.status >= 500) {
+    // One line a failed request, with the reason the answer may not give (a
+    // store's words, why an endpoint was refused); never the request's token or body.
     const upstreamCode = (err as { upstreamCode?: unknown }).upstreamCode
-    request.log.warn({ reqId: requestIdOf(request), code: mapped.code, reason: mapped.message, upstreamCode }, 'request failed')
+    const store = mapped.code === 'GOVEX_ERR_UNAVAILABLE' && mapped.detail !== undefined
+    request.log.warn({ reqId: requestIdOf(request), code: mapped.code, reason: mapped.detail ?? mapped.message, upstreamCode }, store ? 'request failed: the stores do not answer or refuse this gateway' : 'request failed')
   }
 }
 
