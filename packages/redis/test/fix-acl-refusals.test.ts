@@ -10,38 +10,27 @@
 // granting the channel heals the gateway with no restart. Real ACL users on
 // the test Redis, deleted afterwards.
 import t from 'tap'
-import { randomBytes } from 'node:crypto'
-import { needRedis, rawClient, scope, REDIS_URL } from './helpers/redis.js'
+import { needRedis } from './helpers/redis.js'
+import { aclUser } from './helpers/acl.js'
 import { eventually, sleep } from './helpers/fixtures.js'
 import { HEARTBEAT_MS } from '../src/changes.js'
 
-function userUrl (user: string, password: string): string {
-  const url = new URL(REDIS_URL)
-  url.username = user
-  url.password = password
-  return url.toString()
-}
+// every key and command, but no channel
+const NO_CHANNEL = ['~*', '+@all', 'resetchannels']
 
 if (await needRedis(t)) {
-  const admin = await rawClient(t)
-  const user = `govex-test-acl-${randomBytes(4).toString('hex')}`
-  const password = randomBytes(12).toString('hex')
-  t.teardown(async () => { await admin.call('ACL', 'DELUSER', user) })
-  // every key and command, but no channel
-  await admin.call('ACL', 'SETUSER', user, 'on', `>${password}`, '~*', '+@all', 'resetchannels')
-
   t.test('a user refused the change channel: the error says to grant it, not to wait', async t => {
-    const s = scope(t, userUrl(user, password))
-    await t.rejects(s.open(), {
+    const user = await aclUser(t, 'acl', ...NO_CHANNEL)
+    await t.rejects(user.open(), {
       code: 'GOVEX_ERR_UNAVAILABLE',
       message: /^subscribing to store changes in Redis: NOPERM .*lacks a permission govex needs .*ACL SETUSER/
     })
   })
 
   t.test('with waitForRedis the refusal is told once, readiness says why, and a grant heals it', async t => {
-    const s = scope(t, userUrl(user, password))
+    const user = await aclUser(t, 'acl', ...NO_CHANNEL)
     const errors: Error[] = []
-    const stores = await s.open({ waitForRedis: true, onError: err => { errors.push(err) }, onWarning: () => {} })
+    const stores = await user.open({ waitForRedis: true, onError: err => { errors.push(err) }, onWarning: () => {} })
     await sleep(6 * HEARTBEAT_MS)
     const refusals = errors.filter(e => /NOPERM/.test(e.message))
     t.equal(refusals.length, 1, `one report over ${6} heartbeats (${errors.map(e => e.message).join(' | ')})`)
@@ -49,13 +38,13 @@ if (await needRedis(t)) {
     // readiness says it is a refusal; Redis's words and the advice are the log's (fix-feed-refusal-not-public)
     await t.rejects(stores.ping(), { code: 'GOVEX_ERR_UNAVAILABLE', message: /refused this gateway's change feed.*gateway log/ }, 'readiness says Redis refused the feed')
 
-    await admin.call('ACL', 'SETUSER', user, `&${s.prefix}*`)
+    await user.setUser(`&${user.prefix}*`)
     await eventually(2000, async () => await stores.ping().then(() => true, () => false), ok => ok)
     t.pass('granted the channel, the stores are ready with no restart')
   })
 
   t.test('a wrong password: the error says to correct store.url', async t => {
-    const s = scope(t, userUrl(user, 'not-the-password'))
-    await t.rejects(s.open(), { code: 'GOVEX_ERR_UNAVAILABLE', message: /WRONGPASS.*correct them/ })
+    const user = await aclUser(t, 'acl', ...NO_CHANNEL)
+    await t.rejects(user.open({ url: user.url('not-the-password') }), { code: 'GOVEX_ERR_UNAVAILABLE', message: /WRONGPASS.*correct them/ })
   })
 }

@@ -7,30 +7,18 @@
 // goes to onError (the gateway log) alone. A real ACL user on the test Redis,
 // deleted afterwards.
 import t from 'tap'
-import { randomBytes, randomUUID } from 'node:crypto'
-import { needRedis, rawClient, scope, REDIS_URL } from './helpers/redis.js'
+import { randomUUID } from 'node:crypto'
+import { needRedis } from './helpers/redis.js'
+import { aclUser } from './helpers/acl.js'
 import { sleep } from './helpers/fixtures.js'
 import { HEARTBEAT_MS } from '../src/changes.js'
 
-function userUrl (user: string, password: string): string {
-  const url = new URL(REDIS_URL)
-  url.username = user
-  url.password = password
-  return url.toString()
-}
-
 if (await needRedis(t)) {
-  const admin = await rawClient(t)
-  const user = `govex-test-feed-${randomBytes(4).toString('hex')}`
-  const password = randomBytes(12).toString('hex')
-  t.teardown(async () => { await admin.call('ACL', 'DELUSER', user) })
-  // every key and command, but no channel: SUBSCRIBE <prefix>changes is refused
-  await admin.call('ACL', 'SETUSER', user, 'on', `>${password}`, '~*', '+@all', 'resetchannels')
-
   t.test('a refused change feed: admit() and ping() say so without Redis\'s words; the log has them', async t => {
-    const s = scope(t, userUrl(user, password))
+    // every key and command, but no channel: SUBSCRIBE <prefix>changes is refused
+    const user = await aclUser(t, 'feed', '~*', '+@all', 'resetchannels')
     const errors: Error[] = []
-    const stores = await s.open({ waitForRedis: true, onError: err => { errors.push(err) }, onWarning: () => {} })
+    const stores = await user.open({ waitForRedis: true, onError: err => { errors.push(err) }, onWarning: () => {} })
     await sleep(4 * HEARTBEAT_MS)
 
     const refusals: Array<[string, Error]> = []
@@ -44,7 +32,7 @@ if (await needRedis(t)) {
     }
     for (const [name, err] of refusals) {
       t.match(err, { code: 'GOVEX_ERR_UNAVAILABLE', message: /^shared state \(Redis\) refused this gateway's change feed.*the operator should see the gateway log\)$/ }, `${name}: what happened and where to look`)
-      for (const secret of [user, 'NOPERM', s.prefix, '<prefix>changes', 'store.url', 'ACL']) {
+      for (const secret of [user.name, 'NOPERM', user.prefix, '<prefix>changes', 'store.url', 'ACL']) {
         t.notOk(err.message.includes(secret), `${name}: the message does not carry ${JSON.stringify(secret)}`)
       }
     }

@@ -6,7 +6,7 @@ import { openRedisStores, type RedisStores, type RedisStoresOptions } from '../.
 
 export const REDIS_URL = process.env.GOVEX_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 
-interface TapLike {
+export interface TapLike {
   plan (n: number, comment?: string): void
   fail (message: string): void
   teardown (fn: () => unknown): void
@@ -72,13 +72,16 @@ export interface TestScope {
   open (options?: Partial<RedisStoresOptions>): Promise<RedisStores>
 }
 
-/** A random prefix for one test: every store opened in it is closed, then every key deleted, at teardown. */
-export function scope (t: TapLike, url: string = REDIS_URL): TestScope {
+/**
+ * A random prefix for one test: every store opened in it (on `url`) is closed,
+ * then every key deleted (through `cleanUrl`, a user allowed to), at teardown.
+ */
+export function scope (t: TapLike, url: string = REDIS_URL, cleanUrl: string = url): TestScope {
   const prefix = randomPrefix()
   const opened: RedisStores[] = []
   t.teardown(async () => {
     await Promise.allSettled(opened.map(s => s.close()))
-    await deletePrefix(url, prefix)
+    await deletePrefix(cleanUrl, prefix)
   })
   return {
     prefix,
