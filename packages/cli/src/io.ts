@@ -1,6 +1,8 @@
 // Where a command writes and what it may read from its surroundings, so tests
 // can run every command in-process with captured output and no real signals.
-import { isAbsolute } from 'node:path'
+import { realpathSync } from 'node:fs'
+import { isAbsolute, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 /** A text sink: process.stdout / process.stderr, or a buffer in tests. */
 export interface Output {
@@ -33,21 +35,39 @@ export function processIo (): Io {
 /** The repository's root scripts that run this CLI (`pnpm govex …`, `pnpm demo`). */
 const ROOT_SCRIPTS: ReadonlySet<string> = new Set(['govex', 'demo'])
 
-/** The repository root package's name (package.json), whose scripts those are. */
-const ROOT_PACKAGE = 'govex'
+/**
+ * This repository's root package.json, whose scripts those are: three levels
+ * up from this module in src/ and in dist/ alike. Installed elsewhere (packed
+ * into a project's node_modules) it names a file no package runs from.
+ */
+const ROOT_PACKAGE_JSON = fileURLToPath(new URL('../../../package.json', import.meta.url))
 
 /**
- * True when the CLI runs through the repository's `govex` or `demo` script:
+ * True when the CLI runs through this repository's `govex` or `demo` script:
  * npm and pnpm then run it from the repository root, set
- * `npm_lifecycle_event` to the script's name, `npm_package_name` to the root
- * package's and `INIT_CWD` to the folder the user ran it from. A script of
+ * `npm_lifecycle_event` to the script's name, `npm_package_json` to the root
+ * package.json and `INIT_CWD` to the folder the user ran it from. A script of
  * the same name in a project of one's own (`"govex": "cd deploy && govex
- * start …"`) runs where that script says, not in INIT_CWD: the package name
- * tells them apart.
+ * start …"`) runs where that script says, not in INIT_CWD, even when that
+ * project is also named govex: the package.json's path tells them apart.
  */
 export function viaRootScript (env: Io['env']): boolean {
   const from = env.INIT_CWD
-  return ROOT_SCRIPTS.has(env.npm_lifecycle_event ?? '') && env.npm_package_name === ROOT_PACKAGE && from !== undefined && isAbsolute(from)
+  const manifest = env.npm_package_json
+  return ROOT_SCRIPTS.has(env.npm_lifecycle_event ?? '') && manifest !== undefined && samePath(manifest, ROOT_PACKAGE_JSON) &&
+    from !== undefined && isAbsolute(from)
+}
+
+/** The repository's root package.json, as viaRootScript() knows it (for tests). */
+export const rootPackageJson: string = ROOT_PACKAGE_JSON
+
+function samePath (a: string, b: string): boolean {
+  if (resolve(a) === resolve(b)) return true
+  try {
+    return realpathSync(a) === realpathSync(b) // the repository reached through a symbolic link
+  } catch {
+    return false
+  }
 }
 
 /**

@@ -10,14 +10,15 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BIN, built, runGovex, type ChildResult } from './helpers/child.js'
 import { govex, tempDir } from './helpers/run.js'
+import { rootPackageJson } from '../src/io.js'
 
 /** The real executable, started as `pnpm <script>` starts it: from `root`, with the user's folder in INIT_CWD. */
 async function viaScript (args: string[], { root, user, script = 'govex' }: { root: string, user: string | undefined, script?: string }): Promise<ChildResult> {
   // as pnpm and npm set them for the repository root package's script; without
   // a user folder none of them (even when the test itself runs under pnpm)
   const env = user === undefined
-    ? { npm_lifecycle_event: undefined, npm_package_name: undefined, INIT_CWD: undefined }
-    : { npm_lifecycle_event: script, npm_package_name: 'govex', INIT_CWD: user }
+    ? { npm_lifecycle_event: undefined, npm_package_json: undefined, INIT_CWD: undefined }
+    : { npm_lifecycle_event: script, npm_package_json: rootPackageJson, INIT_CWD: user }
   return await runGovex(args, { cwd: root, env })
 }
 
