@@ -5,7 +5,7 @@
 // Redis is ready again; the chain goes on in the spool, so it stays valid.
 import type { Redis } from 'ioredis'
 import { checkCheckpointOptions, checkpointAfter, checkVerifyThreads, GovexError, isoInstant, sealLine, ZERO_DIGEST } from '@govex/core'
-import type { AuditEntry, AuditFilter, AuditLog, AuditPage, AuditRecord, AuditStats, AuditStatsBy, AuditVerifyOptions, AuditVerifyResult, ChainHead, CheckpointOptions } from '@govex/core'
+import type { AuditEntry, AuditLog, AuditRecord, ChainHead, CheckpointOptions } from '@govex/core'
 import { guarded, toGovexError } from './connection.js'
 import { appendRecords, CHAIN_ERROR, lastRecord, type Sealed } from './audit-append.js'
 import { AuditReader } from './audit-read.js'
@@ -42,14 +42,14 @@ interface Head {
 
 const RETRY_MS = 1000
 
-export class RedisAuditLog implements AuditLog {
+/** A gateway's audit log: its own chain appended, every gateway's read (AuditReader). */
+export class RedisAuditLog extends AuditReader implements AuditLog {
   readonly gatewayId: string
   readonly #client: Redis
   readonly #keys: KeyLayout
   readonly #spool: Spool | undefined
   readonly #maxBatch: number
   readonly #onError: (err: Error) => void
-  readonly #reader: AuditReader
   readonly #checkpoint: CheckpointOptions | undefined
   #head: Head
   #pending: Pending[] = []
@@ -71,6 +71,7 @@ export class RedisAuditLog implements AuditLog {
   }
 
   private constructor (options: RedisAuditLogOptions, spool: Spool | undefined) {
+    super(options.client, options.keys, options.verifyThreads)
     this.gatewayId = options.gatewayId
     this.#client = options.client
     this.#keys = options.keys
@@ -79,7 +80,6 @@ export class RedisAuditLog implements AuditLog {
     this.#onError = options.onError ?? (() => {})
     this.#head = { seq: 0, hash: ZERO_DIGEST, tsMs: 0 }
     this.#staleHead = true
-    this.#reader = new AuditReader(options.client, options.keys, options.verifyThreads)
     this.#checkpoint = options.checkpoint
   }
 
@@ -135,22 +135,6 @@ export class RedisAuditLog implements AuditLog {
       this.#pending.push({ entry, resolve, reject })
       this.#kick()
     })
-  }
-
-  async query (filter: AuditFilter, limit: number, cursor?: string): Promise<AuditPage> {
-    return await this.#reader.query(filter, limit, cursor)
-  }
-
-  scan (filter: AuditFilter): AsyncIterable<AuditRecord> {
-    return this.#reader.scan(filter)
-  }
-
-  async verify (options?: AuditVerifyOptions): Promise<AuditVerifyResult> {
-    return await this.#reader.verify(options)
-  }
-
-  async statistics (by: AuditStatsBy, filter?: AuditFilter): Promise<AuditStats> {
-    return await this.#reader.statistics(by, filter)
   }
 
   async flush (): Promise<void> {

@@ -2,6 +2,8 @@
 // consumer, resource or provider when the filter names one, else the index of
 // every record) in (ts, gatewayId, seq) order and fetch the records from the
 // gateways' streams; verify walks every gateway's stream against its stored head.
+// A gateway's log (RedisAuditLog) and an auditor's read-only one
+// (ReadOnlyRedisAuditLog) are both an AuditReader: one reading code for both.
 import type { Redis } from 'ioredis'
 import { ChainVerifier, Spares, checkLimit, compareRecords, decodeCursor, eachLine, encodeCursor, feedStoredChunk, inspectLine, matchesFilter, normalizeFilter, pushStoredLine, statsFilter, verifyResult, verifyStoredChains, LineStats, checkStatsBy } from '@govex/core'
 import type { AuditFilter, AuditPage, AuditRecord, AuditStats, AuditStatsBy, AuditVerifyOptions, AuditVerifyResult, ChainHead, LineFacts } from '@govex/core'
@@ -20,8 +22,18 @@ const CHUNK = 256
 const STATS_MEMBERS = 10000
 const VERIFY_CHUNK = 5000
 
+/** The reads of an AuditLog on Redis: query, scan, statistics and verify. */
 export class AuditReader {
-  constructor (private readonly client: Redis, private readonly keys: KeyLayout, private readonly verifyThreads?: number) {}
+  readonly #client: Redis
+  readonly #keys: KeyLayout
+  readonly #verifyThreads: number | undefined
+
+  /** `verifyThreads` as AuditLog options take it */
+  constructor (client: Redis, keys: KeyLayout, verifyThreads?: number) {
+    this.#client = client
+    this.#keys = keys
+    this.#verifyThreads = verifyThreads
+  }
 
   async query (filter: AuditFilter, limit: number, cursor?: string): Promise<AuditPage> {
     checkLimit(limit)
@@ -56,11 +68,11 @@ export class AuditReader {
   async statistics (by: AuditStatsBy, filter: AuditFilter = {}): Promise<AuditStats> {
     const normal = statsFilter(filter)
     const stats = new LineStats(checkStatsBy(by))
-    const reader = await StreamReader.open(this.client)
+    const reader = await StreamReader.open(this.#client)
     try {
       for await (const members of this.#members(normal, undefined, STATS_MEMBERS, STATS_MEMBERS)) {
         const blocks = await Promise.all(runsOf(members).map(async run =>
-          await reader.read(this.keys.auditStream(run.gatewayId), `${run.first}-1`, run.last - run.first + 1, `${run.last}-1`)))
+          await reader.read(this.#keys.auditStream(run.gatewayId), `${run.first}-1`, run.last - run.first + 1, `${run.last}-1`)))
         for (const block of blocks) stats.addLines(block.buf, normal)
       }
     } finally {
@@ -80,8 +92,8 @@ export class AuditReader {
   async verify (options: AuditVerifyOptions = {}): Promise<AuditVerifyResult> {
     const { from, to } = normalizeFilter({ from: options.from, to: options.to })
     const [gateways, rawHeads] = await guarded('reading audit chain heads from Redis', () => Promise.all([
-      this.client.smembers(this.keys.auditGateways),
-      this.client.hgetall(this.keys.auditHeads)
+      this.#client.smembers(this.#keys.auditGateways),
+      this.#client.hgetall(this.#keys.auditHeads)
     ]))
     const heads = new Map<string, ChainHead>()
     for (const [gatewayId, value] of Object.entries(rawHeads)) {
@@ -93,10 +105,10 @@ export class AuditReader {
     let records = 0
     for (const head of heads.values()) records += head.seq
     const spares = new Spares()
-    const reader = await StreamReader.open(this.client, spares)
+    const reader = await StreamReader.open(this.#client, spares)
     try {
       return await verifyStoredChains(ids.map(gatewayId => ({ gatewayId, head: heads.get(gatewayId), blocks: this.#blocks(reader, gatewayId) })),
-        { bytes: records * RECORD_BYTES, threads: this.verifyThreads, spares, keys: options.keys, onProgress: options.onProgress },
+        { bytes: records * RECORD_BYTES, threads: this.#verifyThreads, spares, keys: options.keys, onProgress: options.onProgress },
         // as many lines as records: no record broke into two
         (chain, { buf, ends, summary }) => summary.clean && summary.lines === ends.length ? feedStoredChunk(chain, buf, summary) : walkEntries(chain, buf, ends))
     } finally {
@@ -138,7 +150,7 @@ export class AuditReader {
    * one the log wrote) can still be walked record by record (walkEntries).
    */
   async * #blocks (reader: StreamReader, gatewayId: string): AsyncGenerator<StreamBlock> {
-    const stream = this.keys.auditStream(gatewayId)
+    const stream = this.#keys.auditStream(gatewayId)
     let next: Promise<StreamBlock> | undefined = reader.read(stream, '-', BLOCK_RECORDS)
     try {
       while (next !== undefined) {
@@ -155,17 +167,17 @@ export class AuditReader {
   /** seq of the gateway's last checkpoint before `from`, if any. */
   async #checkpointBefore (gatewayId: string, from: string): Promise<number | undefined> {
     const reply = await guarded('reading the audit checkpoint index in Redis', () =>
-      this.client.zrange(this.keys.auditIndex('checkpoint', gatewayId), '(' + String(Date.parse(from)), '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, 1))
+      this.#client.zrange(this.#keys.auditIndex('checkpoint', gatewayId), '(' + String(Date.parse(from)), '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, 1))
     const member = reply[0]
     return member === undefined ? undefined : parseIndexMember(member).seq
   }
 
   /** The stored lines of a gateway's chain, in stream (seq) order. */
   async * #lines (gatewayId: string, fromSeq?: number): AsyncGenerator<string> {
-    const stream = this.keys.auditStream(gatewayId)
+    const stream = this.#keys.auditStream(gatewayId)
     let start = fromSeq === undefined ? '-' : `${fromSeq}-1`
     for (;;) {
-      const entries = await guarded(`reading the audit chain of ${gatewayId}`, () => this.client.xrange(stream, start, '+', 'COUNT', VERIFY_CHUNK))
+      const entries = await guarded(`reading the audit chain of ${gatewayId}`, () => this.#client.xrange(stream, start, '+', 'COUNT', VERIFY_CHUNK))
       for (const [, fields] of entries) yield fieldOf(fields, 'r') ?? ''
       const last = entries[entries.length - 1]
       if (last === undefined || entries.length < VERIFY_CHUNK) return
@@ -200,7 +212,7 @@ export class AuditReader {
     // index entries already read at score `min` (many records can share a ms)
     let skip = 0
     const read = async (): Promise<string[]> => await guarded('reading the audit index in Redis', () =>
-      this.client.zrange(key, min === -Infinity ? '-inf' : String(min), max, 'BYSCORE', 'LIMIT', skip, chunk, 'WITHSCORES'))
+      this.#client.zrange(key, min === -Infinity ? '-inf' : String(min), max, 'BYSCORE', 'LIMIT', skip, chunk, 'WITHSCORES'))
     let next: Promise<string[]> | undefined = read()
     try {
       while (next !== undefined) {
@@ -236,10 +248,10 @@ export class AuditReader {
   }
 
   #indexFor (filter: AuditFilter): string {
-    if (filter.consumer !== undefined) return this.keys.auditIndex('consumer', filter.consumer)
-    if (filter.resource !== undefined) return this.keys.auditIndex('resource', filter.resource)
-    if (filter.provider !== undefined) return this.keys.auditIndex('provider', filter.provider)
-    return this.keys.auditIndex('all', '')
+    if (filter.consumer !== undefined) return this.#keys.auditIndex('consumer', filter.consumer)
+    if (filter.resource !== undefined) return this.#keys.auditIndex('resource', filter.resource)
+    if (filter.provider !== undefined) return this.#keys.auditIndex('provider', filter.provider)
+    return this.#keys.auditIndex('all', '')
   }
 
   /**
@@ -248,9 +260,9 @@ export class AuditReader {
    * of every record is mostly one) is one XRANGE.
    */
   async #fetch (members: readonly string[]): Promise<AuditRecord[]> {
-    const pipeline = this.client.pipeline()
+    const pipeline = this.#client.pipeline()
     const runs = runsOf(members)
-    for (const run of runs) pipeline.xrange(this.keys.auditStream(run.gatewayId), `${run.first}-1`, `${run.last}-1`)
+    for (const run of runs) pipeline.xrange(this.#keys.auditStream(run.gatewayId), `${run.first}-1`, `${run.last}-1`)
     const results = await guarded('reading audit records from Redis', async () => await pipeline.exec() ?? [])
     const byMember = new Map<string, AuditRecord>()
     for (let i = 0; i < results.length; i++) {

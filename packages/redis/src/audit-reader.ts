@@ -9,7 +9,7 @@
 // Reading is the gateway's own code (audit-read.ts, documents.ts).
 import type { Redis } from 'ioredis'
 import { checkVerifyThreads, GovexError, ZERO_DIGEST } from '@govex/core'
-import type { AuditEntry, AuditFilter, AuditLog, AuditPage, AuditRecord, AuditStats, AuditStatsBy, AuditVerifyOptions, AuditVerifyResult, ChainHead, Member } from '@govex/core'
+import type { AuditEntry, AuditLog, AuditRecord, ChainHead, Member } from '@govex/core'
 import { AuditReader } from './audit-read.js'
 import { checkConnection, connect, createClient, redactUrl, unavailable } from './connection.js'
 import { RedisMemberRegistry } from './documents.js'
@@ -42,7 +42,7 @@ export class RedisAuditReader {
     this.#client = client
     this.keys = keys
     this.#members = new RedisMemberRegistry(client, keys)
-    this.audit = new ReadOnlyRedisAuditLog(new AuditReader(client, keys, verifyThreads), async () => { await this.close() })
+    this.audit = new ReadOnlyRedisAuditLog(client, keys, verifyThreads, async () => { await this.close() })
   }
 
   /** @internal openRedisAuditReader() is the way in */
@@ -73,13 +73,12 @@ export class RedisAuditReader {
  * of its own (gatewayId '', head seq 0), as the file store's read-only log
  * (FileAuditLog.openReadOnly): append rejects with GOVEX_ERR_UNAVAILABLE.
  */
-export class ReadOnlyRedisAuditLog implements AuditLog {
+export class ReadOnlyRedisAuditLog extends AuditReader implements AuditLog {
   readonly gatewayId = ''
-  readonly #reader: AuditReader
   readonly #close: () => Promise<void>
 
-  constructor (reader: AuditReader, close: () => Promise<void>) {
-    this.#reader = reader
+  constructor (client: Redis, keys: KeyLayout, verifyThreads: number | undefined, close: () => Promise<void>) {
+    super(client, keys, verifyThreads)
     this.#close = close
   }
 
@@ -89,22 +88,6 @@ export class ReadOnlyRedisAuditLog implements AuditLog {
 
   head (): ChainHead {
     return { seq: 0, hash: ZERO_DIGEST }
-  }
-
-  async query (filter: AuditFilter, limit: number, cursor?: string): Promise<AuditPage> {
-    return await this.#reader.query(filter, limit, cursor)
-  }
-
-  scan (filter: AuditFilter): AsyncIterable<AuditRecord> {
-    return this.#reader.scan(filter)
-  }
-
-  async verify (options?: AuditVerifyOptions): Promise<AuditVerifyResult> {
-    return await this.#reader.verify(options)
-  }
-
-  async statistics (by: AuditStatsBy, filter?: AuditFilter): Promise<AuditStats> {
-    return await this.#reader.statistics(by, filter)
   }
 
   /** nothing is ever pending */
