@@ -7,7 +7,7 @@
 import type { Redis } from 'ioredis'
 import { ChainVerifier, Spares, checkLimit, compareRecords, decodeCursor, eachLine, encodeCursor, feedStoredChunk, inspectLine, matchesFilter, normalizeFilter, pushStoredLine, statsFilter, verifyResult, verifyStoredChains, LineStats, checkStatsBy } from '@govex/core'
 import type { AuditFilter, AuditPage, AuditRecord, AuditStats, AuditStatsBy, AuditVerifyOptions, AuditVerifyResult, ChainHead, LineFacts } from '@govex/core'
-import { guarded, toGovexError } from './connection.js'
+import { guarded, toGovexError, type RedisUser } from './connection.js'
 import { StreamReader, type StreamBlock } from './audit-stream.js'
 import { indexMember, parseIndexMember, type KeyLayout } from './keys.js'
 
@@ -27,12 +27,15 @@ export class AuditReader {
   readonly #client: Redis
   readonly #keys: KeyLayout
   readonly #verifyThreads: number | undefined
+  /** whose rights a refusal's advice speaks of */
+  readonly #user: RedisUser
 
-  /** `verifyThreads` as AuditLog options take it */
-  constructor (client: Redis, keys: KeyLayout, verifyThreads?: number) {
+  /** `verifyThreads` as AuditLog options take it; `user`: who reads, for the advice of a refusal (default a gateway) */
+  constructor (client: Redis, keys: KeyLayout, verifyThreads?: number, user: RedisUser = 'gateway') {
     this.#client = client
     this.#keys = keys
     this.#verifyThreads = verifyThreads
+    this.#user = user
   }
 
   async query (filter: AuditFilter, limit: number, cursor?: string): Promise<AuditPage> {
@@ -68,7 +71,7 @@ export class AuditReader {
   async statistics (by: AuditStatsBy, filter: AuditFilter = {}): Promise<AuditStats> {
     const normal = statsFilter(filter)
     const stats = new LineStats(checkStatsBy(by))
-    const reader = await StreamReader.open(this.#client)
+    const reader = await StreamReader.open(this.#client, undefined, this.#user)
     try {
       for await (const members of this.#members(normal, undefined, STATS_MEMBERS, STATS_MEMBERS)) {
         const blocks = await Promise.all(runsOf(members).map(async run =>
@@ -94,7 +97,7 @@ export class AuditReader {
     const [gateways, rawHeads] = await guarded('reading audit chain heads from Redis', () => Promise.all([
       this.#client.smembers(this.#keys.auditGateways),
       this.#client.hgetall(this.#keys.auditHeads)
-    ]))
+    ]), this.#user)
     const heads = new Map<string, ChainHead>()
     for (const [gatewayId, value] of Object.entries(rawHeads)) {
       const space = value.indexOf(' ')
@@ -105,7 +108,7 @@ export class AuditReader {
     let records = 0
     for (const head of heads.values()) records += head.seq
     const spares = new Spares()
-    const reader = await StreamReader.open(this.#client, spares)
+    const reader = await StreamReader.open(this.#client, spares, this.#user)
     try {
       return await verifyStoredChains(ids.map(gatewayId => ({ gatewayId, head: heads.get(gatewayId), blocks: this.#blocks(reader, gatewayId) })),
         { bytes: records * RECORD_BYTES, threads: this.#verifyThreads, spares, keys: options.keys, onProgress: options.onProgress },
@@ -167,7 +170,7 @@ export class AuditReader {
   /** seq of the gateway's last checkpoint before `from`, if any. */
   async #checkpointBefore (gatewayId: string, from: string): Promise<number | undefined> {
     const reply = await guarded('reading the audit checkpoint index in Redis', () =>
-      this.#client.zrange(this.#keys.auditIndex('checkpoint', gatewayId), '(' + String(Date.parse(from)), '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, 1))
+      this.#client.zrange(this.#keys.auditIndex('checkpoint', gatewayId), '(' + String(Date.parse(from)), '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, 1), this.#user)
     const member = reply[0]
     return member === undefined ? undefined : parseIndexMember(member).seq
   }
@@ -177,7 +180,7 @@ export class AuditReader {
     const stream = this.#keys.auditStream(gatewayId)
     let start = fromSeq === undefined ? '-' : `${fromSeq}-1`
     for (;;) {
-      const entries = await guarded(`reading the audit chain of ${gatewayId}`, () => this.#client.xrange(stream, start, '+', 'COUNT', VERIFY_CHUNK))
+      const entries = await guarded(`reading the audit chain of ${gatewayId}`, () => this.#client.xrange(stream, start, '+', 'COUNT', VERIFY_CHUNK), this.#user)
       for (const [, fields] of entries) yield fieldOf(fields, 'r') ?? ''
       const last = entries[entries.length - 1]
       if (last === undefined || entries.length < VERIFY_CHUNK) return
@@ -212,7 +215,7 @@ export class AuditReader {
     // index entries already read at score `min` (many records can share a ms)
     let skip = 0
     const read = async (): Promise<string[]> => await guarded('reading the audit index in Redis', () =>
-      this.#client.zrange(key, min === -Infinity ? '-inf' : String(min), max, 'BYSCORE', 'LIMIT', skip, chunk, 'WITHSCORES'))
+      this.#client.zrange(key, min === -Infinity ? '-inf' : String(min), max, 'BYSCORE', 'LIMIT', skip, chunk, 'WITHSCORES'), this.#user)
     let next: Promise<string[]> | undefined = read()
     try {
       while (next !== undefined) {
@@ -263,11 +266,11 @@ export class AuditReader {
     const pipeline = this.#client.pipeline()
     const runs = runsOf(members)
     for (const run of runs) pipeline.xrange(this.#keys.auditStream(run.gatewayId), `${run.first}-1`, `${run.last}-1`)
-    const results = await guarded('reading audit records from Redis', async () => await pipeline.exec() ?? [])
+    const results = await guarded('reading audit records from Redis', async () => await pipeline.exec() ?? [], this.#user)
     const byMember = new Map<string, AuditRecord>()
     for (let i = 0; i < results.length; i++) {
       const [err, entries] = results[i] as [Error | null, unknown]
-      if (err !== null) throw toGovexError(err, 'reading audit records from Redis')
+      if (err !== null) throw toGovexError(err, 'reading audit records from Redis', this.#user)
       const run = runs[i] as Run
       for (const [id, fields] of entries as Array<[string, string[]]>) {
         const record = parseEntry(fields)

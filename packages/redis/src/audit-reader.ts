@@ -5,15 +5,19 @@
 // its Redis user needs the gateway's rights. The reader opens one connection
 // (verify and stats add the raw stream connection of audit-stream.ts while
 // they run), never subscribes and never writes a key: its user needs only the
-// few read commands of docs/operator-guide.md ("A Redis user for auditors").
-// Reading is the gateway's own code (audit-read.ts, documents.ts).
+// few read commands of docs/operator-guide.md ("A Redis user for auditors"),
+// and a refusal's advice names that section and those commands. Reading is the
+// gateway's own code (audit-read.ts, hash-documents.ts).
 import type { Redis } from 'ioredis'
 import { checkVerifyThreads, GovexError, ZERO_DIGEST } from '@govex/core'
 import type { AuditEntry, AuditLog, AuditRecord, ChainHead, Member } from '@govex/core'
 import { AuditReader } from './audit-read.js'
-import { checkConnection, connect, createClient, redactUrl, unavailable } from './connection.js'
-import { RedisMemberRegistry } from './documents.js'
+import { checkConnection, connect, createClient, redactUrl, unavailable, type RedisUser } from './connection.js'
+import { HashDocuments } from './hash-documents.js'
 import { DEFAULT_PREFIX, keyLayout, type KeyLayout } from './keys.js'
+
+/** the reader's refusals advise on an auditor's rights, not a gateway's */
+const AUDITOR: RedisUser = 'auditor'
 
 export interface RedisAuditReaderOptions {
   /** `redis://[user:password@]host:port[/db]`, `rediss://…` or `redis-sentinel://…` */
@@ -35,13 +39,13 @@ export class RedisAuditReader {
   readonly audit: ReadOnlyRedisAuditLog
   readonly keys: KeyLayout
   readonly #client: Redis
-  readonly #members: RedisMemberRegistry
+  readonly #members: HashDocuments<Member>
   #closing: Promise<void> | undefined
 
   private constructor (client: Redis, keys: KeyLayout, verifyThreads: number | undefined) {
     this.#client = client
     this.keys = keys
-    this.#members = new RedisMemberRegistry(client, keys)
+    this.#members = new HashDocuments(client, keys.members, keys.changes, 'member', AUDITOR)
     this.audit = new ReadOnlyRedisAuditLog(client, keys, verifyThreads, async () => { await this.close() })
   }
 
@@ -78,7 +82,7 @@ export class ReadOnlyRedisAuditLog extends AuditReader implements AuditLog {
   readonly #close: () => Promise<void>
 
   constructor (client: Redis, keys: KeyLayout, verifyThreads: number | undefined, close: () => Promise<void>) {
-    super(client, keys, verifyThreads)
+    super(client, keys, verifyThreads, AUDITOR)
     this.#close = close
   }
 
@@ -129,14 +133,14 @@ export async function openRedisAuditReader (options: RedisAuditReaderOptions): P
     if (REFUSED.test(err.message)) refused ??= err
     onError(err)
   })
-  await connect(client, 2 * commandTimeoutMs, url)
+  await connect(client, 2 * commandTimeoutMs, url, { user: AUDITOR })
   try {
     // one read the auditor's user may make, answered after AUTH's: so the open
     // fails on a refused user or password, not the first query
     await client.smembers(keys.auditGateways)
   } catch (err) {
     client.disconnect()
-    throw unavailable(refused ?? err, `cannot read the audit log in Redis at ${redactUrl(url)}`)
+    throw unavailable(refused ?? err, `cannot read the audit log in Redis at ${redactUrl(url)}`, AUDITOR)
   }
   return RedisAuditReader.create(client, keys, options.verifyThreads)
 }

@@ -9,7 +9,7 @@ import { connect as netConnect, type Socket } from 'node:net'
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls'
 import type { Redis } from 'ioredis'
 import { GovexError, Spares } from '@govex/core'
-import { redisAdvice } from './connection.js'
+import { redisAdvice, type RedisUser } from './connection.js'
 
 /** Stream entries read as one block of lines. */
 export interface StreamBlock {
@@ -54,15 +54,17 @@ function command (...args: string[]): Buffer {
   return Buffer.from(text)
 }
 
-/** `reply`: the error Redis answered, when it did (its advice differs: a refused user is not an outage to wait out) */
-function unavailable (message: string, cause?: unknown, reply = ''): GovexError {
-  return new GovexError('GOVEX_ERR_UNAVAILABLE', `${message}; ${redisAdvice(reply)}`, { cause })
+/** `reply`: the error Redis answered, when it did (its advice differs: a refused user is not an outage to wait out), to `user` */
+function unavailable (message: string, cause?: unknown, reply = '', user?: RedisUser): GovexError {
+  return new GovexError('GOVEX_ERR_UNAVAILABLE', `${message}; ${redisAdvice(reply, user)}`, { cause })
 }
 
 /** A RESP2 connection that only reads streams (and authenticates). Requests are answered in order. */
 export class StreamReader {
   readonly #socket: Socket
   readonly #timeoutMs: number
+  /** whose rights a refusal's advice speaks of */
+  readonly #user: RedisUser
   readonly #queue: Request[] = []
   /** where reply buffers come from: blocks the caller is done with come back there */
   readonly #spares: Spares
@@ -85,8 +87,9 @@ export class StreamReader {
   #last = ''
   #closed: Error | undefined
 
-  private constructor (socket: Socket, timeoutMs: number, input: Input, spares: Spares) {
+  private constructor (socket: Socket, timeoutMs: number, input: Input, spares: Spares, user: RedisUser) {
     this.#socket = socket
+    this.#user = user
     this.#spares = spares
     this.#timeoutMs = timeoutMs
     input.receive = (bytes, length) => { this.#receive(bytes, length) }
@@ -94,8 +97,8 @@ export class StreamReader {
     socket.on('close', () => { this.#fail(unavailable('reading the audit log from Redis: the connection closed')) })
   }
 
-  /** Connects with the options of `client` (host or socket path, TLS, user, password, database). */
-  static async open (client: Redis, spares: Spares = new Spares()): Promise<StreamReader> {
+  /** Connects with the options of `client` (host or socket path, TLS, user, password, database); refusals advise on `user`'s rights. */
+  static async open (client: Redis, spares: Spares = new Spares(), user: RedisUser = 'gateway'): Promise<StreamReader> {
     const o = client.options
     const timeoutMs = o.commandTimeout ?? 1000
     // with Sentinel the options name the sentinels: read from the master the client is connected to
@@ -136,11 +139,11 @@ export class StreamReader {
       })
     })
     socket.setNoDelay(true)
-    const reader = new StreamReader(socket, timeoutMs, input, spares)
+    const reader = new StreamReader(socket, timeoutMs, input, spares, user)
     try {
       if (o.password !== undefined && o.password !== null && o.password !== '') {
-        const user = o.username !== undefined && o.username !== null && o.username !== '' ? [o.username] : []
-        await reader.#status(command('AUTH', ...user, o.password))
+        const username = o.username !== undefined && o.username !== null && o.username !== '' ? [o.username] : []
+        await reader.#status(command('AUTH', ...username, o.password))
       }
       if (o.db !== undefined && o.db !== null && o.db !== 0) await reader.#status(command('SELECT', String(o.db)))
     } catch (err) {
@@ -244,7 +247,7 @@ export class StreamReader {
       const text = acc.toString('utf8', line + 1, cr)
       this.#pos = cr + 2
       if (type === 45) { // -
-        this.#done(request, unavailable(`Redis refused a read of the audit log: ${text}`, undefined, text))
+        this.#done(request, unavailable(`Redis refused a read of the audit log: ${text}`, undefined, text, this.#user))
         return true
       }
       if (request.kind === 'status') {

@@ -122,8 +122,8 @@ export function createClient (options: ConnectionOptions, extra: Partial<RedisOp
   return client
 }
 
-/** Waits for the client's first `ready`, within `ms`; on failure it stops trying unless `keepTrying`. */
-export async function connect (client: Redis, ms: number, url: string, { keepTrying = false } = {}): Promise<void> {
+/** Waits for the client's first `ready`, within `ms`; on failure it stops trying unless `keepTrying`. A refusal's advice is for `user`'s rights. */
+export async function connect (client: Redis, ms: number, url: string, { keepTrying = false, user }: { keepTrying?: boolean, user?: RedisUser } = {}): Promise<void> {
   let timer: NodeJS.Timeout | undefined
   // a refused AUTH reaches only the 'error' event; connect() then rejects with "Connection is closed."
   let refused: Error | undefined
@@ -141,7 +141,7 @@ export async function connect (client: Redis, ms: number, url: string, { keepTry
     ])
   } catch (err) {
     if (!keepTrying) client.disconnect()
-    throw unavailable(refused ?? err, `cannot connect to Redis at ${redactUrl(url)}`)
+    throw unavailable(refused ?? err, `cannot connect to Redis at ${redactUrl(url)}`, user)
   } finally {
     clearTimeout(timer)
     client.off('error', onError)
@@ -173,8 +173,16 @@ const SCRIPT_CODES: ReadonlyMap<string, ErrorCode> = new Map([
 ])
 
 /**
+ * Whose Redis user a refusal is about, for the advice it carries: a gateway's
+ * (openRedisStores; docs/operator-guide.md, "A Redis user for govex") or an
+ * auditor's reader (openRedisAuditReader; "A Redis user for auditors"), which
+ * needs far fewer rights.
+ */
+export type RedisUser = 'gateway' | 'auditor'
+
+/**
  * What to do about a Redis error reply that no retry mends: the server
- * answers, but refuses this user (docs/operator-guide.md, "A Redis user for govex").
+ * answers, but refuses this user.
  */
 const REFUSALS: ReadonlyMap<string, string> = new Map([
   ['NOPERM', 'the Redis user in store.url lacks a permission govex needs (its commands, the keys under store.prefix, the channel <prefix>changes); grant them with ACL SETUSER as docs/operator-guide.md shows'],
@@ -182,9 +190,14 @@ const REFUSALS: ReadonlyMap<string, string> = new Map([
   ['NOAUTH', 'Redis requires a password: put the user and password in store.url (redis://user:password@host:port/db)']
 ])
 
-/** What an operator should do about a failed Redis call, from its error (reply) text. */
-export function redisAdvice (reason: string): string {
-  return REFUSALS.get(firstWord(reason)) ?? 'check that Redis is running and reachable, then retry'
+/** An auditor's reader runs only these (and CLIENT SETNAME, whose refusal does no harm): its NOPERM advice names them. */
+const AUDITOR_NOPERM = 'the Redis user in store.url lacks a command or key the audit reader needs: HGETALL, SMEMBERS, ZRANGE and XRANGE on the keys under store.prefix, and SELECT for a database other than 0; grant them with ACL SETUSER as docs/operator-guide.md shows in "A Redis user for auditors"'
+
+/** What an operator should do about a failed Redis call, from its error (reply) text and whose user made it. */
+export function redisAdvice (reason: string, user: RedisUser = 'gateway'): string {
+  const word = firstWord(reason)
+  if (word === 'NOPERM' && user === 'auditor') return AUDITOR_NOPERM
+  return REFUSALS.get(word) ?? 'check that Redis is running and reachable, then retry'
 }
 
 /** An error reply's code: its first word (NOPERM, WRONGPASS, ...) */
@@ -192,28 +205,28 @@ function firstWord (reason: string): string {
   return reason.split(' ', 1)[0] ?? ''
 }
 
-export function unavailable (err: unknown, what: string): GovexError {
+export function unavailable (err: unknown, what: string, user?: RedisUser): GovexError {
   const reason = err instanceof Error ? err.message : String(err)
-  return new GovexError('GOVEX_ERR_UNAVAILABLE', `${what}: ${reason}; ${redisAdvice(reason)}`, { cause: err })
+  return new GovexError('GOVEX_ERR_UNAVAILABLE', `${what}: ${reason}; ${redisAdvice(reason, user)}`, { cause: err })
 }
 
-/** Maps any failure of a Redis call to a GovexError. */
-export function toGovexError (err: unknown, what: string): GovexError {
+/** Maps any failure of a Redis call (made as `user`) to a GovexError. */
+export function toGovexError (err: unknown, what: string, user?: RedisUser): GovexError {
   if (err instanceof GovexError) return err
   if (err instanceof Error) {
     const word = err.message.split(' ', 1)[0] ?? ''
     const code = SCRIPT_CODES.get(word)
     if (code !== undefined) return new GovexError(code, err.message.slice(word.length + 1))
   }
-  return unavailable(err, what)
+  return unavailable(err, what, user)
 }
 
-/** Runs a Redis call, turning every failure into a GovexError. */
-export async function guarded<T> (what: string, call: () => Promise<T>): Promise<T> {
+/** Runs a Redis call (made as `user`), turning every failure into a GovexError. */
+export async function guarded<T> (what: string, call: () => Promise<T>, user?: RedisUser): Promise<T> {
   try {
     return await call()
   } catch (err) {
-    throw toGovexError(err, what)
+    throw toGovexError(err, what, user)
   }
 }
 
