@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis'
 import { checkVerifyThreads, GovexError, ZERO_DIGEST } from '@govex/core'
 import type { AuditEntry, AuditLog, AuditRecord, ChainHead, Member } from '@govex/core'
 import { AuditReader } from './audit-read.js'
-import { checkConnection, connect, createClient, redactUrl, unavailable, type RedisUser } from './connection.js'
+import { checkConnection, connect, createClient, isSelectFailure, redactUrl, unavailable, type RedisUser } from './connection.js'
 import { HashDocuments } from './hash-documents.js'
 import { DEFAULT_PREFIX, keyLayout, type KeyLayout } from './keys.js'
 
@@ -126,18 +126,21 @@ export async function openRedisAuditReader (options: RedisAuditReaderOptions): P
     enableReadyCheck: false
   })
   const onError = options.onError ?? (() => {})
-  // without the ready check nothing waits for AUTH's answer: a refused user
-  // surfaces as an 'error' event (ioredis then reconnects, to be refused again)
+  // without the ready check nothing waits for the answers to AUTH and SELECT:
+  // a refusal surfaces as an 'error' event (ioredis then reconnects, to be
+  // refused again; on a failed SELECT it would go on in database 0)
   let refused: Error | undefined
   client.on('error', (err: Error) => {
-    if (REFUSED.test(err.message)) refused ??= err
+    if (REFUSED.test(err.message) || isSelectFailure(err)) refused ??= err
     onError(err)
   })
   await connect(client, 2 * commandTimeoutMs, url, { user: AUDITOR })
   try {
-    // one read the auditor's user may make, answered after AUTH's: so the open
-    // fails on a refused user or password, not the first query
+    // one read the auditor's user may make, answered after AUTH's and SELECT's:
+    // so the open fails on a refused user, password or database, not the first
+    // query (nor does it read database 0 for a URL's /db it may not SELECT)
     await client.smembers(keys.auditGateways)
+    if (refused !== undefined) throw refused
   } catch (err) {
     client.disconnect()
     throw unavailable(refused ?? err, `cannot read the audit log in Redis at ${redactUrl(url)}`, AUDITOR)

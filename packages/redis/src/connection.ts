@@ -111,6 +111,11 @@ export function createClient (options: ConnectionOptions, extra: Partial<RedisOp
   }
   // with Sentinel, ioredis asks the sentinels for the master, and again after a failover
   const client = sentinel === undefined ? new Redis(options.url, common) : new Redis({ ...sentinel, ...common })
+  // when the SELECT of the URL's /db fails (a user without +select, a database
+  // the server lacks), ioredis only emits 'error' and goes on in database 0:
+  // such a connection is closed and tried again (retryStrategy), as one whose
+  // AUTH is refused, so no call reads or writes another database than the URL's
+  client.on('error', (err: Error) => { if (isSelectFailure(err)) client.disconnect(true) })
   // ioredis 5.11 keeps the socketTimeout timer of a closed connection, and when
   // it fires it destroys whichever connection is current, though that one answers
   // (redis/ioredis#2147, fixed by #2148): the timer goes with its connection.
@@ -125,9 +130,9 @@ export function createClient (options: ConnectionOptions, extra: Partial<RedisOp
 /** Waits for the client's first `ready`, within `ms`; on failure it stops trying unless `keepTrying`. A refusal's advice is for `user`'s rights. */
 export async function connect (client: Redis, ms: number, url: string, { keepTrying = false, user }: { keepTrying?: boolean, user?: RedisUser } = {}): Promise<void> {
   let timer: NodeJS.Timeout | undefined
-  // a refused AUTH reaches only the 'error' event; connect() then rejects with "Connection is closed."
+  // a refused AUTH or SELECT reaches only the 'error' event; connect() then rejects with "Connection is closed."
   let refused: Error | undefined
-  const onError = (err: Error): void => { if (REFUSALS.has(firstWord(err.message))) refused = err }
+  const onError = (err: Error): void => { if (REFUSALS.has(firstWord(err.message)) || isSelectFailure(err)) refused = err }
   client.on('error', onError)
   try {
     const connecting = client.connect()
@@ -197,7 +202,17 @@ const AUDITOR_NOPERM = 'the Redis user in store.url lacks a command or key the a
 export function redisAdvice (reason: string, user: RedisUser = 'gateway'): string {
   const word = firstWord(reason)
   if (word === 'NOPERM' && user === 'auditor') return AUDITOR_NOPERM
+  if (reason.startsWith('ERR DB index is out of range')) return 'the database store.url names (its /db) is not one this Redis has; name one it has (databases 0 to 15 unless the server sets `databases`)'
   return REFUSALS.get(word) ?? 'check that Redis is running and reachable, then retry'
+}
+
+/**
+ * Whether `err` is Redis's answer to the SELECT ioredis sends on connecting
+ * (a URL's /db): ioredis names the command of an error reply in `err.command`.
+ */
+export function isSelectFailure (err: Error): boolean {
+  const command: unknown = (err as { command?: unknown }).command
+  return typeof command === 'object' && command !== null && (command as { name?: unknown }).name === 'select'
 }
 
 /** An error reply's code: its first word (NOPERM, WRONGPASS, ...) */

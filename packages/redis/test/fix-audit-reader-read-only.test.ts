@@ -7,25 +7,18 @@
 // under a real ACL user that may run only HGETALL, SMEMBERS, ZRANGE and XRANGE
 // on the deployment's keys (created and deleted by the test).
 import t from 'tap'
-import { randomBytes } from 'node:crypto'
 import { checkpointKeysOf, checkpointSigner, generateKeyPair } from '@govex/core'
 import type { AuditPage, AuditRecord, Member } from '@govex/core'
 import type { Redis } from 'ioredis'
 import { openRedisAuditReader, openRedisStores, type RedisAuditReader } from '../src/index.js'
-import { needRedis, rawClient, scope, REDIS_URL } from './helpers/redis.js'
+import { needRedis, rawClient, REDIS_URL } from './helpers/redis.js'
+import { aclUser } from './helpers/acl.js'
 import { admin, eventually, exchange, member } from './helpers/fixtures.js'
 
 const GW = 'tj.gw.test-1'
 const gateway = generateKeyPair('gw-1')
 const gatewayMember: Member = { id: GW, name: 'Gateway', roles: ['gateway'], keys: [gateway.publicJwk] }
 const keys = checkpointKeysOf([gatewayMember])
-
-function userUrl (user: string, password: string): string {
-  const url = new URL(REDIS_URL)
-  url.username = user
-  url.password = password
-  return url.toString()
-}
 
 async function keysUnder (raw: Redis, prefix: string): Promise<string[]> {
   return (await raw.keys(`${prefix}*`)).sort()
@@ -55,23 +48,20 @@ async function connectionsOf (raw: Redis, user: string): Promise<string[]> {
 
 if (await needRedis(t)) {
   const raw = await rawClient(t)
-  const user = `govex-test-auditor-${randomBytes(4).toString('hex')}`
-  const password = randomBytes(12).toString('hex')
-  t.teardown(async () => { await raw.call('ACL', 'DELUSER', user) })
 
   t.test('a user with four read commands reads what the gateway wrote, through one connection, and changes nothing', async t => {
-    const s = scope(t)
-    const stores = await s.open({ checkpoint: { every: 10, sign: checkpointSigner(gateway.privateJwk) } })
+    const user = await aclUser(t, 'auditor')
+    const stores = await user.open({ url: REDIS_URL, checkpoint: { every: 10, sign: checkpointSigner(gateway.privateJwk) } })
     await stores.members.put(gatewayMember)
     await stores.members.put(member('tj.mca'))
     await Promise.all(Array.from({ length: 60 }, async (_, i) => await stores.audit.append(i % 5 === 4 ? admin('tj.it-office', i) : exchange(i % 2 === 0 ? 'tj.mca' : 'tj.hrss', 'tj.psb', i))))
-    await raw.call('ACL', 'SETUSER', user, 'reset', 'on', `>${password}`, `~${s.prefix}*`, 'resetchannels', '-@all', '+hgetall', '+smembers', '+zrange', '+xrange')
-    const before = await keysUnder(raw, s.prefix)
+    await user.setUser(`~${user.prefix}*`, '+hgetall', '+smembers', '+zrange', '+xrange')
+    const before = await keysUnder(raw, user.prefix)
 
     // the gateway's open is refused such a user: that is what govex audit used
-    await t.rejects(openRedisStores({ url: userUrl(user, password), prefix: s.prefix, gatewayId: 'govex-cli.reader-1' }), { code: 'GOVEX_ERR_UNAVAILABLE', message: /NOPERM/ }, 'openRedisStores needs more than reading')
+    await t.rejects(openRedisStores({ url: user.url(), prefix: user.prefix, gatewayId: 'govex-cli.reader-1' }), { code: 'GOVEX_ERR_UNAVAILABLE', message: /NOPERM/ }, 'openRedisStores needs more than reading')
 
-    const reader: RedisAuditReader = await openRedisAuditReader({ url: userUrl(user, password), prefix: s.prefix })
+    const reader: RedisAuditReader = await openRedisAuditReader({ url: user.url(), prefix: user.prefix })
     t.teardown(async () => { await reader.close() })
     t.same(await pages(async c => await reader.audit.query({ consumer: 'tj.mca' }, 7, c)), await pages(async c => await stores.audit.query({ consumer: 'tj.mca' }, 7, c)), 'query pages and cursors')
     t.same(await collect(reader.audit.scan({})), await collect(stores.audit.scan({})), 'scan (export)')
@@ -84,7 +74,7 @@ if (await needRedis(t)) {
     t.same(await reader.audit.statistics('provider', { consumer: 'tj.mca' }), await stores.audit.statistics('provider', { consumer: 'tj.mca' }))
     t.same(await reader.members(), await stores.members.list(), 'members')
 
-    const conns = await connectionsOf(raw, user)
+    const conns = await connectionsOf(raw, user.name)
     t.equal(conns.length, 1, `one connection: ${conns.join(' | ')}`)
     t.match(conns[0], / sub=0 psub=0 /, 'never subscribed')
 
@@ -93,17 +83,19 @@ if (await needRedis(t)) {
     t.same(reader.audit.head().seq, 0)
     await t.rejects(reader.audit.append(exchange('tj.mca', 'tj.psb', 99)), { code: 'GOVEX_ERR_UNAVAILABLE', message: /read-only/ })
     await reader.audit.flush()
-    t.same(await keysUnder(raw, s.prefix), before, 'no key made or removed')
+    t.same(await keysUnder(raw, user.prefix), before, 'no key made or removed')
     t.equal(stores.audit.head().seq, 66, 'the gateway\'s chain goes on as it was')
 
     // closing the log closes the reader's connection; closing again is harmless
     await reader.audit.close()
     await reader.close()
-    await eventually(2000, async () => (await connectionsOf(raw, user)).length, n => n === 0)
+    await eventually(2000, async () => (await connectionsOf(raw, user.name)).length, n => n === 0)
     t.pass('its connection is gone')
   })
 
   t.test('bad options are refused before any connection; a refused user or no Redis is GOVEX_ERR_UNAVAILABLE saying what to do', async t => {
+    const user = await aclUser(t, 'auditor', '+hgetall', '+smembers', '+zrange', '+xrange')
+    await user.setUser(`~${user.prefix}*`)
     for (const options of [
       { url: 'http://127.0.0.1:6379' },
       { url: 'redis-sentinel://nohost' },
@@ -116,12 +108,12 @@ if (await needRedis(t)) {
     ]) {
       await t.rejects(openRedisAuditReader(options), { code: 'GOVEX_ERR_BAD_REQUEST' }, JSON.stringify(options))
     }
-    await t.rejects(openRedisAuditReader({ url: userUrl(user, 'not-the-password') }), { code: 'GOVEX_ERR_UNAVAILABLE', message: /WRONGPASS.*correct them/ })
+    await t.rejects(openRedisAuditReader({ url: user.url('not-the-password'), prefix: user.prefix }), { code: 'GOVEX_ERR_UNAVAILABLE', message: /WRONGPASS.*correct them/ })
     // a /db the user may not SELECT fails the open (a reviewer feared it read database 0 instead)
-    await raw.call('ACL', 'SETUSER', user, 'on', `>${password}`, '-select')
-    const otherDb = new URL(userUrl(user, password))
+    await openRedisAuditReader({ url: user.url(), prefix: user.prefix }).then(async reader => { await reader.close() })
+    const otherDb = new URL(user.url())
     otherDb.pathname = '/3'
-    await t.rejects(openRedisAuditReader({ url: otherDb.toString() }), { code: 'GOVEX_ERR_UNAVAILABLE', message: /NOPERM/ }, 'a refused SELECT fails the open')
+    await t.rejects(openRedisAuditReader({ url: otherDb.toString(), prefix: user.prefix }), { code: 'GOVEX_ERR_UNAVAILABLE', message: /NOPERM/ }, 'a refused SELECT fails the open')
     const errors: Error[] = []
     await t.rejects(openRedisAuditReader({ url: 'redis://127.0.0.1:1', commandTimeoutMs: 100, onError: err => { errors.push(err) } }), { code: 'GOVEX_ERR_UNAVAILABLE', message: /check that Redis is running/ })
     t.ok(errors.length > 0, 'the connection failure was told to onError')

@@ -49,8 +49,8 @@ async function open (t: Test, user: AclUser): Promise<RedisAuditReader> {
 }
 
 /** An open expected to fail: a reader that opens all the same is closed, and the open fails the assertion. */
-async function openRefused (user: AclUser): Promise<RedisAuditReader> {
-  const reader = await openRedisAuditReader({ url: user.url(), prefix: user.prefix, onError: () => {} })
+async function openRefused (user: AclUser, url: string = user.url()): Promise<RedisAuditReader> {
+  const reader = await openRedisAuditReader({ url, prefix: user.prefix, onError: () => {} })
   await reader.close()
   throw new Error('the reader opened')
 }
@@ -87,6 +87,13 @@ if (await needRedis(t)) {
     const reader = await open(t, user)
     await t.rejects(reader.members(), { code: 'GOVEX_ERR_UNAVAILABLE', message: AUDITOR_ADVICE }, 'members')
     await t.rejects(reader.audit.verify({ keys }), { code: 'GOVEX_ERR_UNAVAILABLE', message: AUDITOR_ADVICE }, 'verify (the chain heads)')
+  })
+
+  t.test('without SELECT a URL naming another database fails the open naming the section', async t => {
+    const user = await deployment(t, 'select')
+    const otherDb = new URL(user.url())
+    otherDb.pathname = '/3'
+    await t.rejects(openRefused(user, otherDb.toString()), { code: 'GOVEX_ERR_UNAVAILABLE', message: AUDITOR_ADVICE })
   })
 
   t.test('with every documented right nothing is refused (the control)', async t => {
