@@ -411,7 +411,7 @@ t.test('folderLockHolder names the live holder only', async t => {
   await writeFile(lock, JSON.stringify({ ...await deadHolder(), nonce: 'dead' }))
   t.equal(await folderLockHolder(dir), undefined, 'a dead holder is none')
   await writeFile(lock, JSON.stringify({ pid: 1, host: 'other-host.example', since: SINCE, nonce: 'far' }))
-  t.same(await folderLockHolder(dir), { pid: 1, host: 'other-host.example', since: SINCE }, 'another host\'s holder is live')
+  t.same(await folderLockHolder(dir), { pid: 1, host: 'other-host.example', since: SINCE, unknown: 'it is on another host' }, 'another host\'s holder is live, and cannot be probed')
   await writeFile(lock, 'not json')
   t.equal(await folderLockHolder(dir), undefined, 'a lock naming no holder')
   t.equal(await folderLockHolder(lock), undefined, 'a file, not a folder')

@@ -13,20 +13,31 @@
 // /proc differs) no longer holds it; nor does one recorded before this host
 // rebooted — told by another boot id only where both recorded the same
 // machine id, since hosts without /etc/machine-id may share a host name and
-// the host's pid namespace, and their boot ids always differ. A holder anywhere else cannot be probed and is never taken over: another
-// host (a shared folder), or another container with this host name (its pid
-// names a process in its own namespace; pid 1 in both, say). The operator
-// deletes such a lock by hand once that gateway is gone.
+// the host's pid namespace, and their boot ids always differ.
+//
+// A holder on this machine (the same host name and machine id, both recorded)
+// in another pid namespace, or one that recorded none, cannot be probed, but
+// it shares our clock: it is told by a lease. While held, a lock's mtime is
+// renewed every LEASE_RENEW_MS (the lock records that it is); such a holder
+// whose lock was not renewed for LEASE_EXPIRY_MS is gone (a container
+// restarted in a new pid namespace takes over its own old lock), and one
+// renewed since is live. Any other holder cannot be probed and is never taken
+// over: another host (a shared folder; its clock may differ from ours),
+// another machine with this host name, or a holder that keeps no lease (a
+// govex version before it, whose lock is never renewed). The operator deletes
+// such a lock by hand once that gateway is gone.
 //
 // Removing a dead holder's file is one-winner, so a takeover never removes a
 // live one: only the maker of the claim `govex.lock.<nonce>.takeover`, named
 // after that file's nonce and made only if absent, removes it, and only if it
-// still names that nonce (no one else can replace it meanwhile). It then races
-// for a fresh lock like any starter. A claim whose maker died too is itself a
-// dead holder's file, removed the same way under a claim named after it.
-// Temp files (govex.lock.*.tmp) that dead starters left are removed once the
-// lock is held.
-import { link, readdir, readFile, unlink } from 'node:fs/promises'
+// still names that nonce and its holder is still judged gone (no one else can
+// replace it meanwhile). It then races for a fresh lock like any starter. A
+// claim whose maker died too is itself a dead holder's file, removed the same
+// way under a claim named after it (claims are judged as locks are, the lease
+// by their mtime: they are never renewed, and live only for a takeover's few
+// file operations). Temp files (govex.lock.*.tmp) that dead starters left are
+// removed once the lock is held.
+import { link, open, readdir, readFile, unlink, utimes } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { basename, join, resolve } from 'node:path'
@@ -35,6 +46,26 @@ import { GovexError } from '../../codes.js'
 import { writeDurableTemp } from './atomic.js'
 
 export const LOCK_FILE = 'govex.lock'
+
+/** A held lock's mtime is renewed this often: its lease (see the top comment). */
+export const LEASE_RENEW_MS = 5_000
+/**
+ * A holder told by its lease is gone once its lock was not renewed for this
+ * long: six renewals missed, so a busy or briefly stalled gateway keeps it.
+ */
+export const LEASE_EXPIRY_MS = 30_000
+
+let lease = { renewMs: LEASE_RENEW_MS, expiryMs: LEASE_EXPIRY_MS }
+
+/**
+ * Tests only: shortens this process's lease, so that a test of it need not
+ * wait 30 s (a fixture calls it before it takes a lock). The package does not
+ * export it (index.ts) and no setting or variable reaches it: a deployment
+ * always runs with LEASE_RENEW_MS and LEASE_EXPIRY_MS.
+ */
+export function setLeaseForTests (renewMs: number, expiryMs: number): void {
+  lease = { renewMs, expiryMs }
+}
 
 interface Holder {
   pid: number
@@ -50,10 +81,16 @@ interface Holder {
   pidns?: string | undefined
   /** /etc/machine-id: tells apart machines that share a host name */
   machine?: string | undefined
+  /**
+   * ms between the renewals of the file's mtime: the holder keeps a lease.
+   * Absent from locks of govex versions before the lease, which never renew
+   * theirs: an old mtime there proves nothing, so they are never judged by it.
+   */
+  lease?: number | undefined
 }
 
 /** What this process is, as a lock names it. */
-type Place = Omit<Holder, 'since' | 'nonce'>
+type Place = Omit<Holder, 'since' | 'nonce' | 'lease'>
 
 /**
  * The nonces of this process's locks and of the claims it holds: a lock or
@@ -74,7 +111,22 @@ export interface FolderLockHolder {
   host: string
   /** when it took the folder, ISO 8601 */
   since: string
+  /**
+   * Set when this process cannot tell whether the holder still runs (it is on
+   * another host, say): why. A start refuses it until the operator, having
+   * checked that it is gone, deletes `<dir>/govex.lock` by hand.
+   */
+  unknown?: string
 }
+
+/**
+ * How a start judges a holder: gone (`changed` when its file no longer names
+ * it: look again), or live, with why when it cannot be probed (`unknown`) or
+ * how long ago it renewed its lease (`renewedMs`).
+ */
+type Verdict =
+  | { live: false, changed?: true }
+  | { live: true, unknown?: string, renewedMs?: number }
 
 /**
  * Takes `<dir>/govex.lock` for this process, or rejects with
@@ -98,20 +150,25 @@ export async function lockFolder (dir: string): Promise<FolderLock> {
 
 /**
  * The live holder of `<dir>/govex.lock`, as a start would judge it (a holder
- * this process cannot probe, on another host or in another pid namespace,
- * counts as live); undefined when there is no lock, it names no holder, or its
- * holder is dead (the next start takes it over). Takes and changes nothing.
+ * this process cannot probe, on another host, counts as live, and says why in
+ * `unknown`); undefined when there is no lock, it names no holder, or its
+ * holder is gone (the next start takes it over). Takes and changes nothing.
+ * Rejects with GOVEX_ERR_BAD_REQUEST when the lock cannot be read.
  */
 export async function folderLockHolder (dir: string): Promise<FolderLockHolder | undefined> {
-  let holder: Holder | null | undefined
-  try {
-    holder = await readHolder(join(resolve(dir), LOCK_FILE))
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined // no folder there
-    throw err
+  const path = join(resolve(dir), LOCK_FILE)
+  // the lock replaced while judged (its lease read): judge the new one
+  for (let turn = 0; turn < 10; turn++) {
+    const holder = await readHolder(path)
+    if (holder === undefined || holder === null) return undefined
+    const verdict = await judge(path, holder)
+    if (!verdict.live && verdict.changed === true) continue
+    if (!verdict.live) return undefined
+    const found: FolderLockHolder = { pid: holder.pid, host: holder.host, since: holder.since }
+    if (verdict.unknown !== undefined) found.unknown = verdict.unknown
+    return found
   }
-  if (holder === undefined || holder === null || !isAlive(holder)) return undefined
-  return { pid: holder.pid, host: holder.host, since: holder.since }
+  throw new GovexError('GOVEX_ERR_CONFLICT', `the data folder lock ${path} kept changing; a gateway is starting on ${resolve(dir)}: try again`)
 }
 
 async function take (folder: string, path: string, me: Holder): Promise<FolderLock | undefined> {
@@ -127,7 +184,9 @@ async function take (folder: string, path: string, me: Holder): Promise<FolderLo
     if (holder === null) {
       throw new GovexError('GOVEX_ERR_CONFLICT', `the data folder ${folder} has a lock file ${path} that names no holder; if no gateway uses this folder, delete it and start again`)
     }
-    if (isAlive(holder)) throw refusal(folder, path, holder)
+    const verdict = await judge(path, holder)
+    if (verdict.live) throw refusal(folder, path, holder, verdict)
+    if (verdict.changed === true) continue
     if (await removeDead(folder, path, holder.nonce, me, 0) === 'busy') await new Promise(resolve => setTimeout(resolve, 20))
   }
   return undefined
@@ -148,9 +207,10 @@ async function removeDead (folder: string, file: string, nonce: string, me: Hold
     if (await create(folder, claim, mine)) {
       try {
         // Only this claim's maker removes a file naming `nonce`, and a name is
-        // made only if absent: if the file names it now, it does until the unlink.
+        // made only if absent: if the file names it now, it does until the
+        // unlink. Judged again here: a lease may have been renewed meanwhile.
         const again = await readHolder(file)
-        if (again !== undefined && again !== null && again.nonce === nonce) await unlink(file).catch(ignoreMissing)
+        if (again !== undefined && again !== null && again.nonce === nonce && await gone(file, again)) await unlink(file).catch(ignoreMissing)
       } finally {
         await unlink(claim).catch(ignoreMissing)
       }
@@ -164,7 +224,9 @@ async function removeDead (folder: string, file: string, nonce: string, me: Hold
   if (claimant === null) {
     throw new GovexError('GOVEX_ERR_CONFLICT', `the data folder ${folder} has a takeover claim ${claim} that names no holder; if no gateway is starting on this folder, delete it and start again`)
   }
-  if (isAlive(claimant)) return 'busy'
+  const verdict = await judge(claim, claimant)
+  if (verdict.live) return 'busy'
+  if (verdict.changed === true) return 'done'
   // its maker died inside the takeover: its claim is a dead holder's file.
   // (A chain this long was written by hand, or loops: wait, and give up in time.)
   if (depth >= 8) return 'busy'
@@ -191,7 +253,7 @@ async function sweep (folder: string, me: Holder): Promise<void> {
         await unlink(path).catch(ignoreMissing)
       } else if (name.endsWith('.takeover')) {
         const claimant = await readHolder(path)
-        if (claimant !== undefined && claimant !== null && !isAlive(claimant)) await removeDead(folder, path, claimant.nonce, me, 0)
+        if (claimant !== undefined && claimant !== null && await gone(path, claimant)) await removeDead(folder, path, claimant.nonce, me, 0)
       }
     } catch {
       // as above: leave it for the next start
@@ -201,11 +263,34 @@ async function sweep (folder: string, me: Holder): Promise<void> {
 
 function ownLock (path: string, nonce: string): FolderLock {
   let released = false
+  let renewing = false
+  // the lease: renewed until released, or until the file names another holder
+  // (deleted and taken by hand, or taken over after this process stalled)
+  const renew = async (): Promise<void> => {
+    try {
+      const holder = await readHolder(path)
+      if (holder === undefined || holder === null || holder.nonce !== nonce) {
+        clearInterval(timer)
+        return
+      }
+      const now = new Date()
+      await utimes(path, now, now)
+    } catch {
+      // the next turn tries again; a lease not renewed for LEASE_EXPIRY_MS is given up
+    }
+  }
+  const timer = setInterval(() => {
+    if (renewing || released) return
+    renewing = true
+    void renew().finally(() => { renewing = false })
+  }, lease.renewMs)
+  timer.unref()
   return {
     path,
     async release () {
       if (released) return
       released = true
+      clearInterval(timer)
       active.delete(nonce)
       // never remove a lock that is not ours any more (deleted and taken by hand)
       const holder = await readHolder(path).catch(() => null)
@@ -249,15 +334,22 @@ async function create (folder: string, path: string, holder: Holder): Promise<bo
   }
 }
 
-/** The holder a lock file names; undefined when the file is gone, null when it names none. */
+/**
+ * The holder a lock file names; undefined when the file is gone (or its folder
+ * is a file), null when it names none.
+ */
 async function readHolder (path: string): Promise<Holder | null | undefined> {
   let text: string
   try {
     text = await readFile(path, 'utf8')
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw err
+    if (isMissing(err)) return undefined
+    throw unreadable(path, err)
   }
+  return parseHolder(text)
+}
+
+function parseHolder (text: string): Holder | null {
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -268,6 +360,37 @@ async function readHolder (path: string): Promise<Holder | null | undefined> {
   if (typeof h !== 'object' || h === null || typeof h.pid !== 'number' || typeof h.host !== 'string' || typeof h.since !== 'string' || typeof h.nonce !== 'string') return null
   if (!/^[\w-]{1,64}$/.test(h.nonce)) return null // it names the takeover claim file
   return h as Holder
+}
+
+/**
+ * How long ago the lock file at `path` was renewed (its mtime), read from the
+ * file that names `nonce`; undefined when the file there names another holder
+ * or none, or is gone (that holder's file will not come back: nonces are
+ * never reused).
+ */
+async function leaseAge (path: string, nonce: string): Promise<number | undefined> {
+  let handle
+  try {
+    handle = await open(path, 'r')
+  } catch (err) {
+    if (isMissing(err)) return undefined
+    throw unreadable(path, err)
+  }
+  try {
+    // one open file: its mtime is that of the text read, whatever replaces the name meanwhile
+    const { mtimeMs } = await handle.stat()
+    const holder = parseHolder(await handle.readFile('utf8'))
+    return holder?.nonce === nonce ? Date.now() - mtimeMs : undefined
+  } catch (err) {
+    throw unreadable(path, err)
+  } finally {
+    await handle.close().catch(() => {})
+  }
+}
+
+function unreadable (path: string, err: unknown): GovexError {
+  return new GovexError('GOVEX_ERR_BAD_REQUEST',
+    `the data folder lock ${path} cannot be read (${(err as Error).message}); give this process read access to it and its folder, or set store.dir to a folder this process can read and write`, { cause: err })
 }
 
 /**
@@ -286,6 +409,19 @@ function unprobeable (holder: Holder): string | undefined {
 }
 
 /**
+ * The holder is on this machine (both recorded its machine id) but its pid
+ * cannot be probed (another pid namespace, or none recorded): it shares our
+ * clock, so its lease tells whether it lives, if it keeps one that renews
+ * more often than a lease expires here.
+ */
+function leased (holder: Holder): boolean {
+  const me = here()
+  return holder.host === me.host && holder.machine !== undefined && holder.machine === me.machine &&
+    holder.pidns !== me.pidns && !rebooted(holder) &&
+    typeof holder.lease === 'number' && holder.lease > 0 && holder.lease < lease.expiryMs
+}
+
+/**
  * This host rebooted since the holder took the lock (so the holder is gone):
  * told only where both recorded the same machine id and different boot ids.
  * Machines without /etc/machine-id (most container images) share host names
@@ -298,9 +434,29 @@ function rebooted (holder: Holder): boolean {
     holder.machine !== undefined && holder.machine === me.machine && holder.host === me.host
 }
 
-function isAlive (holder: Holder): boolean {
-  if (rebooted(holder)) return false
-  if (unprobeable(holder) !== undefined) return true
+const GONE: Verdict = { live: false }
+
+/** Judged gone, and the file still names it. */
+async function gone (path: string, holder: Holder): Promise<boolean> {
+  const verdict = await judge(path, holder)
+  return !verdict.live && verdict.changed !== true
+}
+
+/** Whether the holder `path` names still holds it (see the top comment). */
+async function judge (path: string, holder: Holder): Promise<Verdict> {
+  if (rebooted(holder)) return GONE
+  if (leased(holder)) {
+    const age = await leaseAge(path, holder.nonce)
+    if (age === undefined) return { live: false, changed: true }
+    return age > lease.expiryMs ? GONE : { live: true, renewedMs: Math.max(0, age) }
+  }
+  const unknown = unprobeable(holder)
+  if (unknown !== undefined) return { live: true, unknown }
+  return probe(holder) ? { live: true } : GONE
+}
+
+/** A holder of this host and pid namespace: whether its process runs. */
+function probe (holder: Holder): boolean {
   if (holder.pid <= 0) return false
   if (holder.pid === process.pid) return active.has(holder.nonce) // else an earlier process that had our pid
   try {
@@ -313,13 +469,23 @@ function isAlive (holder: Holder): boolean {
   return holder.start === undefined || start === undefined || start === holder.start
 }
 
-function refusal (folder: string, path: string, holder: Holder): GovexError {
-  const unknown = unprobeable(holder)
-  const who = unknown === undefined && holder.pid === process.pid ? 'this process' : `process ${holder.pid} on ${holder.host}`
+function refusal (folder: string, path: string, holder: Holder, verdict: Verdict & { live: true }): GovexError {
+  const probed = verdict.unknown === undefined && verdict.renewedMs === undefined
+  const who = probed && holder.pid === process.pid ? 'this process' : `process ${holder.pid} on ${holder.host}`
+  let why = ''
+  if (verdict.unknown !== undefined) {
+    why = `. This process cannot tell whether that gateway still runs (${verdict.unknown}): if it is gone, delete ${path} and start again`
+  } else if (verdict.renewedMs !== undefined) {
+    why = `. It is on this machine in another pid namespace (another container with this host name, or this one before it restarted) and renewed its lock ${seconds(verdict.renewedMs)} ago: ` +
+      `a gateway that is gone stops renewing it, and a start ${seconds(lease.expiryMs)} after the last renewal takes it over`
+  }
   return new GovexError('GOVEX_ERR_CONFLICT',
     `the data folder ${folder} is in use by ${who} since ${holder.since} (${path}); one gateway process owns a file store: ` +
-    'stop the other gateway, give this one its own store.dir, or use the Redis store to run several gateways' +
-    (unknown === undefined ? '' : `. This process cannot tell whether that gateway still runs (${unknown}): if it is gone, delete ${path} and start again`))
+    'stop the other gateway, give this one its own store.dir, or use the Redis store to run several gateways' + why)
+}
+
+function seconds (ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`
 }
 
 let mine: Place | undefined
@@ -330,7 +496,7 @@ function here (): Place {
 }
 
 function newHolder (): Holder {
-  return { ...here(), since: new Date().toISOString(), nonce: newNonce() }
+  return { ...here(), since: new Date().toISOString(), nonce: newNonce(), lease: lease.renewMs }
 }
 
 function newNonce (): string {
@@ -377,4 +543,10 @@ function readText (path: string): string | undefined {
 
 function ignoreMissing (err: unknown): void {
   if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+}
+
+/** No file there: gone, or a part of the path is a file (no folder there). */
+function isMissing (err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code
+  return code === 'ENOENT' || code === 'ENOTDIR'
 }
