@@ -4,12 +4,12 @@
 // exchanges, verifies the audit chain, then prints curl lines to try by hand.
 import { createGatewayVerifier } from '@govex/sdk'
 import { randomUUID } from 'node:crypto'
-import { access, rm } from 'node:fs/promises'
+import { access, mkdir, readdir, rm } from 'node:fs/promises'
 import { join, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Command } from 'commander'
-import { digestOf, folderLockHolder, planDocument, signApproval } from '@govex/core'
-import type { Member, Plan, PrivateJwk } from '@govex/core'
+import { digestOf, folderLockHolder, isGovexError, lockFolder, LOCK_FILE, planDocument, signApproval } from '@govex/core'
+import type { FolderLock, Member, Plan, PrivateJwk } from '@govex/core'
 import type { startGateway, StartOptions } from '@govex/gateway'
 import { gatewayLogger } from '../logging.js'
 import type { Context } from '../context.js'
@@ -117,9 +117,7 @@ async function demo (ctx: Context, opts: DemoOptions, stop: StopRequest): Promis
   if (dataDir !== undefined && opts.keep !== true) {
     // never wipe anything outside the example folder, whatever the config says
     if (!dataDir.startsWith(dir + sep)) throw new CliError(`the example's store dir ${dataDir} is outside ${dir}; pass --keep to use it as it is`)
-    // nor a folder a gateway took meanwhile: its store and lock would go from under it
-    await refuseFolderInUse(ctx, dataDir, false)
-    await rm(dataDir, { recursive: true, force: true })
+    await resetDataFolder(ctx, dataDir)
   }
 
   if (stop.requested) {
@@ -158,6 +156,34 @@ async function demo (ctx: Context, opts: DemoOptions, stop: StopRequest): Promis
 }
 
 /**
+ * Empties the example's data folder while holding its lock, as a gateway
+ * would hold it: a gateway (or another demo) that starts on the folder
+ * meanwhile is refused instead of losing its store and lock from under it,
+ * and one that holds it already refuses the demo. The lock is released once
+ * the folder is empty, for the demo's gateway to take it.
+ */
+async function resetDataFolder (ctx: Context, dataDir: string): Promise<void> {
+  await mkdir(dataDir, { recursive: true })
+  let lock: FolderLock
+  try {
+    lock = await lockFolder(dataDir)
+  } catch (err) {
+    // named in the demo's words, with what to do; else core's own message
+    if (isGovexError(err) && err.code === 'GOVEX_ERR_CONFLICT') await refuseFolderInUse(ctx, dataDir, false)
+    throw err
+  }
+  try {
+    for (const name of await readdir(dataDir)) {
+      // the lock, and the files of starters racing for it, are the lock's own
+      if (name === LOCK_FILE || name.startsWith(`${LOCK_FILE}.`)) continue
+      await rm(join(dataDir, name), { recursive: true, force: true })
+    }
+  } finally {
+    await lock.release()
+  }
+}
+
+/**
  * Refuses a data folder whose lock a live process holds (a gateway started on
  * the example, another demo): the demo would delete that gateway's store and
  * lock, or (--keep) its gateway could not open them. Deletes nothing.
@@ -166,7 +192,11 @@ async function refuseFolderInUse (ctx: Context, dataDir: string, keep: boolean):
   const holder = await folderLockHolder(dataDir)
   if (holder === undefined) return
   const what = keep ? 'the demo\'s gateway cannot share it' : 'the demo would delete it to start afresh'
-  throw new CliError(`the example's data folder ${displayPath(ctx, dataDir)} is in use by process ${holder.pid} on ${holder.host} since ${holder.since} (a gateway or another demo), and ${what}: stop that process and run the demo again, or give the demo a data folder of its own inside the example (GOVEX_STORE__DIR=./data-demo)`)
+  // a holder elsewhere (another host, another machine with this host name) cannot be checked from here
+  const todo = holder.unknown === undefined
+    ? 'stop that process and run the demo again'
+    : `this process cannot tell whether it still runs (${holder.unknown}): stop it, or if it is gone, delete ${displayPath(ctx, join(dataDir, LOCK_FILE))} and run the demo again`
+  throw new CliError(`the example's data folder ${displayPath(ctx, dataDir)} is in use by process ${holder.pid} on ${holder.host} since ${holder.since} (a gateway or another demo), and ${what}: ${todo}, or give the demo a data folder of its own inside the example (GOVEX_STORE__DIR=./data-demo)`)
 }
 
 interface Walkthrough {
