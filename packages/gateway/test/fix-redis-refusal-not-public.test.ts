@@ -6,14 +6,12 @@
 // log keeps Redis's words. A real ACL user on the test Redis, deleted
 // afterwards; keys under a random prefix, deleted afterwards.
 import t from 'tap'
-import { randomBytes } from 'node:crypto'
-import { Writable } from 'node:stream'
-import pino from 'pino'
 import { GovexError, openMemoryStores } from '@govex/core'
-import { buildGateway, resolveConfig } from '../src/index.js'
-import { createDeployment, samplePlan } from './helpers/deployment.js'
-import { activatePlan, envelope, exchange } from './helpers/gateway.js'
-import { REDIS_URL, deletePrefix, needRedis, randomPrefix, rawClient } from '../../redis/test/helpers/redis.js'
+import { buildGateway } from '../src/index.js'
+import { createDeployment } from './helpers/deployment.js'
+import { envelope, exchange } from './helpers/gateway.js'
+import { needRedis } from '../../redis/test/helpers/redis.js'
+import { aclGateway, logSink } from './helpers/acl-gateway.js'
 
 t.test('readyz names no store detail, and logs each reason once', async t => {
   const d = await createDeployment()
@@ -24,9 +22,8 @@ t.test('readyz names no store detail, and logs each reason once', async t => {
     if (reason !== null) throw new GovexError('GOVEX_ERR_UNAVAILABLE', reason)
     await ping()
   }
-  const lines: string[] = []
-  const sink = new Writable({ write (chunk: Buffer, _enc, done) { lines.push(...chunk.toString('utf8').trim().split('\n')); done() } })
-  const app = await buildGateway({ config: d.config, stores, logger: pino({ level: 'info' }, sink) })
+  const { lines, logger } = logSink()
+  const app = await buildGateway({ config: d.config, stores, logger })
   t.teardown(async () => { await app.close(); await stores.close(); await d.cleanup() })
   const detailed = (): number => lines.filter(l => l.includes('10.20.30.40')).length
 
@@ -46,31 +43,9 @@ t.test('readyz names no store detail, and logs each reason once', async t => {
 
 if (await needRedis(t)) {
   t.test('a Redis user refused the change channel: no ACL user, key or advice in the 503s; the log has them', async t => {
-    const admin = await rawClient(t)
-    const user = `govex-test-gw-${randomBytes(4).toString('hex')}`
-    const password = randomBytes(12).toString('hex')
     // every key and command, but no channel: the change feed's SUBSCRIBE is refused
-    await admin.call('ACL', 'SETUSER', user, 'on', `>${password}`, '~*', '+@all', 'resetchannels')
-    const d = await createDeployment()
-    const prefix = randomPrefix()
-    t.teardown(async () => { await admin.call('ACL', 'DELUSER', user); await deletePrefix(REDIS_URL, prefix); await d.cleanup() })
-
-    // the shared state, written with full rights: members, directories, the active plan
-    const full = await buildGateway({ config: resolveConfig({ ...d.raw, store: { kind: 'redis', url: REDIS_URL, prefix, spoolDir: './data/spool' } }, { dir: d.dir }) })
-    try {
-      await activatePlan({ ...d, app: full }, samplePlan())
-    } finally {
-      await full.close()
-    }
-
-    const url = new URL(REDIS_URL)
-    url.username = user
-    url.password = password
-    const lines: string[] = []
-    const sink = new Writable({ write (chunk: Buffer, _enc, done) { lines.push(...chunk.toString('utf8').trim().split('\n')); done() } })
-    const config = resolveConfig({ ...d.raw, store: { kind: 'redis', url: url.toString(), prefix, spoolDir: './data/spool' } }, { dir: d.dir })
-    const app = await buildGateway({ config, logger: pino({ level: 'info' }, sink) })
-    t.teardown(() => app.close())
+    const { app, lines, user, ...d } = await aclGateway(t, () => ['~*', '+@all', 'resetchannels'])
+    const prefix = user.prefix
 
     const refused = await exchange({ ...d, app }, 'tj.psb:household-registration', envelope())
     t.equal(refused.statusCode, 503, refused.body)
@@ -81,7 +56,7 @@ if (await needRedis(t)) {
     t.equal(ready.json().code, 'GOVEX_ERR_UNAVAILABLE')
     t.match(ready.json().message, /the operator should see the gateway log/)
     for (const [name, body] of [['exchange', refused.body], ['readyz', ready.body]]) {
-      for (const secret of [user, 'NOPERM', prefix, '<prefix>changes', 'store.url', 'ACL', 'permission']) {
+      for (const secret of [user.name, 'NOPERM', prefix, '<prefix>changes', 'store.url', 'ACL', 'permission']) {
         t.notOk(body!.includes(secret), `${name}: the answer does not carry ${JSON.stringify(secret)}`)
       }
     }

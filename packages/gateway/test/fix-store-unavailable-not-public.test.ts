@@ -9,27 +9,19 @@
 // ACL user on the test Redis, deleted afterwards; keys under a random prefix,
 // deleted afterwards.
 import t from 'tap'
-import { randomBytes } from 'node:crypto'
-import { Writable } from 'node:stream'
-import pino from 'pino'
 import { GovexError, openMemoryStores } from '@govex/core'
-import { buildGateway, httpError, mapError, resolveConfig } from '../src/index.js'
+import { buildGateway, httpError, mapError } from '../src/index.js'
 import { STORES_UNAVAILABLE_MESSAGE } from '../src/errors.js'
 import { createDeployment, samplePlan } from './helpers/deployment.js'
 import { activatePlan, envelope, exchange } from './helpers/gateway.js'
-import { REDIS_URL, deletePrefix, needRedis, randomPrefix, rawClient } from '../../redis/test/helpers/redis.js'
+import { needRedis } from '../../redis/test/helpers/redis.js'
+import { aclGateway, logSink } from './helpers/acl-gateway.js'
 
 const HOUSEHOLD = 'tj.psb:household-registration'
 const NOPERM = 'admitting an exchange in Redis (replay guard and quota): NOPERM this user has no permissions to run the \'evalsha\' command or its subcommand; the Redis user in store.url lacks a permission govex needs (its commands, the keys under store.prefix, the channel <prefix>changes); grant them with ACL SETUSER as docs/operator-guide.md shows'
 const STORE_WORDS = ['NOPERM', 'evalsha', 'store.url', 'ACL', 'prefix', 'Redis user', 'permission']
 
 interface LogLine { level: number, msg: string, reqId?: string, code?: string, reason?: string }
-
-function logSink (): { lines: string[], logger: pino.Logger } {
-  const lines: string[] = []
-  const sink = new Writable({ write (chunk: Buffer, _enc, done) { lines.push(...chunk.toString('utf8').trim().split('\n')); done() } })
-  return { lines, logger: pino({ level: 'info' }, sink) }
-}
 
 t.test('mapError: a store\'s 503 answers generically and keeps its words for the log; the gateway\'s own keep theirs', async t => {
   const limits = { bodyBytes: 1024 }
@@ -90,38 +82,18 @@ t.test('any route: a store failure behind GET /v1/audit answers the same generic
 
 if (await needRedis(t)) {
   t.test('a real Redis user refused the replay keys: no NOPERM, key or advice in the 503; the log has them; the exchange is audited', async t => {
-    const admin = await rawClient(t)
-    const user = `govex-test-gw-${randomBytes(4).toString('hex')}`
-    const password = randomBytes(12).toString('hex')
-    const prefix = randomPrefix()
-    const base = `${prefix}{govex}:`
     // every command and the change channel, every key but the replay guard's and the quotas': EVALSHA of the admission is refused
-    await admin.call('ACL', 'SETUSER', user, 'on', `>${password}`, '+@all', 'resetchannels', `&${prefix}changes`,
-      `~${base}members`, `~${base}directories`, `~${base}disclosures`, `~${base}plans*`, `~${base}audit*`)
-    const d = await createDeployment()
-    t.teardown(async () => { await admin.call('ACL', 'DELUSER', user); await deletePrefix(REDIS_URL, prefix); await d.cleanup() })
-
-    const full = await buildGateway({ config: resolveConfig({ ...d.raw, store: { kind: 'redis', url: REDIS_URL, prefix, spoolDir: './data/spool' } }, { dir: d.dir }) })
-    try {
-      await activatePlan({ ...d, app: full }, samplePlan())
-    } finally {
-      await full.close()
-    }
-
-    const url = new URL(REDIS_URL)
-    url.username = user
-    url.password = password
-    const { lines, logger } = logSink()
-    const config = resolveConfig({ ...d.raw, store: { kind: 'redis', url: url.toString(), prefix, spoolDir: './data/spool' } }, { dir: d.dir })
-    const app = await buildGateway({ config, logger })
-    t.teardown(() => app.close())
+    const g = await aclGateway(t, prefix => ['+@all', 'resetchannels', `&${prefix}changes`,
+      ...['members', 'directories', 'disclosures', 'plans*', 'audit*'].map(key => `~${prefix}{govex}:${key}`)])
+    const { app, lines, user, ...d } = g
+    const prefix = user.prefix
     const h = { ...d, app }
 
     const body = envelope()
     const res = await exchange(h, HOUSEHOLD, body)
     t.equal(res.statusCode, 503, res.body)
     t.match(res.json(), { code: 'GOVEX_ERR_UNAVAILABLE', message: STORES_UNAVAILABLE_MESSAGE })
-    for (const secret of [user, prefix, ...STORE_WORDS]) t.notOk(res.body.includes(secret), `the answer does not carry ${JSON.stringify(secret)}`)
+    for (const secret of [user.name, prefix, ...STORE_WORDS]) t.notOk(res.body.includes(secret), `the answer does not carry ${JSON.stringify(secret)}`)
     const line = lines.map(l => JSON.parse(l) as LogLine).find(l => l.reqId === body.id && l.level === 40)
     t.match(line?.reason, /NOPERM/, 'the log has Redis\'s refusal')
     t.match(line?.reason, /ACL SETUSER/, 'and what the operator should change')
