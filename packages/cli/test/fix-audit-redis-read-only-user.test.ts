@@ -9,7 +9,7 @@
 // GOVEX_STORE__URL as the guide says, against records and members a gateway's
 // full store wrote (the user and the keys are deleted afterwards).
 import t from 'tap'
-import { randomBytes, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -18,8 +18,9 @@ import { checkpointKeysOf, checkpointSigner, parseDocument } from '@govex/core'
 import type { AuditPage, AuditRecord, PrivateJwk } from '@govex/core'
 import { openRedisStores } from '@govex/redis'
 import { govex, tempDir } from './helpers/run.js'
+import { REDIS_URL, needRedis, rawClient } from '../../redis/test/helpers/redis.js'
+import { aclUser } from '../../redis/test/helpers/acl.js'
 
-const REDIS_URL = process.env.GOVEX_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const GUIDE = fileURLToPath(new URL('../../../docs/operator-guide.md', import.meta.url))
 const GW = 'city.gw.extranet-1'
 
@@ -33,25 +34,6 @@ async function documentedRules (password: string, prefix: string): Promise<strin
   return words.slice(4).map(w => w.startsWith('>') ? `>${password}` : w.replaceAll('govex:', prefix))
 }
 
-function userUrl (user: string, password: string): string {
-  const url = new URL(REDIS_URL)
-  url.username = user
-  url.password = password
-  return url.toString()
-}
-
-async function redisAnswers (): Promise<Redis | undefined> {
-  const client = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false })
-  client.on('error', () => {})
-  try {
-    await client.connect()
-    return client
-  } catch {
-    client.disconnect()
-    return undefined
-  }
-}
-
 async function keysUnder (admin: Redis, prefix: string): Promise<string[]> {
   const keys: string[] = []
   let cursor = '0'
@@ -63,25 +45,14 @@ async function keysUnder (admin: Redis, prefix: string): Promise<string[]> {
   return keys.sort()
 }
 
-const admin = await redisAnswers()
-if (admin === undefined) {
-  const reason = `no Redis answers at ${REDIS_URL}: start one (redis-server) or set GOVEX_TEST_REDIS_URL`
-  if (process.env.CI === 'true') t.fail(`${reason} (CI=true: Redis tests may not be skipped)`)
-  else t.plan(0, `SKIP ${reason}`)
-} else {
-  t.teardown(() => { admin.disconnect() })
-
+if (await needRedis(t)) {
   t.test('audit query, verify, stats and export under the guide\'s read-only auditor user', async t => {
     const dir = await tempDir(t)
     t.equal((await govex(['init', dir])).code, 0)
-    const prefix = `govex-test-${randomBytes(6).toString('hex')}:`
-    const user = `govex-test-audit-${randomBytes(4).toString('hex')}`
-    const password = randomBytes(12).toString('hex')
-    t.teardown(async () => {
-      await admin.call('ACL', 'DELUSER', user)
-      const keys = await keysUnder(admin, prefix)
-      if (keys.length > 0) await admin.del(...keys)
-    })
+    const admin = await rawClient(t)
+    // a user of its own (rights given below), under a key prefix of its own; both deleted afterwards
+    const user = await aclUser(t, 'audit')
+    const prefix = user.prefix
 
     // the gateway's config names a Redis store; its gateway writes members and records
     const config = join(dir, 'govex.config.json')
@@ -97,9 +68,9 @@ if (admin === undefined) {
       ? { kind: 'admin', id: randomUUID(), actor: 'city.it-office', action: 'member.put', target: 'city.mca', digest: null, outcome: 'denied', code: 'GOVEX_ERR_INVALID_DOCUMENT', status: 422 }
       : { kind: 'exchange', id: randomUUID(), consumer: i % 2 === 0 ? 'city.mca' : 'city.hrss', provider: 'city.psb', resource: 'city.psb:household-registration', userId: `officer-${i}`, purpose: 'review', caseRef: `MCA-${i}`, plan: { id: 'city-sharing-plan', version: 1 }, grantId: 'mca-household', fields: ['name'], outcome: 'allowed', code: null, status: 200, latencyMs: i % 17, digests: null })))
 
-    await admin.call('ACL', 'SETUSER', user, ...await documentedRules(password, prefix))
+    await user.setUser(...await documentedRules(user.password, prefix))
     // the line is as narrow as the guide says: no write, no channel
-    const probe = new Redis(userUrl(user, password), { lazyConnect: true, maxRetriesPerRequest: 0, enableReadyCheck: false })
+    const probe = new Redis(user.url(), { lazyConnect: true, maxRetriesPerRequest: 0, enableReadyCheck: false })
     probe.on('error', () => {})
     await probe.connect()
     await t.rejects(probe.set(`${prefix}{govex}:x`, '1'), /NOPERM/, 'the auditor user cannot write')
@@ -107,7 +78,7 @@ if (admin === undefined) {
     probe.disconnect()
     const before = await keysUnder(admin, prefix)
     // the guide's way: the gateway's config, the auditor's URL
-    const env = { GOVEX_STORE__URL: userUrl(user, password) }
+    const env = { GOVEX_STORE__URL: user.url() }
 
     const pages: AuditPage[] = []
     const expected: AuditPage[] = []

@@ -5,17 +5,16 @@
 // gateway starts. A holder the demo cannot check (another host) is named with
 // the lock file to delete once it is gone, as a gateway's start names it.
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { promises } from 'node:fs'
 import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { syncBuiltinESMExports } from 'node:module'
 import { join, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { govex, tempDir } from './helpers/run.js'
+import { holdFolder } from './helpers/child.js'
 import { isPortFree } from '../src/ports.js'
 
 const EXAMPLE = fileURLToPath(new URL('../../../examples/tianjin', import.meta.url))
-const HOLDER = fileURLToPath(new URL('./fixtures/hold-folder-lock.ts', import.meta.url))
 const SINCE = '2026-11-28T10:00:00.000Z'
 
 async function exampleCopy (t: Parameters<typeof tempDir>[0]): Promise<{ dir: string, data: string }> {
@@ -64,21 +63,10 @@ t.test('a gateway started while the demo resets the data folder is refused, not 
   await Promise.race([atDelete, demo.then(r => { throw new Error(`the demo ended before its reset: ${r.stdout}${r.stderr}`) })])
 
   // a gateway starts on the folder now (a process holding it as one does)
-  const child = spawn(process.execPath, [...process.execArgv, HOLDER, data], { stdio: ['ignore', 'pipe', 'pipe'] })
-  const exited = new Promise<number | null>(resolve => { child.once('exit', code => { resolve(code) }) })
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    await exited
-  })
-  let stderr = ''
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
-  const locked = await new Promise<boolean>(resolve => {
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { if (d.includes('locked')) resolve(true) })
-    void exited.then(() => { resolve(false) })
-  })
+  const { locked, stderr } = await holdFolder(t, data)
   t.notOk(locked, 'the gateway did not take the folder')
-  t.match(stderr, 'GOVEX_ERR_CONFLICT', 'it was refused')
-  t.match(stderr, `is in use by process ${process.pid} on `, 'naming the demo')
+  t.match(stderr(), 'GOVEX_ERR_CONFLICT', 'it was refused')
+  t.match(stderr(), `is in use by process ${process.pid} on `, 'naming the demo')
 
   // stop the demo once its reset is done (before its providers start)
   stop.abort()

@@ -5,34 +5,15 @@
 // it. The demo now looks at the lock first: a live holder stops it with one
 // line naming the holder and what to do, exit 1, nothing deleted.
 import t from 'tap'
-import type { Test } from 'tap'
-import { spawn } from 'node:child_process'
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { govex, tempDir } from './helpers/run.js'
+import { holdFolder } from './helpers/child.js'
 
 const EXAMPLE = fileURLToPath(new URL('../../../examples/tianjin', import.meta.url))
-const HOLDER = fileURLToPath(new URL('./fixtures/hold-folder-lock.ts', import.meta.url))
-
-/** Another process holding `dir`'s lock until the test ends. */
-async function holdLock (t: Test, dir: string): Promise<number> {
-  const child = spawn(process.execPath, [...process.execArgv, HOLDER, dir], { stdio: ['ignore', 'pipe', 'pipe'] })
-  const exited = new Promise<void>(resolve => { child.once('exit', () => { resolve() }) })
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    await exited
-  })
-  let stderr = ''
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { if (d.includes('locked')) resolve() })
-    child.once('exit', code => { reject(new Error(`the lock holder exited (${String(code)}): ${stderr}`)) })
-  })
-  return child.pid as number
-}
 
 t.test('a demo on the data folder of a running gateway stops and deletes nothing', async t => {
   const dir = join(await tempDir(t), 'tianjin')
@@ -40,7 +21,9 @@ t.test('a demo on the data folder of a running gateway stops and deletes nothing
   const data = join(dir, 'data')
   await mkdir(data)
   await writeFile(join(data, 'store.jsonl'), 'the running gateway\'s state\n')
-  const pid = await holdLock(t, data)
+  const holder = await holdFolder(t, data)
+  if (!holder.locked) throw new Error(`the lock holder ended: ${holder.stderr()}`)
+  const pid = holder.pid
 
   for (const keep of [false, true]) {
     const r = await govex(['demo', '--example', dir, '--port', '0', '--once', ...(keep ? ['--keep'] : [])])

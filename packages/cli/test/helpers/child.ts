@@ -69,3 +69,33 @@ export async function runGovex (args: readonly string[], options: SpawnOptions =
   const exit = await r.closed
   return { ...exit, stdout: r.stdout(), stderr: r.stderr() }
 }
+
+const HOLD_FOLDER = fileURLToPath(new URL('../fixtures/hold-folder-lock.ts', import.meta.url))
+
+export interface FolderHolder {
+  /** true once it holds the folder's lock; false when it ended first (refused) */
+  locked: boolean
+  pid: number
+  /** what it wrote to stderr so far */
+  stderr: () => string
+}
+
+/**
+ * Another process that opens `dir` as a gateway's file store does (taking its
+ * lock) and holds it until the test ends, when it is SIGKILLed and awaited.
+ */
+export async function holdFolder (t: Test, dir: string): Promise<FolderHolder> {
+  const child = spawn(process.execPath, [...process.execArgv, HOLD_FOLDER, dir], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const exited = new Promise<void>(resolve => { child.once('exit', () => { resolve() }) })
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    await exited
+  })
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+  const locked = await new Promise<boolean>(resolve => {
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { if (d.includes('locked')) resolve(true) })
+    void exited.then(() => { resolve(false) })
+  })
+  return { locked, pid: child.pid as number, stderr: () => stderr }
+}
