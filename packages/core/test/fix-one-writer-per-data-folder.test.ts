@@ -17,6 +17,7 @@ import t from 'tap'
 import type { Test } from 'tap'
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { spawn } from 'node:child_process'
+import { createHmac } from 'node:crypto'
 import { existsSync, readFileSync, readlinkSync } from 'node:fs'
 import * as fs from 'node:fs/promises'
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
@@ -53,6 +54,11 @@ const HERE = {
   pidns: attempt(() => readlinkSync('/proc/self/ns/pid')),
   machine: attempt(() => readFileSync('/etc/machine-id', 'utf8').trim()) || undefined
 }
+
+/** What a lock records of this machine's id (a real one): never the id itself. */
+const machineHash = HERE.machine !== undefined && /^[0-9a-f]{32}$/.test(HERE.machine) && !/^0+$/.test(HERE.machine)
+  ? createHmac('sha256', HERE.machine).update('govex.lock').digest('hex')
+  : undefined
 
 /**
  * A pid whose process ended, as a holder of this host records it. Its start
@@ -222,7 +228,7 @@ t.test('a holder in another pid namespace, or on another machine with this host 
   await refused({ ...dead, pidns: OTHER_NS, nonce: 'ns' }, `another pid namespace (${OTHER_NS}), as in another container with this host name`)
   // pid 1 here and pid 1 there: not "this process", and not an earlier process of ours
   await refused({ ...HERE, pid: process.pid, pidns: OTHER_NS, since: SINCE, nonce: 'one' }, 'another pid namespace')
-  await refused({ ...dead, machine: 'f'.repeat(32), nonce: 'machine' }, `another machine with this host name (/etc/machine-id ${'f'.repeat(32)})`)
+  await refused({ ...dead, machine: 'f'.repeat(32), nonce: 'machine' }, 'another machine with this host name (another /etc/machine-id recorded)')
   if (HERE.pidns !== undefined) {
     // a lock that does not say where it was made is not taken over on a guess
     const { pidns, ...unplaced } = dead
@@ -234,7 +240,7 @@ t.test('a holder in another pid namespace, or on another machine with this host 
   // the same namespace and machine: probed, found dead, taken over
   await writeFile(lock, JSON.stringify({ ...dead, nonce: 'here' }))
   const taken = await openFileStores({ dir, gatewayId: GW })
-  t.match(await lockOf(dir), { pid: process.pid, host: hostname(), pidns: HERE.pidns, machine: HERE.machine })
+  t.match(await lockOf(dir), { pid: process.pid, host: hostname(), pidns: HERE.pidns, machine: machineHash })
   await taken.close()
 })
 
@@ -451,12 +457,20 @@ t.test('fix-lock-other-host-same-name: without a machine id, another boot id is 
   t.match(await lockOf(dir), { pid: process.pid })
   await taken.release()
 
-  // with a machine id recorded on both sides, another boot id is this machine rebooted: taken over
-  if (HERE.machine !== undefined) {
-    const real = await t.mockImport<typeof import('../src/store/file/folder-lock.js')>('../src/store/file/folder-lock.js')
-    await writeFile(lock, JSON.stringify({ ...dead, boot: '00000000-0000-4000-8000-000000000000', nonce: 'rebooted' }))
-    const after = await real.lockFolder(dir)
-    t.match(await lockOf(dir), { pid: process.pid })
-    await after.release()
-  }
+  // with a real machine id recorded on both sides, another boot id is this
+  // machine rebooted if the lock is older than this boot: taken over. (The
+  // machine id and boot time set for the test: this runs on any machine;
+  // fix-lock-machine-id-not-proof has the rest.)
+  const real = await t.mockImport<typeof import('../src/store/file/folder-lock.js')>('../src/store/file/folder-lock.js')
+  const machineId = '0123456789abcdef0123456789abcdef'
+  real.setPlaceForTests({ machineId, bootTime: Date.parse(SINCE) / 1000 + 60 })
+  const hashed = createHmac('sha256', machineId).update('govex.lock').digest('hex')
+  await writeFile(lock, JSON.stringify({ ...noMachine, machine: hashed, boot: '00000000-0000-4000-8000-000000000000', nonce: 'rebooted' }))
+  const after = await real.lockFolder(dir)
+  t.match(await lockOf(dir), { pid: process.pid, machine: hashed })
+  await after.release()
+  // made after this boot: another machine with that machine id, refused
+  real.setPlaceForTests({ machineId, bootTime: Date.parse(SINCE) / 1000 - 60 })
+  await writeFile(lock, JSON.stringify({ ...noMachine, machine: hashed, boot: '00000000-0000-4000-8000-000000000000', nonce: 'cloned' }))
+  await t.rejects(real.lockFolder(dir), { code: 'GOVEX_ERR_CONFLICT', message: /took the folder after this machine booted/ })
 })

@@ -2,28 +2,42 @@
 // its replay guard, quotas and plan state live in that process's memory, and
 // two writers of one folder would both append the same seq to a chain. A
 // writer therefore owns the folder through `<dir>/govex.lock`, made only if
-// absent and naming its holder (pid, host, start time, pid namespace, machine
-// id); readers never take it.
+// absent (mode 0600) and naming its holder (pid, host, start time, boot id,
+// pid namespace, a hash of the machine id); readers never take it.
+//
+// The machine id is recorded as HMAC-SHA256(key: /etc/machine-id, "govex.lock")
+// (machine-id(5): the id is confidential; use an app-specific hash of it), and
+// only where it looks real (32 lowercase hex digits, not all zeros): images
+// often hold "uninitialized" or one id baked in for every host, and cloned VMs
+// share one, so an equal id alone never proves one machine. A raw id that a
+// lock of an older version recorded is hashed when read.
 //
 // Node has no flock, so a lock left by a process that died (SIGKILL, power
 // loss) is told by a liveness probe, and only where a pid means the same
 // process to the holder and to us: the same host name, machine id and pid
 // namespace, and (where both recorded one) the same kernel boot. There the
 // holder whose pid is gone (or is now another process: its start time in
-// /proc differs) no longer holds it; nor does one recorded before this host
-// rebooted — told by another boot id only where both recorded the same
-// machine id, since hosts without /etc/machine-id may share a host name and
-// the host's pid namespace, and their boot ids always differ.
+// /proc differs) no longer holds it. A lock of a version before the pid
+// namespace and machine id were recorded (neither is) is probed so where it
+// recorded our boot id and host name, as that version did.
 //
-// A holder on this machine (the same host name and machine id, both recorded)
+// A holder that recorded another boot id is gone only if this machine
+// rebooted since it took the folder: the same host name and (real) machine
+// id, and both its `since` and, where it keeps a lease, its last renewal
+// before this kernel booted (/proc/stat btime, less BOOT_SLACK_MS). Another
+// boot id after our boot is another machine (hosts with one baked machine id
+// and host name share the host's pid namespace under docker --pid=host), and
+// one without a machine id to compare proves nothing: refused.
+//
+// A holder on this machine (the same host name, real machine id and boot id)
 // in another pid namespace, or one that recorded none, cannot be probed, but
-// it shares our clock: it is told by a lease. While held, a lock's mtime is
+// it shares our kernel's clock: it is told by a lease. While held, a lock's mtime is
 // renewed every LEASE_RENEW_MS (the lock records that it is); such a holder
 // whose lock was not renewed for LEASE_EXPIRY_MS is gone (a container
 // restarted in a new pid namespace takes over its own old lock), and one
 // renewed since is live. Any other holder cannot be probed and is never taken
 // over: another host (a shared folder; its clock may differ from ours),
-// another machine with this host name, or a holder that keeps no lease (a
+// another machine or boot with this host name, or a holder that keeps no lease (a
 // govex version before it, whose lock is never renewed). The operator deletes
 // such a lock by hand once that gateway is gone.
 //
@@ -38,7 +52,7 @@
 // file operations). Temp files (govex.lock.*.tmp) that dead starters left are
 // removed once the lock is held.
 import { link, open, readdir, readFile, unlink, utimes } from 'node:fs/promises'
-import { randomBytes } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { basename, join, resolve } from 'node:path'
 import { readFileSync, readlinkSync } from 'node:fs'
@@ -55,6 +69,13 @@ export const LEASE_RENEW_MS = 5_000
  */
 export const LEASE_EXPIRY_MS = 30_000
 
+/**
+ * A holder under another boot id took the folder before this machine booted
+ * only if it did so at least this long before the boot time /proc/stat gives
+ * (whole seconds, and moved by clock steps since): else it is refused.
+ */
+const BOOT_SLACK_MS = 2_000
+
 let lease = { renewMs: LEASE_RENEW_MS, expiryMs: LEASE_EXPIRY_MS }
 
 /**
@@ -66,6 +87,28 @@ let lease = { renewMs: LEASE_RENEW_MS, expiryMs: LEASE_EXPIRY_MS }
 export function setLeaseForTests (renewMs: number, expiryMs: number): void {
   lease = { renewMs, expiryMs }
 }
+
+/** What setPlaceForTests may set: the raw machine id (hashed as a real one is), boot time in s. */
+export interface PlaceForTests {
+  host?: string
+  boot?: string | undefined
+  pidns?: string | undefined
+  machineId?: string | undefined
+  bootTime?: number | undefined
+}
+
+/**
+ * Tests only: where this process says it runs (host name, boot id and time,
+ * pid namespace, /etc/machine-id), so that every branch of the judgement runs
+ * on any test machine; undefined puts back what this machine says. Like
+ * setLeaseForTests, not exported by the package and reached by no setting.
+ */
+export function setPlaceForTests (place: PlaceForTests | undefined): void {
+  mine = undefined
+  placeForTests = place
+}
+
+let placeForTests: PlaceForTests | undefined
 
 interface Holder {
   pid: number
@@ -79,7 +122,10 @@ interface Holder {
   boot?: string | undefined
   /** Linux: the pid namespace its pid is in, "pid:[4026531836]"; a pid means nothing outside it */
   pidns?: string | undefined
-  /** /etc/machine-id: tells apart machines that share a host name */
+  /**
+   * HMAC-SHA256 of a real /etc/machine-id (see machineKey): tells apart
+   * machines that share a host name. Versions before it recorded the raw id.
+   */
   machine?: string | undefined
   /**
    * ms between the renewals of the file's mtime: the holder keeps a lease.
@@ -89,8 +135,8 @@ interface Holder {
   lease?: number | undefined
 }
 
-/** What this process is, as a lock names it. */
-type Place = Omit<Holder, 'since' | 'nonce' | 'lease'>
+/** What this process is, as a lock names it, and when its kernel booted (ms since the epoch). */
+type Place = Omit<Holder, 'since' | 'nonce' | 'lease'> & { bootTime?: number | undefined }
 
 /**
  * The nonces of this process's locks and of the claims it holds: a lock or
@@ -311,7 +357,7 @@ const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'ENOSY
 async function create (folder: string, path: string, holder: Holder): Promise<boolean> {
   let temp: string
   try {
-    temp = await writeDurableTemp(folder, basename(path), JSON.stringify(holder) + '\n', 0o644)
+    temp = await writeDurableTemp(folder, basename(path), JSON.stringify(holder) + '\n', 0o600)
   } catch (err) {
     throw new GovexError('GOVEX_ERR_BAD_REQUEST', `the data folder lock ${path} cannot be made (${(err as Error).message}); set store.dir to a folder this process can write`, { cause: err })
   }
@@ -397,41 +443,59 @@ function unreadable (path: string, err: unknown): GovexError {
  * Why this process cannot probe the holder's pid, or undefined when it can: a
  * pid names a process only on its host, and there only in its pid namespace.
  * Fields the holder did not record count as different, so a lock that does
- * not say where it was made is not taken over on a guess.
+ * not say where it was made is not taken over on a guess; but a lock of a
+ * version before pid namespaces and machine ids were recorded (neither is)
+ * that recorded our boot id and host name is probed, as that version did.
  */
 function unprobeable (holder: Holder): string | undefined {
   const me = here()
   if (holder.host !== me.host) return 'it is on another host'
-  if (holder.machine !== me.machine) return `it is on another machine with this host name (/etc/machine-id ${holder.machine ?? 'not recorded'})`
-  if (holder.boot !== undefined && me.boot !== undefined && holder.boot !== me.boot && !rebooted(holder)) return 'it runs under another kernel boot with this host name and no machine id to tell a reboot from another host'
+  if (holder.pidns === undefined && holder.machine === undefined && holder.boot !== undefined && holder.boot === me.boot) return undefined
+  const machine = machineKey(holder.machine)
+  if (machine !== me.machine) return `it is on another machine with this host name (${machine === undefined ? 'no' : 'another'} /etc/machine-id recorded)`
+  if (holder.boot !== undefined && me.boot !== undefined && holder.boot !== me.boot && !rebooted(holder)) {
+    return me.machine === undefined
+      ? 'it runs under another kernel boot with this host name and no machine id to tell a reboot from another host'
+      : 'it runs under another kernel boot with this host name and machine id, and took the folder after this machine booted: another machine with a copied machine id (a cloned VM, or one id baked into an image)'
+  }
   if (holder.pidns !== me.pidns) return `it is in another pid namespace (${holder.pidns ?? 'not recorded'}), as in another container with this host name`
   return undefined
 }
 
 /**
- * The holder is on this machine (both recorded its machine id) but its pid
- * cannot be probed (another pid namespace, or none recorded): it shares our
- * clock, so its lease tells whether it lives, if it keeps one that renews
- * more often than a lease expires here.
+ * The holder is on this machine and kernel (the same host name, real machine
+ * id and boot id, all recorded) but its pid cannot be probed (another pid
+ * namespace, or none recorded): it shares our clock, so its lease tells
+ * whether it lives, if it keeps one that renews more often than a lease
+ * expires here. Another machine's clock may differ: never judged by a lease.
  */
 function leased (holder: Holder): boolean {
   const me = here()
-  return holder.host === me.host && holder.machine !== undefined && holder.machine === me.machine &&
-    holder.pidns !== me.pidns && !rebooted(holder) &&
+  return holder.host === me.host && me.machine !== undefined && machineKey(holder.machine) === me.machine &&
+    holder.boot !== undefined && holder.boot === me.boot && holder.pidns !== me.pidns &&
     typeof holder.lease === 'number' && holder.lease > 0 && holder.lease < lease.expiryMs
 }
 
 /**
- * This host rebooted since the holder took the lock (so the holder is gone):
- * told only where both recorded the same machine id and different boot ids.
- * Machines without /etc/machine-id (most container images) share host names
- * and the host's pid namespace across hosts, and their boot ids always differ:
- * there a boot id that is not ours proves nothing.
+ * This machine rebooted since the holder took the lock (so the holder is
+ * gone), as far as the lock itself tells: another boot id, the same host name
+ * and real machine id, and a `since` before this kernel booted. Without a
+ * real machine id, hosts share host names and the host's pid namespace, and
+ * their boot ids always differ; and one machine id is often on many machines
+ * (baked into an image, a cloned VM): a holder that took the folder after we
+ * booted is on one of those. judge() checks a leased holder's last renewal too.
  */
 function rebooted (holder: Holder): boolean {
   const me = here()
   return holder.boot !== undefined && me.boot !== undefined && holder.boot !== me.boot &&
-    holder.machine !== undefined && holder.machine === me.machine && holder.host === me.host
+    holder.host === me.host && me.machine !== undefined && machineKey(holder.machine) === me.machine &&
+    beforeBoot(Date.parse(holder.since))
+}
+
+/** `ms` (since the epoch) is before this kernel booted, by BOOT_SLACK_MS at least. */
+function beforeBoot (ms: number): boolean {
+  const booted = here().bootTime
+  return booted !== undefined && Number.isFinite(ms) && ms < booted - BOOT_SLACK_MS
 }
 
 const GONE: Verdict = { live: false }
@@ -444,7 +508,14 @@ async function gone (path: string, holder: Holder): Promise<boolean> {
 
 /** Whether the holder `path` names still holds it (see the top comment). */
 async function judge (path: string, holder: Holder): Promise<Verdict> {
-  if (rebooted(holder)) return GONE
+  if (rebooted(holder)) {
+    if (!keepsLease(holder)) return GONE
+    // a holder that renewed its lease after we booted ran meanwhile: another machine
+    const age = await leaseAge(path, holder.nonce)
+    if (age === undefined) return { live: false, changed: true }
+    if (beforeBoot(Date.now() - age)) return GONE
+    return { live: true, unknown: 'it runs under another kernel boot with this host name and machine id, and renewed its lock after this machine booted: another machine with a copied machine id (a cloned VM, or one id baked into an image)' }
+  }
   if (leased(holder)) {
     const age = await leaseAge(path, holder.nonce)
     if (age === undefined) return { live: false, changed: true }
@@ -453,6 +524,11 @@ async function judge (path: string, holder: Holder): Promise<Verdict> {
   const unknown = unprobeable(holder)
   if (unknown !== undefined) return { live: true, unknown }
   return probe(holder) ? { live: true } : GONE
+}
+
+/** The holder says it renews its lock's mtime. */
+function keepsLease (holder: Holder): boolean {
+  return typeof holder.lease === 'number' && holder.lease > 0
 }
 
 /** A holder of this host and pid namespace: whether its process runs. */
@@ -491,12 +567,36 @@ function seconds (ms: number): string {
 let mine: Place | undefined
 
 function here (): Place {
-  mine ??= { pid: process.pid, host: hostname(), start: startTicks(process.pid), boot: bootId(), pidns: pidNamespace(), machine: machineId() }
+  if (mine !== undefined) return mine
+  const test = placeForTests
+  mine = {
+    pid: process.pid,
+    host: test?.host ?? hostname(),
+    start: startTicks(process.pid),
+    boot: test !== undefined && 'boot' in test ? test.boot : bootId(),
+    pidns: test !== undefined && 'pidns' in test ? test.pidns : pidNamespace(),
+    machine: machineKey(test !== undefined && 'machineId' in test ? test.machineId : readText('/etc/machine-id')),
+    bootTime: test !== undefined && 'bootTime' in test ? (test.bootTime === undefined ? undefined : test.bootTime * 1000) : bootTime()
+  }
   return mine
 }
 
 function newHolder (): Holder {
-  return { ...here(), since: new Date().toISOString(), nonce: newNonce(), lease: lease.renewMs }
+  const { bootTime, ...place } = here()
+  return { ...place, since: new Date().toISOString(), nonce: newNonce(), lease: lease.renewMs }
+}
+
+/**
+ * What a lock records of a machine id, and how one recorded is compared: the
+ * app-specific HMAC-SHA256 of a real id (32 lowercase hex digits, not all
+ * zeros; "uninitialized" and empty ids are none), as hex. A hash (64 hex
+ * digits) is kept; a raw id, as versions before the hash recorded, is hashed.
+ */
+function machineKey (id: string | undefined): string | undefined {
+  if (id === undefined) return undefined
+  if (/^[0-9a-f]{64}$/.test(id)) return id
+  if (!/^[0-9a-f]{32}$/.test(id) || /^0+$/.test(id)) return undefined
+  return createHmac('sha256', id).update('govex.lock').digest('hex')
 }
 
 function newNonce (): string {
@@ -518,8 +618,10 @@ function bootId (): string | undefined {
   return readText('/proc/sys/kernel/random/boot_id')
 }
 
-function machineId (): string | undefined {
-  return readText('/etc/machine-id')
+/** Linux: when this kernel booted, ms since the epoch (the btime line of /proc/stat). */
+function bootTime (): number | undefined {
+  const line = /^btime (\d+)$/m.exec(readText('/proc/stat') ?? '')
+  return line?.[1] === undefined ? undefined : Number(line[1]) * 1000
 }
 
 /** Linux: "pid:[<inode>]", unique among the pid namespaces that exist. */
