@@ -15,12 +15,13 @@ import { spawn, spawnSync } from 'node:child_process'
 import { createHmac } from 'node:crypto'
 import { existsSync, readFileSync, readlinkSync } from 'node:fs'
 import * as fs from 'node:fs/promises'
-import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
-import { hostname, tmpdir } from 'node:os'
+import { mkdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { folderLockHolder, lockFolder, LEASE_EXPIRY_MS, LEASE_RENEW_MS } from '../src/store/file/folder-lock.js'
 import { spawnLines } from './helpers/child-lines.js'
+import { tempFolders } from './helpers/temp-folders.js'
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/hold-data-folder.ts', import.meta.url))
 const SINCE = '2026-11-28T10:00:00.000Z'
@@ -28,14 +29,7 @@ const OTHER_NS = 'pid:[4026532999]'
 
 t.setTimeout(120_000)
 
-const root = await mkdtemp(join(tmpdir(), 'govex-lock-lease-'))
-t.teardown(async () => { await rm(root, { recursive: true, force: true }) })
-let dirs = 0
-const newDir = async (): Promise<string> => {
-  const dir = join(root, `d${++dirs}`)
-  await mkdir(dir)
-  return dir
-}
+const newDir = await tempFolders(t, 'lock-lease')
 
 const attempt = <T>(read: () => T): T | undefined => { try { return read() } catch { return undefined } }
 /** Where this process runs, read here (not from the code under test). */

@@ -19,23 +19,17 @@ import { spawn } from 'node:child_process'
 import { createHmac } from 'node:crypto'
 import { readFileSync, readlinkSync } from 'node:fs'
 import * as fs from 'node:fs/promises'
-import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
-import { hostname, tmpdir } from 'node:os'
+import { readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { hostname } from 'node:os'
 import { basename, join } from 'node:path'
 import type { PlaceForTests } from '../src/store/file/folder-lock.js'
+import { tempFolders } from './helpers/temp-folders.js'
 
 type LockModule = typeof import('../src/store/file/folder-lock.js')
 
 t.setTimeout(120_000)
 
-const root = await mkdtemp(join(tmpdir(), 'govex-lock-machine-'))
-t.teardown(async () => { await rm(root, { recursive: true, force: true }) })
-let dirs = 0
-const newDir = async (): Promise<string> => {
-  const dir = join(root, `d${++dirs}`)
-  await mkdir(dir)
-  return dir
-}
+const newDir = await tempFolders(t, 'lock-machine')
 
 const HOST = 'govex-gw'
 const BAKED = '0123456789abcdef0123456789abcdef' // one machine id baked into an image
