@@ -82,18 +82,27 @@ export function allowHostsProblems (allowHosts: readonly string[], basePath = ''
  * (WHATWG URL normalises forms such as `0x7f.1` to `127.0.0.1` first).
  */
 export function isHostAllowed (url: string, allowHosts: readonly string[] | undefined): boolean {
+  return hostRefusal(url, allowHosts) === undefined
+}
+
+/**
+ * Why isHostAllowed() refuses `url`, in an operator's terms, or undefined when
+ * it allows it. Names the host, never the whole URL (its path, query or user
+ * part may hold what a log should not).
+ */
+export function hostRefusal (url: string, allowHosts: readonly string[] | undefined): string | undefined {
   let parsed: URL
   try {
     parsed = new URL(url)
   } catch {
-    return false
+    return 'it is not a valid URL'
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return false
-  if (allowHosts === undefined) return true
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return `its scheme ${parsed.protocol} is neither http: nor https:`
+  if (allowHosts === undefined) return undefined
   const matcher = compile(allowHosts)
   let host = parsed.hostname
   if (host.startsWith('[')) host = host.slice(1, -1)
   const version = isIP(host)
-  if (version !== 0) return matcher.addresses.check(host, version === 6 ? 'ipv6' : 'ipv4')
-  return matcher.names.has(hostName(host))
+  const allowed = version !== 0 ? matcher.addresses.check(host, version === 6 ? 'ipv6' : 'ipv4') : matcher.names.has(hostName(host))
+  return allowed ? undefined : `its host ${parsed.hostname} is not in upstream.allowHosts of the config (a directory stored before the list was tightened, or by a gateway with another config): add the host there, or have the agency move the endpoint`
 }

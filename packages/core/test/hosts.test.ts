@@ -1,5 +1,5 @@
 import t from 'tap'
-import { isHostAllowed, allowHostsProblems } from '../src/hosts.js'
+import { isHostAllowed, hostRefusal, allowHostsProblems } from '../src/hosts.js'
 
 t.test('schemes: only http and https, whatever the allow-list', async t => {
   t.ok(isHostAllowed('http://example.com/x', undefined))
@@ -72,4 +72,20 @@ t.test('the compiled list is reused for the same array', async t => {
   t.ok(isHostAllowed('http://a.example/', allow))
   t.ok(isHostAllowed('http://a.example/', allow))
   t.notOk(isHostAllowed('http://b.example/', allow))
+})
+
+t.test('hostRefusal says why isHostAllowed refuses, naming the host and never the rest of the URL', async t => {
+  const allow = ['localhost', '10.0.0.0/8']
+  t.equal(hostRefusal('http://localhost:4001/x', allow), undefined)
+  t.equal(hostRefusal('http://10.1.2.3/x', allow), undefined)
+  t.equal(hostRefusal('http://anything.example/x', undefined), undefined, 'no list: any host')
+  t.equal(hostRefusal('not a url', allow), 'it is not a valid URL')
+  t.equal(hostRefusal('ftp://localhost/x', undefined), 'its scheme ftp: is neither http: nor https:', 'the scheme is checked without a list too')
+  const refused = hostRefusal('http://user:pw@192.168.1.9:8080/household?idNumber=1', allow)
+  t.match(refused, /^its host 192\.168\.1\.9 is not in upstream\.allowHosts/)
+  t.notMatch(refused, /household|idNumber|user|pw|8080/, 'only the host')
+  t.match(hostRefusal('http://[::1]/x', allow), /^its host \[::1\] is not in upstream\.allowHosts/)
+  for (const url of ['http://localhost/x', 'http://10.1.2.3/', 'http://192.168.1.9/', 'nope', 'ftp://localhost/']) {
+    t.equal(isHostAllowed(url, allow), hostRefusal(url, allow) === undefined, `${url}: one decision`)
+  }
 })

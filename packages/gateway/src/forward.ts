@@ -6,7 +6,7 @@
 // beyond the one promise the route awaits (notes/performance.md).
 import { Pool } from 'undici'
 import type { Dispatcher } from 'undici'
-import { isHostAllowed } from '@govex/core'
+import { hostRefusal } from '@govex/core'
 import { httpError } from './errors.js'
 
 export interface ForwarderOptions {
@@ -33,22 +33,6 @@ interface Target {
 }
 
 export const KEEP_ALIVE_TIMEOUT_MS = 3000
-
-/**
- * Why isHostAllowed() refused an endpoint URL, in the operator's terms. Names
- * the host, never the whole URL (its path, query or user part may hold what a
- * log should not).
- */
-function refusalOf (url: string): string {
-  let parsed: URL
-  try {
-    parsed = new URL(url)
-  } catch {
-    return 'it is not a valid URL'
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return `its scheme ${parsed.protocol} is neither http: nor https:`
-  return `its host ${parsed.hostname} is not in upstream.allowHosts of this gateway's config (a directory stored before the list was tightened, or by a gateway with another config); add the host there, or have the agency move the endpoint`
-}
 
 class Call implements Dispatcher.DispatchHandler {
   status = 0
@@ -140,7 +124,8 @@ export class Forwarder {
     let target = this.#targets.get(url)
     if (target !== undefined) return target
     // Refused URLs are never cached, so they are refused every time; allowed ones are checked once.
-    if (!isHostAllowed(url, this.#allowHosts)) throw new Error(refusalOf(url))
+    const refused = hostRefusal(url, this.#allowHosts)
+    if (refused !== undefined) throw new Error(refused)
     const parsed = new URL(url)
     let pool = this.#pools.get(parsed.origin)
     if (pool === undefined) {
