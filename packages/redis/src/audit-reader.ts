@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis'
 import { checkVerifyThreads, GovexError, ZERO_DIGEST } from '@govex/core'
 import type { AuditEntry, AuditLog, AuditRecord, ChainHead, Member } from '@govex/core'
 import { AuditReader } from './audit-read.js'
-import { checkConnection, connect, createClient, isSelectFailure, redactUrl, unavailable, type RedisUser } from './connection.js'
+import { checkConnection, connect, createClient, isRefusal, redactUrl, unavailable, type RedisUser } from './connection.js'
 import { HashDocuments } from './hash-documents.js'
 import { DEFAULT_PREFIX, keyLayout, type KeyLayout } from './keys.js'
 
@@ -131,7 +131,7 @@ export async function openRedisAuditReader (options: RedisAuditReaderOptions): P
   // refused again; on a failed SELECT it would go on in database 0)
   let refused: Error | undefined
   client.on('error', (err: Error) => {
-    if (REFUSED.test(err.message) || isSelectFailure(err)) refused ??= err
+    if (isRefusal(err)) refused ??= err
     onError(err)
   })
   await connect(client, 2 * commandTimeoutMs, url, { user: AUDITOR })
@@ -147,6 +147,3 @@ export async function openRedisAuditReader (options: RedisAuditReaderOptions): P
   }
   return RedisAuditReader.create(client, keys, options.verifyThreads)
 }
-
-/** Redis's answers to a user it refuses (connection.ts says what to do about each) */
-const REFUSED = /^(WRONGPASS|NOPERM|NOAUTH)\b/

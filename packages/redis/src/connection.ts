@@ -132,7 +132,7 @@ export async function connect (client: Redis, ms: number, url: string, { keepTry
   let timer: NodeJS.Timeout | undefined
   // a refused AUTH or SELECT reaches only the 'error' event; connect() then rejects with "Connection is closed."
   let refused: Error | undefined
-  const onError = (err: Error): void => { if (REFUSALS.has(firstWord(err.message)) || isSelectFailure(err)) refused = err }
+  const onError = (err: Error): void => { if (isRefusal(err)) refused = err }
   client.on('error', onError)
   try {
     const connecting = client.connect()
@@ -207,10 +207,19 @@ export function redisAdvice (reason: string, user: RedisUser = 'gateway'): strin
 }
 
 /**
+ * Whether `err` is a refusal no retry mends, that ioredis reports only as an
+ * 'error' event while connecting: a refused user or password (AUTH), or a
+ * refused or missing database (SELECT).
+ */
+export function isRefusal (err: Error): boolean {
+  return REFUSALS.has(firstWord(err.message)) || isSelectFailure(err)
+}
+
+/**
  * Whether `err` is Redis's answer to the SELECT ioredis sends on connecting
  * (a URL's /db): ioredis names the command of an error reply in `err.command`.
  */
-export function isSelectFailure (err: Error): boolean {
+function isSelectFailure (err: Error): boolean {
   const command: unknown = (err as { command?: unknown }).command
   return typeof command === 'object' && command !== null && (command as { name?: unknown }).name === 'select'
 }

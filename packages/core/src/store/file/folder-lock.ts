@@ -473,7 +473,7 @@ function leased (holder: Holder): boolean {
   const me = here()
   return holder.host === me.host && me.machine !== undefined && machineKey(holder.machine) === me.machine &&
     holder.boot !== undefined && holder.boot === me.boot && holder.pidns !== me.pidns &&
-    typeof holder.lease === 'number' && holder.lease > 0 && holder.lease < lease.expiryMs
+    keepsLease(holder) && holder.lease < lease.expiryMs
 }
 
 /**
@@ -527,7 +527,7 @@ async function judge (path: string, holder: Holder): Promise<Verdict> {
 }
 
 /** The holder says it renews its lock's mtime. */
-function keepsLease (holder: Holder): boolean {
+function keepsLease (holder: Holder): holder is Holder & { lease: number } {
   return typeof holder.lease === 'number' && holder.lease > 0
 }
 
